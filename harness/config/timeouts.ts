@@ -1,0 +1,48 @@
+/**
+ * Every timeout the harness uses, in one object, with a name that appears in error messages.
+ * Nothing waits on a bare sleep: code polls (see conformance/await-convergence.ts) until a
+ * condition holds or the named timeout below runs out.
+ *
+ * All values are milliseconds of wall-clock time. They are not scaled by the run's time scale:
+ * they bound how long the harness waits for infrastructure, not policy durations.
+ */
+export interface Timeouts {
+  /** Reaching the container engine at all (`docker info`). */
+  readonly runtimeConnect: number;
+  /** Building one image from its recipe. */
+  readonly imageBuild: number;
+  /** A container reaching its ready log line after start. */
+  readonly containerReady: number;
+  /** Stopping one container before it is killed. */
+  readonly containerStop: number;
+  /** Removing everything a run created. */
+  readonly runCleanup: number;
+  /** One probe request, from connect to the last byte of the response. */
+  readonly probe: number;
+  /** A TLS handshake on its own. */
+  readonly handshake: number;
+  /** A control call to an agent or admin socket. */
+  readonly control: number;
+  /** A policy or certificate change taking effect in running pods. */
+  readonly convergence: number;
+  /** Polling interval while waiting for convergence. */
+  readonly convergenceInterval: number;
+}
+
+export const defaultTimeouts: Timeouts = Object.freeze({
+  runtimeConnect: 5_000,
+  imageBuild: 180_000,
+  containerReady: 30_000,
+  containerStop: 2_000,
+  runCleanup: 30_000,
+  probe: 10_000,
+  handshake: 5_000,
+  control: 30_000,
+  convergence: 15_000,
+  convergenceInterval: 100,
+});
+
+/** Fills unset fields with defaults; the only place defaults are applied. */
+export function resolveTimeouts(overrides: Partial<Timeouts> = {}): Timeouts {
+  return Object.freeze({ ...defaultTimeouts, ...overrides });
+}
