@@ -1,0 +1,232 @@
+/**
+ * The Docker runtime, over testcontainers.
+ *
+ * Every container and network it creates carries `org.meshproof.run=<run id>` and the owner
+ * label, and close() removes everything carrying this run's label (asking the engine, not a
+ * list kept in memory, so that a half-started pod is removed too). close() runs on success, on
+ * failure (callers use try/finally), and on SIGINT/SIGTERM (cleanup-on-signal.ts). What a killed
+ * process leaves is swept at the next start.
+ */
+import { randomBytes } from 'node:crypto';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GenericContainer, StartedNetwork, Wait, type StartedTestContainer } from 'testcontainers';
+import { resolveTimeouts, type Timeouts } from '../../config/timeouts.ts';
+import { ErrorCode, MeshproofError, isMeshproofError } from '../../errors.ts';
+import { publish } from '../../events.ts';
+import { projectRoot as defaultProjectRoot } from '../../project-root.ts';
+import { registerCleanup } from '../cleanup-on-signal.ts';
+import { currentOwner, formatOwner } from '../owner.ts';
+import {
+  OWNER_LABEL,
+  POD_DIR_IN_CONTAINER,
+  POD_LABEL,
+  ROLE_LABEL,
+  RUN_LABEL,
+  type ContainerRole,
+  type ContainerSpec,
+  type ImageName,
+  type Pod,
+  type PodSpec,
+  type RunNetwork,
+  type Runtime,
+} from '../types.ts';
+import { connectDocker, isEngineGone, runtimeUnavailable, type DockerClient } from './docker-connection.ts';
+import { demuxLogs } from './demux-logs.ts';
+import { DockerContainer, DockerPod } from './docker-pod.ts';
+import { ImageBuilder } from './image-builder.ts';
+import { sweep } from './sweeper.ts';
+
+export interface DockerRuntimeOptions {
+  readonly timeouts?: Partial<Timeouts>;
+  readonly projectRoot?: string;
+  /** Defaults to a fresh id: `mp-<yyyymmdd-hhmmss>-<4 hex>`. */
+  readonly runId?: string;
+  /** Use this published image instead of building the scratch base (default: env MESHPROOF_BASE_IMAGE). */
+  readonly baseImage?: string;
+}
+
+/** Host folder holding one sub-folder per run (config, certificates, sockets). */
+export const runsRoot = (): string => join(tmpdir(), 'meshproof-runs');
+
+export function newRunId(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `mp-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+export class DockerRuntime implements Runtime {
+  readonly kind = 'docker' as const;
+  readonly runId: string;
+  readonly runDir: string;
+  readonly timeouts: Timeouts;
+  readonly #client: DockerClient;
+  readonly #images: ImageBuilder;
+  readonly #labels: Readonly<Record<string, string>>;
+  readonly #unregister: () => void;
+  readonly #networks = new Map<string, StartedNetwork>();
+  #closing: Promise<void> | undefined;
+
+  /** Connects (failing fast when no engine answers), sweeps dead runs, and opens a new run. */
+  static async start(options: DockerRuntimeOptions = {}): Promise<DockerRuntime> {
+    const timeouts = resolveTimeouts(options.timeouts);
+    const client = await connectDocker(timeouts.runtimeConnect);
+    await sweep(client, runsRoot(), 'dead-runs');
+    return new DockerRuntime(client, timeouts, options);
+  }
+
+  private constructor(client: DockerClient, timeouts: Timeouts, options: DockerRuntimeOptions) {
+    this.#client = client;
+    this.timeouts = timeouts;
+    this.runId = options.runId ?? newRunId();
+    this.#labels = { [RUN_LABEL]: this.runId, [OWNER_LABEL]: formatOwner(currentOwner()) };
+    this.runDir = join(runsRoot(), this.runId);
+    mkdirSync(this.runDir, { recursive: true, mode: 0o700 });
+    writeFileSync(join(this.runDir, 'owner'), this.#labels[OWNER_LABEL]!);
+    this.#images = new ImageBuilder(client, {
+      projectRoot: options.projectRoot ?? defaultProjectRoot,
+      timeoutMs: timeouts.imageBuild,
+      baseImageOverride: options.baseImage ?? process.env['MESHPROOF_BASE_IMAGE'],
+    });
+    this.#unregister = registerCleanup(() => this.close());
+  }
+
+  /** The engine's version string, for reports and `meshproof doctor`. */
+  get engineVersion(): string {
+    return String(this.#client.info.containerRuntime.serverVersion);
+  }
+
+  async prepareImages(names: readonly ImageName[]): Promise<void> {
+    this.#assertOpen();
+    for (const name of names) await this.#images.ensure(name);
+  }
+
+  async createNetwork(name = 'net'): Promise<RunNetwork> {
+    this.#assertOpen();
+    const fullName = `${this.runId}-${name}`;
+    try {
+      const network = await this.#client.network.create({
+        Name: fullName,
+        CheckDuplicate: true,
+        Driver: 'bridge',
+        Internal: false,
+        Attachable: false,
+        Ingress: false,
+        EnableIPv6: false,
+        Labels: { ...this.#labels },
+      });
+      this.#networks.set(network.id, new StartedNetwork(this.#client, fullName, network));
+      publish('runtime:network', { runId: this.runId, network: fullName, action: 'created' });
+      return { id: network.id, name: fullName };
+    } catch (error) {
+      throw this.#operationError(`creating network ${fullName}`, error);
+    }
+  }
+
+  async startPod(spec: PodSpec): Promise<Pod> {
+    this.#assertOpen();
+    const network = this.#networks.get(spec.network.id);
+    if (network === undefined) throw new MeshproofError(ErrorCode.Internal, `network ${spec.network.name} does not belong to run ${this.runId}`);
+    if (!/^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/.test(spec.name)) {
+      throw new MeshproofError(ErrorCode.BadArgument, `pod name '${spec.name}' must be a DNS label (lower case letters, digits, '-', '.')`);
+    }
+    // The sidecar, when there is one, owns the network namespace; the app joins it. So killing
+    // the app leaves the sidecar answering (with errors), as in a Kubernetes pod.
+    const ownerRole: ContainerRole = spec.sidecar === undefined ? 'app' : 'sidecar';
+    const ownerSpec = spec.sidecar ?? spec.app;
+    const owner = await this.#startContainer(spec, ownerRole, ownerSpec, (c) =>
+      c.withNetwork(network).withNetworkAliases(spec.name, ...(spec.aliases ?? [])).withHostname(spec.name),
+    );
+    const app = spec.sidecar === undefined ? owner : await this.#startContainer(spec, 'app', spec.app, (c) => c.withNetworkMode(`container:${owner.id}`));
+    const ip = owner.started.getIpAddress(network.getName());
+    return new DockerPod({
+      name: spec.name,
+      ip,
+      app,
+      sidecar: spec.sidecar === undefined ? undefined : owner,
+      network,
+      aliases: [spec.name, ...(spec.aliases ?? [])],
+      docker: this.#client.container.dockerode,
+      wrapError: (what, error) => this.#operationError(what, error),
+    });
+  }
+
+  async #startContainer(
+    pod: PodSpec,
+    role: ContainerRole,
+    spec: ContainerSpec,
+    attach: (container: GenericContainer) => GenericContainer,
+  ): Promise<DockerContainer> {
+    const image = await this.#images.ensure(spec.image);
+    const name = `${this.runId}-${pod.name}-${role}`;
+    const hostDir = join(this.runDir, 'pods', pod.name, role);
+    mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+    let container = new GenericContainer(image.tag)
+      .withName(name)
+      .withLabels({ ...pod.labels, ...this.#labels, [POD_LABEL]: pod.name, [ROLE_LABEL]: role })
+      .withEnvironment({ POD_NAME: pod.name, POD_ROLE: role, MESHPROOF_RUN: this.runId, ...spec.env })
+      .withCommand([...this.#images.commandOf(spec.image), ...(spec.args ?? [])])
+      .withBindMounts([{ source: hostDir, target: POD_DIR_IN_CONTAINER, mode: 'rw' }])
+      .withStartupTimeout(this.timeouts.containerReady)
+      .withWaitStrategy(spec.readyLine === undefined ? Wait.forListeningPorts() : Wait.forLogMessage(spec.readyLine));
+    container = attach(container);
+    publish('runtime:container', { runId: this.runId, container: name, action: 'starting' });
+    let started: StartedTestContainer;
+    try {
+      started = await container.start();
+    } catch (error) {
+      if (isEngineGone(error)) throw runtimeUnavailable(error);
+      const logs = await this.#logsOf(name);
+      throw new MeshproofError(ErrorCode.ContainerStart, `container ${name} (${image.tag}) did not become ready: ${(error as Error).message}${logs}`, {
+        cause: error,
+        hint: spec.readyLine === undefined ? undefined : `it never printed '${spec.readyLine}' within ${this.timeouts.containerReady} ms (timeouts.containerReady)`,
+      });
+    }
+    publish('runtime:container', { runId: this.runId, container: name, action: 'started' });
+    return new DockerContainer(started, role, hostDir, this.#client.container.dockerode, (what, error) => this.#operationError(what, error));
+  }
+
+  async #logsOf(name: string): Promise<string> {
+    try {
+      const buffer = await this.#client.container.dockerode.getContainer(name).logs({ stdout: true, stderr: true, tail: 20 });
+      const text = demuxLogs(buffer).trim();
+      return text === '' ? '' : `\n--- last lines of its output ---\n${text}`;
+    } catch {
+      return '';
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#close();
+    return this.#closing;
+  }
+
+  async #close(): Promise<void> {
+    const docker = this.#client.container.dockerode;
+    const filter = { label: [`${RUN_LABEL}=${this.runId}`] };
+    try {
+      const containers = await docker.listContainers({ all: true, filters: filter });
+      await Promise.allSettled(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
+      for (const c of containers) publish('runtime:container', { runId: this.runId, container: c.Names[0]?.replace(/^\//, '') ?? c.Id, action: 'removed' });
+      const networks = await docker.listNetworks({ filters: filter });
+      await Promise.allSettled(networks.map((n) => docker.getNetwork(n.Id).remove()));
+      for (const n of networks) publish('runtime:network', { runId: this.runId, network: n.Name, action: 'removed' });
+    } catch (error) {
+      // The engine is gone: nothing more can be removed now; the next run's sweep will do it.
+      if (!isEngineGone(error)) throw error;
+    } finally {
+      rmSync(this.runDir, { recursive: true, force: true });
+      this.#unregister();
+    }
+  }
+
+  #assertOpen(): void {
+    if (this.#closing !== undefined) throw new MeshproofError(ErrorCode.Internal, `run ${this.runId} is closed`);
+  }
+
+  #operationError(what: string, error: unknown): MeshproofError {
+    if (isMeshproofError(error)) return error;
+    if (isEngineGone(error)) return runtimeUnavailable(error);
+    return new MeshproofError(ErrorCode.RuntimeOperation, `${what} failed: ${(error as Error).message}`, { cause: error });
+  }
+}

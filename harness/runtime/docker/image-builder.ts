@@ -1,0 +1,119 @@
+/**
+ * Builds recipe images offline, cached by the content hash of their inputs.
+ *
+ * Tags are `meshproof/<recipe>:<first 16 hex of the hash>`. When an image with that tag exists
+ * the build is skipped, so only a change to an input (a source file, the Node binary, a
+ * Dockerfile) rebuilds. MESHPROOF_BASE_IMAGE replaces the scratch base with a published image.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { GenericContainer } from 'testcontainers';
+import { ErrorCode, MeshproofError, isMeshproofError } from '../../errors.ts';
+import { publish } from '../../events.ts';
+import { withTimeout } from '../../util/with-timeout.ts';
+import { planContext, writeContext } from '../images/build-context.ts';
+import { loadRecipes, type ImageRecipe } from '../images/recipes.ts';
+import { isEngineGone, runtimeUnavailable, type DockerClient } from './docker-connection.ts';
+
+export interface ImageBuilderOptions {
+  readonly projectRoot: string;
+  readonly timeoutMs: number;
+  /** A published image to use instead of building `base` (env MESHPROOF_BASE_IMAGE). */
+  readonly baseImageOverride?: string | undefined;
+}
+
+export interface BuiltImage {
+  readonly name: string;
+  readonly tag: string;
+  readonly cached: boolean;
+}
+
+export class ImageBuilder {
+  readonly #client: DockerClient;
+  readonly #options: ImageBuilderOptions;
+  readonly #recipes: ReadonlyMap<string, ImageRecipe>;
+  /** One build per recipe per process, shared by concurrent callers. */
+  readonly #inFlight = new Map<string, Promise<BuiltImage>>();
+
+  constructor(client: DockerClient, options: ImageBuilderOptions) {
+    this.#client = client;
+    this.#options = options;
+    this.#recipes = loadRecipes(options.projectRoot);
+  }
+
+  recipeNames(): string[] {
+    return [...this.#recipes.keys()];
+  }
+
+  commandOf(name: string): readonly string[] {
+    return this.#recipe(name).command;
+  }
+
+  ensure(name: string): Promise<BuiltImage> {
+    let pending = this.#inFlight.get(name);
+    if (pending === undefined) {
+      pending = this.#ensure(name);
+      this.#inFlight.set(name, pending);
+      pending.catch(() => this.#inFlight.delete(name));
+    }
+    return pending;
+  }
+
+  async #ensure(name: string): Promise<BuiltImage> {
+    const recipe = this.#recipe(name);
+    if (name === 'base' && this.#options.baseImageOverride !== undefined) {
+      return { name, tag: this.#options.baseImageOverride, cached: true };
+    }
+    const baseTag = recipe.from === null ? undefined : (await this.ensure(recipe.from)).tag;
+    const plan = await planContext(recipe, { projectRoot: this.#options.projectRoot, ...(baseTag === undefined ? {} : { baseTag }) });
+    const tag = `meshproof/${name}:${plan.hash.slice(0, 16)}`;
+    if (await this.#exists(tag)) {
+      publish('image:build', { image: name, tag, cached: true });
+      return { name, tag, cached: true };
+    }
+    publish('image:build', { image: name, tag, cached: false });
+    const started = Date.now();
+    const dir = mkdtempSync(join(tmpdir(), `meshproof-build-${name}-`));
+    try {
+      writeContext(plan, dir);
+      const builder = GenericContainer.fromDockerfile(dir).withBuildArgs({ ...plan.buildArgs });
+      await withTimeout(builder.build(tag, { deleteOnExit: false }), this.#options.timeoutMs, `building image ${name}`, 'imageBuild');
+      await this.#label(tag, name);
+    } catch (error) {
+      if (isMeshproofError(error)) throw error;
+      if (isEngineGone(error)) throw runtimeUnavailable(error);
+      throw new MeshproofError(ErrorCode.ImageBuild, `building image ${name} (${tag}) failed: ${(error as Error).message}`, {
+        cause: error,
+        location: { file: join(recipe.dir, 'Dockerfile') },
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+    publish('image:built', { image: name, tag, durationMs: Date.now() - started });
+    return { name, tag, cached: false };
+  }
+
+  async #exists(tag: string): Promise<boolean> {
+    try {
+      await this.#client.container.dockerode.getImage(tag).inspect();
+      return true;
+    } catch (error) {
+      if (isEngineGone(error)) throw runtimeUnavailable(error);
+      return false;
+    }
+  }
+
+  /** The legacy builder cannot label at build time through testcontainers; record the recipe as a tag instead. */
+  async #label(tag: string, name: string): Promise<void> {
+    await this.#client.container.dockerode.getImage(tag).tag({ repo: `meshproof/${name}`, tag: 'latest' });
+  }
+
+  #recipe(name: string): ImageRecipe {
+    const recipe = this.#recipes.get(name);
+    if (recipe === undefined) {
+      throw new MeshproofError(ErrorCode.ImageBuild, `no image recipe named '${name}' (known: ${[...this.#recipes.keys()].join(', ')})`);
+    }
+    return recipe;
+  }
+}

@@ -1,0 +1,108 @@
+/**
+ * The runtime interface: how the harness starts pods and clients, whatever runs them.
+ *
+ * Only harness/runtime/docker/ knows about Docker or testcontainers. Everything else sees
+ * these types, so the core is unit-testable without an engine.
+ *
+ * A pod is an app container plus, optionally, a sidecar container that shares its network
+ * namespace. The app listens on 127.0.0.1 only, so the sidecar is the only way in, as with
+ * Istio's traffic capture. Each container gets a private host folder mounted at
+ * POD_DIR_IN_CONTAINER; programs put their control sockets there (so only the harness can reach
+ * them) and the harness puts config and certificate files there (so a rewrite is seen at once).
+ */
+
+/** Programs in our images print a line starting with this when they are ready to serve. */
+export const READY_LINE = 'meshproof:ready';
+
+/** Where each container's private host folder is mounted. */
+export const POD_DIR_IN_CONTAINER = '/run/meshproof';
+
+/** Image names the harness builds; see docker/<name>/image.json. */
+export type ImageName = 'base' | 'echo' | 'sidecar' | (string & {});
+
+export interface ContainerSpec {
+  /** A recipe name from docker/ (built on demand, cached by content hash). */
+  readonly image: ImageName;
+  /** Arguments after the image's entrypoint. */
+  readonly args?: readonly string[];
+  readonly env?: Readonly<Record<string, string>>;
+  /** A line the program prints to stdout when it is ready; start() waits for it. */
+  readonly readyLine?: string;
+}
+
+export interface PodSpec {
+  /** Unique within the run; becomes the hostname and a DNS name on the network. */
+  readonly name: string;
+  /** More DNS names on the network (a service name shared by replicas, for example). */
+  readonly aliases?: readonly string[];
+  readonly network: RunNetwork;
+  readonly app: ContainerSpec;
+  /** Joins the network namespace of the pod. Absent for a client without a sidecar. */
+  readonly sidecar?: ContainerSpec;
+  /** Extra labels (the run label is always added). */
+  readonly labels?: Readonly<Record<string, string>>;
+}
+
+export interface ExecResult {
+  readonly exitCode: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+export type ContainerRole = 'app' | 'sidecar';
+
+export interface ContainerHandle {
+  readonly id: string;
+  /** The engine's name for it: `<run id>-<pod>-<role>`. */
+  readonly name: string;
+  readonly role: ContainerRole;
+  /** Host folder mounted at POD_DIR_IN_CONTAINER in this container. */
+  readonly hostDir: string;
+  exec(command: readonly string[]): Promise<ExecResult>;
+  logs(): Promise<string>;
+  /** Freezes every process in the container (cgroup freezer); connections stay open. */
+  pause(): Promise<void>;
+  unpause(): Promise<void>;
+  /** Sends a signal (default SIGKILL). The container stays, stopped, until the run ends. */
+  kill(signal?: string): Promise<void>;
+  /** True while the container runs (paused counts as running). */
+  isRunning(): Promise<boolean>;
+}
+
+export interface Pod {
+  readonly name: string;
+  /** The pod's address on its network. */
+  readonly ip: string;
+  readonly app: ContainerHandle;
+  readonly sidecar: ContainerHandle | undefined;
+  /** Cuts the pod off its network (a partition); reconnect() undoes it with the same address. */
+  disconnect(): Promise<void>;
+  reconnect(): Promise<void>;
+  /** Removes the pod's containers now, rather than at the end of the run. */
+  remove(): Promise<void>;
+}
+
+export interface RunNetwork {
+  readonly id: string;
+  readonly name: string;
+}
+
+export interface Runtime {
+  /** Labels every container and network as `org.meshproof.run=<runId>`. */
+  readonly runId: string;
+  readonly kind: 'docker';
+  /** A per-run host folder, removed by close(). Private keys live below it with mode 0600. */
+  readonly runDir: string;
+  createNetwork(name?: string): Promise<RunNetwork>;
+  startPod(spec: PodSpec): Promise<Pod>;
+  /** Builds (or finds cached) every image the run needs, so that the first pod start is not slow. */
+  prepareImages(names: readonly ImageName[]): Promise<void>;
+  /** Removes every container, network and file of this run. Idempotent; safe on any path. */
+  close(): Promise<void>;
+}
+
+export const RUN_LABEL = 'org.meshproof.run';
+/** `<hostname>:<pid>:<process start time>`: lets a later run tell whether this run's process is gone. */
+export const OWNER_LABEL = 'org.meshproof.owner';
+export const POD_LABEL = 'org.meshproof.pod';
+export const ROLE_LABEL = 'org.meshproof.role';
