@@ -1,0 +1,77 @@
+/**
+ * The echo app's control socket: a Unix socket in the pod's private folder, reachable only by the
+ * harness. It makes calls on the harness's behalf from inside the pod (the traffic agent) and
+ * reports what the echo server received.
+ */
+import { chmodSync, rmSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { call } from '../../traffic/caller.ts';
+import type { CallRequest } from '../../traffic/types.ts';
+import type { EchoServer } from './echo-server.ts';
+
+export interface ControlServerOptions {
+  readonly pod: string;
+  readonly socketPath: string;
+  readonly echo: EchoServer;
+  readonly echoPort: number;
+}
+
+type Handler = (body: unknown) => Promise<unknown> | unknown;
+
+export class ControlServer {
+  readonly #options: ControlServerOptions;
+  readonly #server: Server;
+  readonly #routes: Record<string, Handler>;
+
+  constructor(options: ControlServerOptions) {
+    this.#options = options;
+    this.#routes = {
+      'GET /healthz': () => ({ pod: options.pod, echoPort: options.echoPort }),
+      'GET /received': () => options.echo.received(),
+      'POST /call': async (body) => ({ ...(await call(body as CallRequest)), from: options.pod }),
+    };
+    this.#server = createServer((request, response) => void this.#handle(request, response));
+  }
+
+  listen(): Promise<void> {
+    rmSync(this.#options.socketPath, { force: true });
+    return new Promise((resolve, reject) => {
+      this.#server.once('error', reject);
+      this.#server.listen(this.#options.socketPath, () => {
+        // The harness may run as another user than the container's root.
+        chmodSync(this.#options.socketPath, 0o666);
+        resolve();
+      });
+    });
+  }
+
+  close(): Promise<void> {
+    return new Promise((resolve) => this.#server.close(() => resolve()));
+  }
+
+  async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    const route = this.#routes[`${request.method} ${(request.url ?? '').split('?')[0]}`];
+    try {
+      if (route === undefined) return reply(response, 404, { error: `no route ${request.method} ${request.url}` });
+      const text = await readBody(request);
+      reply(response, 200, await route(text === '' ? undefined : JSON.parse(text)));
+    } catch (error) {
+      reply(response, 500, { error: (error as Error).message });
+    }
+  }
+}
+
+function readBody(request: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    request.on('data', (chunk: Buffer) => chunks.push(chunk));
+    request.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    request.on('error', reject);
+  });
+}
+
+function reply(response: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
+  response.end(body);
+}

@@ -1,0 +1,61 @@
+/**
+ * The harness's side of an echo app's control socket. The socket lives in the pod's private host
+ * folder, so only the harness can reach it: no other pod can ask an agent to do anything.
+ */
+import { Client } from 'undici';
+import { ErrorCode, MeshproofError } from '../errors.ts';
+import type { CallRequest, EchoReport, Observation } from './types.ts';
+
+export const AGENT_SOCKET = 'agent.sock';
+
+export interface AgentHealth {
+  readonly pod: string;
+  readonly echoPort: number;
+}
+
+export class AgentClient {
+  readonly #client: Client;
+  readonly #socketPath: string;
+  readonly #timeoutMs: number;
+
+  constructor(socketPath: string, timeoutMs: number) {
+    this.#socketPath = socketPath;
+    this.#timeoutMs = timeoutMs;
+    this.#client = new Client('http://agent', { socketPath, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });
+  }
+
+  /** Has the agent make one call from inside its pod, and returns what it observed. */
+  call(request: CallRequest): Promise<Observation> {
+    return this.#json<Observation>('POST', '/call', request);
+  }
+
+  health(): Promise<AgentHealth> {
+    return this.#json<AgentHealth>('GET', '/healthz');
+  }
+
+  /** Requests the echo app has received (newest last), for checks such as "the app never saw it". */
+  received(): Promise<EchoReport[]> {
+    return this.#json<EchoReport[]>('GET', '/received');
+  }
+
+  async close(): Promise<void> {
+    await this.#client.close();
+  }
+
+  async #json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    try {
+      const response = await this.#client.request({
+        method,
+        path,
+        headers: body === undefined ? {} : { 'content-type': 'application/json' },
+        body: body === undefined ? null : JSON.stringify(body),
+        signal: AbortSignal.timeout(this.#timeoutMs),
+      });
+      const text = await response.body.text();
+      if (response.statusCode !== 200) throw new Error(`${method} ${path} answered ${response.statusCode}: ${text}`);
+      return JSON.parse(text) as T;
+    } catch (error) {
+      throw new MeshproofError(ErrorCode.RuntimeOperation, `agent at ${this.#socketPath}: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}

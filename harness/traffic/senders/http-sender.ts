@@ -1,0 +1,88 @@
+/**
+ * HTTP/1.1 and HTTPS (optionally mutual TLS) with undici, one fresh connection per call, so every
+ * probe sees its own handshake. The request target is sent exactly as given.
+ */
+import { TLSSocket } from 'node:tls';
+import { Client, buildConnector } from 'undici';
+import { classifyError } from '../classify-error.ts';
+import { parseEcho } from '../echo-report.ts';
+import type { CallRequest, Observation, TlsObservation } from '../types.ts';
+import { observeTls, toTlsOptions } from './tls-options.ts';
+
+export const MAX_BODY_BYTES = 64 * 1024;
+
+export async function sendHttp(request: CallRequest, timeoutMs: number): Promise<Observation> {
+  const startedAt = Date.now();
+  const secure = request.protocol === 'https';
+  const host = request.host.includes(':') ? `[${request.host}]` : request.host;
+  let tlsSocket: TLSSocket | undefined;
+  const connector = buildConnector({ ...(secure ? toTlsOptions(request.tls, request.host) : {}), timeout: timeoutMs, maxCachedSessions: 0 });
+  const client = new Client(`${secure ? 'https' : 'http'}://${host}:${request.port}`, {
+    connect: (options, callback) => {
+      connector(options, (error, socket) => {
+        if (socket instanceof TLSSocket) tlsSocket = socket;
+        if (error === null) callback(null, socket!);
+        else callback(error, null);
+      });
+    },
+    pipelining: 1,
+    headersTimeout: timeoutMs,
+    bodyTimeout: timeoutMs,
+  });
+  const base = { request, startedAt };
+  try {
+    const response = await client.request({
+      method: request.method ?? 'GET',
+      path: request.path ?? '/',
+      headers: { ...request.headers },
+      body: request.body ?? null,
+      signal: AbortSignal.timeout(timeoutMs),
+    });
+    const body = await readLimited(response.body, MAX_BODY_BYTES);
+    const headers = flattenHeaders(response.headers);
+    const echo = parseEcho(body, headers);
+    return {
+      ...base,
+      outcome: 'response',
+      status: response.statusCode,
+      headers,
+      body,
+      ...(echo === undefined ? {} : { echo }),
+      ...(tlsSocket === undefined ? {} : { tls: observeTls(tlsSocket) }),
+      durationMs: Date.now() - startedAt,
+    };
+  } catch (error) {
+    const failure = classifyError(error);
+    let tls: TlsObservation | undefined;
+    if (secure && (failure.outcome === 'tls-error' || tlsSocket !== undefined)) {
+      tls = { ...(tlsSocket === undefined ? { protocol: undefined, cipher: undefined, alpn: undefined, peerChain: [] } : observeTls(tlsSocket)), ...(failure.alert === undefined ? {} : { alert: failure.alert }) };
+    }
+    return {
+      ...base,
+      outcome: failure.outcome,
+      error: { code: failure.code, message: failure.message },
+      ...(tls === undefined ? {} : { tls }),
+      durationMs: Date.now() - startedAt,
+    };
+  } finally {
+    await client.destroy().catch(() => undefined);
+  }
+}
+
+async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of body) {
+    if (size < limit) chunks.push(chunk.subarray(0, limit - size));
+    size += chunk.length;
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function flattenHeaders(headers: Record<string, string | string[] | undefined>): Record<string, string> {
+  const flat: Record<string, string> = {};
+  for (const [name, value] of Object.entries(headers)) {
+    if (value !== undefined) flat[name] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  return flat;
+}

@@ -1,0 +1,121 @@
+/**
+ * What a probe asks for (CallRequest) and what came back (Observation).
+ *
+ * Both are plain JSON, so the same values travel from the harness to an agent inside a client
+ * container and back, and into the report as evidence. A call is executed by one sender per
+ * protocol (see caller.ts); timing, recording and faults wrap senders rather than add flags.
+ */
+
+export type TlsVersion = 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+
+/** Client-side TLS for a call: certificate material travels as PEM text, never as paths. */
+export interface ClientTls {
+  /** Client certificate chain (leaf first) and its key; absent for "TLS without a client certificate". */
+  readonly certChainPem?: string;
+  readonly keyPem?: string;
+  /** Roots the client trusts for the server's certificate; absent = do not verify the server. */
+  readonly caPem?: string;
+  readonly servername?: string;
+  readonly minVersion?: TlsVersion;
+  readonly maxVersion?: TlsVersion;
+  readonly alpn?: readonly string[];
+}
+
+export type CallProtocol =
+  /** HTTP/1.1 over plain TCP. */
+  | 'http'
+  /** HTTP/1.1 over TLS (mTLS when a client certificate is given). */
+  | 'https'
+  /** A TLS handshake only, then close: for alerts and certificate chains. */
+  | 'tls-handshake'
+  /** Raw TCP: send `body`, read until the peer closes or `timeoutMs`. */
+  | 'tcp';
+
+export interface CallRequest {
+  readonly protocol: CallProtocol;
+  readonly host: string;
+  readonly port: number;
+  /** HTTP method, sent exactly as given (case included). Default GET. */
+  readonly method?: string;
+  /**
+   * Request target, sent byte for byte as given: no normalization, no encoding, fragments kept.
+   * Path-normalization probes depend on this. Default `/`.
+   */
+  readonly path?: string;
+  readonly headers?: Readonly<Record<string, string>>;
+  readonly body?: string;
+  readonly tls?: ClientTls;
+  /** Per-call limit; the default comes from timeouts.probe. */
+  readonly timeoutMs?: number;
+}
+
+/** How the call ended, from the client's point of view. */
+export type Outcome =
+  /** An HTTP response arrived (any status). */
+  | 'response'
+  /** The handshake completed (protocol tls-handshake) or the TCP peer answered (tcp). */
+  | 'connected'
+  /** The connection was refused (nothing listening, or a closed port). */
+  | 'refused'
+  /** The peer reset or closed the connection before any response. */
+  | 'reset'
+  /** The TLS handshake failed (alert received or certificate rejected). */
+  | 'tls-error'
+  /** No answer within the call's timeout. */
+  | 'timeout'
+  /** Anything else (DNS failure, unreachable host, …); `error` says what. */
+  | 'error';
+
+export interface PeerCertificate {
+  readonly subject: string;
+  readonly issuer: string;
+  /** URI SANs, e.g. `spiffe://cluster.local/ns/prod/sa/payment`. */
+  readonly uriSans: readonly string[];
+  readonly fingerprint256: string;
+  readonly validFrom: string;
+  readonly validTo: string;
+  /** PEM of this certificate. */
+  readonly pem: string;
+}
+
+export interface TlsObservation {
+  readonly protocol: string | undefined;
+  readonly cipher: string | undefined;
+  readonly alpn: string | undefined;
+  /** The server's chain as presented, leaf first. */
+  readonly peerChain: readonly PeerCertificate[];
+  /** When the handshake failed: the alert or OpenSSL reason, e.g. `certificate required`. */
+  readonly alert?: string;
+}
+
+/** What the echo app reported about a request it received (the server's end of the call). */
+export interface EchoReport {
+  readonly pod: string;
+  readonly method: string;
+  readonly path: string;
+  readonly headers: Readonly<Record<string, string>>;
+  /** Peer identity the sidecar vouched for (from x-forwarded-client-cert), if any. */
+  readonly peerIdentity?: string;
+  readonly protocol: string;
+  /** The app's own request counter: lets a check prove "the app never saw it". */
+  readonly requestId: number;
+}
+
+export interface Observation {
+  readonly request: CallRequest;
+  readonly outcome: Outcome;
+  readonly status?: number;
+  readonly headers?: Readonly<Record<string, string>>;
+  /** Response body (HTTP) or bytes read (tcp), truncated to 64 KiB. */
+  readonly body?: string;
+  /** The echo app's report, when the body is one. */
+  readonly echo?: EchoReport;
+  readonly tls?: TlsObservation;
+  /** Low-level reason for refused/reset/tls-error/timeout/error: the errno or library code and message. */
+  readonly error?: { readonly code: string; readonly message: string };
+  /** Milliseconds since the epoch when the call started, and its duration. */
+  readonly startedAt: number;
+  readonly durationMs: number;
+  /** Which client made the call (pod name), filled in by the agent. */
+  readonly from?: string;
+}
