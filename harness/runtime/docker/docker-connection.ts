@@ -3,6 +3,7 @@
  * offline); the harness removes what it creates itself, by label.
  */
 import { getContainerRuntimeClient, type ContainerRuntimeClient } from 'testcontainers';
+import { Client } from 'undici';
 import { ErrorCode, MeshproofError } from '../../errors.ts';
 import { withTimeout } from '../../util/with-timeout.ts';
 
@@ -20,14 +21,48 @@ export const DOCKER_HOW_TO =
  */
 export async function connectDocker(timeoutMs: number): Promise<DockerClient> {
   try {
+    // testcontainers tries several places in turn and would quietly use /var/run/docker.sock when
+    // DOCKER_HOST names an engine that is down; ask exactly the configured engine first.
+    await withTimeout(pingEngine(engineEndpoint()), timeoutMs, 'pinging the Docker engine', 'runtimeConnect');
     return await withTimeout(getContainerRuntimeClient(), timeoutMs, 'connecting to the Docker engine', 'runtimeConnect');
   } catch (error) {
     throw runtimeUnavailable(error);
   }
 }
 
+export interface EngineEndpoint {
+  /** What the user configured (or the default), for messages. */
+  readonly display: string;
+  readonly socketPath?: string;
+  readonly origin: string;
+  /** TLS-protected TCP engines are left to testcontainers (which reads DOCKER_CERT_PATH). */
+  readonly skipPing: boolean;
+}
+
+export function engineEndpoint(dockerHost: string | undefined = process.env['DOCKER_HOST']): EngineEndpoint {
+  const display = dockerHost ?? 'unix:///var/run/docker.sock';
+  if (display.startsWith('unix://')) return { display, socketPath: display.slice('unix://'.length), origin: 'http://docker', skipPing: false };
+  if (display.startsWith('tcp://')) {
+    const tls = process.env['DOCKER_TLS_VERIFY'] !== undefined && process.env['DOCKER_TLS_VERIFY'] !== '';
+    return { display, origin: `http://${display.slice('tcp://'.length)}`, skipPing: tls };
+  }
+  return { display, origin: 'http://docker', skipPing: true };
+}
+
+async function pingEngine(endpoint: EngineEndpoint): Promise<void> {
+  if (endpoint.skipPing) return;
+  const client = new Client(endpoint.origin, endpoint.socketPath === undefined ? {} : { socketPath: endpoint.socketPath });
+  try {
+    const response = await client.request({ method: 'GET', path: '/_ping' });
+    await response.body.text();
+    if (response.statusCode !== 200) throw new Error(`/_ping answered ${response.statusCode}`);
+  } finally {
+    await client.destroy();
+  }
+}
+
 export function runtimeUnavailable(cause: unknown): MeshproofError {
-  const where = process.env['DOCKER_HOST'] ?? 'unix:///var/run/docker.sock';
+  const where = engineEndpoint().display;
   const detail = cause instanceof Error ? cause.message : String(cause);
   return new MeshproofError(ErrorCode.RuntimeUnavailable, `no Docker engine answers at ${where} (${detail})`, {
     hint: DOCKER_HOW_TO,

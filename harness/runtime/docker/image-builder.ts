@@ -12,7 +12,7 @@ import { GenericContainer } from 'testcontainers';
 import { ErrorCode, MeshproofError, isMeshproofError } from '../../errors.ts';
 import { publish } from '../../events.ts';
 import { withTimeout } from '../../util/with-timeout.ts';
-import { planContext, writeContext } from '../images/build-context.ts';
+import { planContext, writeContext, type ContextPlan } from '../images/build-context.ts';
 import { loadRecipes, type ImageRecipe } from '../images/recipes.ts';
 import { isEngineGone, runtimeUnavailable, type DockerClient } from './docker-connection.ts';
 
@@ -60,14 +60,24 @@ export class ImageBuilder {
     return pending;
   }
 
+  /** The tag the recipe's current inputs hash to, and whether that image exists; builds nothing. */
+  async status(name: string): Promise<{ tag: string; present: boolean }> {
+    const { tag } = await this.#plan(name, (base) => this.status(base));
+    return { tag, present: await this.#exists(tag) };
+  }
+
+  async #plan(name: string, baseOf: (base: string) => Promise<{ tag: string }>): Promise<{ plan?: ContextPlan; tag: string }> {
+    const recipe = this.#recipe(name);
+    if (name === 'base' && this.#options.baseImageOverride !== undefined) return { tag: this.#options.baseImageOverride };
+    const baseTag = recipe.from === null ? undefined : (await baseOf(recipe.from)).tag;
+    const plan = await planContext(recipe, { projectRoot: this.#options.projectRoot, ...(baseTag === undefined ? {} : { baseTag }) });
+    return { plan, tag: `meshproof/${name}:${plan.hash.slice(0, 16)}` };
+  }
+
   async #ensure(name: string): Promise<BuiltImage> {
     const recipe = this.#recipe(name);
-    if (name === 'base' && this.#options.baseImageOverride !== undefined) {
-      return { name, tag: this.#options.baseImageOverride, cached: true };
-    }
-    const baseTag = recipe.from === null ? undefined : (await this.ensure(recipe.from)).tag;
-    const plan = await planContext(recipe, { projectRoot: this.#options.projectRoot, ...(baseTag === undefined ? {} : { baseTag }) });
-    const tag = `meshproof/${name}:${plan.hash.slice(0, 16)}`;
+    const { plan, tag } = await this.#plan(name, (base) => this.ensure(base));
+    if (plan === undefined) return { name, tag, cached: true };
     if (await this.#exists(tag)) {
       publish('image:build', { image: name, tag, cached: true });
       return { name, tag, cached: true };

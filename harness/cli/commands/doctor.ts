@@ -1,0 +1,88 @@
+/**
+ * `meshproof doctor`: is this machine ready to run meshproof? Prints one line per check and
+ * exits 3 (infrastructure) naming what is missing and how to get it.
+ */
+import { statfsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import type { Command } from 'commander';
+import { defaultTimeouts } from '../../config/timeouts.ts';
+import { ExitCode } from '../../errors.ts';
+import { imageStatuses, probeEngine } from '../../runtime/docker/engine-status.ts';
+import { DOCKER_HOW_TO } from '../../runtime/docker/docker-connection.ts';
+
+export interface Check {
+  readonly name: string;
+  readonly ok: boolean;
+  /** `false` for checks that only inform (a missing image is built on first use). */
+  readonly required: boolean;
+  readonly detail: string;
+  readonly hint?: string;
+}
+
+const MIN_NODE_MAJOR = 22;
+/** A first run builds three images of ~135 MB and a run folder; ask for twice that. */
+const MIN_FREE_BYTES = 1024 ** 3;
+
+export async function runChecks(timeoutMs: number = defaultTimeouts.runtimeConnect): Promise<Check[]> {
+  const checks: Check[] = [];
+  const major = Number(process.versions.node.split('.')[0]);
+  checks.push({
+    name: 'node',
+    ok: major >= MIN_NODE_MAJOR,
+    required: true,
+    detail: `Node.js ${process.version} (${process.execPath})`,
+    hint: `meshproof needs Node.js >= ${MIN_NODE_MAJOR}; run sh scripts/setup.sh`,
+  });
+  const engine = await probeEngine(timeoutMs);
+  checks.push(
+    engine.ok
+      ? { name: 'docker', ok: true, required: true, detail: `engine ${engine.version} (${engine.operatingSystem}) at ${process.env['DOCKER_HOST'] ?? 'unix:///var/run/docker.sock'}` }
+      : { name: 'docker', ok: false, required: true, detail: (engine.error as Error).message, hint: DOCKER_HOW_TO },
+  );
+  if (engine.ok) {
+    for (const image of await imageStatuses(timeoutMs)) {
+      checks.push({
+        name: `image ${image.name}`,
+        ok: image.present,
+        required: false,
+        detail: image.present ? `${image.tag} built` : `${image.tag} not built yet (built on first use, ~10 s)`,
+      });
+    }
+  }
+  const stats = statfsSync(tmpdir());
+  const free = stats.bavail * stats.bsize;
+  checks.push({
+    name: 'disk',
+    ok: free >= MIN_FREE_BYTES,
+    required: true,
+    detail: `${(free / 1024 ** 3).toFixed(1)} GiB free in ${tmpdir()}`,
+    hint: 'free at least 1 GiB (images and run folders)',
+  });
+  return checks;
+}
+
+export function formatChecks(checks: readonly Check[]): string {
+  return checks
+    .map((c) => {
+      const mark = c.ok ? 'ok  ' : c.required ? 'FAIL' : 'note';
+      const hint = !c.ok && c.hint !== undefined ? `\n       ${c.hint}` : '';
+      return `${mark} ${c.name.padEnd(18)} ${c.detail}${hint}`;
+    })
+    .join('\n');
+}
+
+export function register(program: Command): void {
+  program
+    .command('doctor')
+    .description('check that this machine can run meshproof: Node.js, Docker engine, images, disk')
+    .option('--json', 'print the checks as JSON')
+    .action(async (options: { json?: boolean }) => {
+      const checks = await runChecks();
+      process.stdout.write(options.json === true ? `${JSON.stringify(checks, null, 2)}\n` : `${formatChecks(checks)}\n`);
+      const failed = checks.filter((c) => c.required && !c.ok);
+      if (failed.length > 0) {
+        process.stderr.write(`meshproof doctor: not ready: ${failed.map((c) => c.name).join(', ')}\n`);
+        process.exitCode = ExitCode.Infrastructure;
+      }
+    });
+}

@@ -1,0 +1,42 @@
+/**
+ * meshproof command line. Each command lives in commands/<name>.ts and exports register(program).
+ *
+ * Exit codes: 0 all promises hold / command succeeded, 1 conformance failures, 2 bad input
+ * (policy, flags, files), 3 infrastructure error (no Docker engine, image build failed, …).
+ */
+import { readFileSync } from 'node:fs';
+import { Command, CommanderError } from 'commander';
+import { ExitCode, describeError, exitCodeFor } from '../errors.ts';
+import { projectRoot } from '../project-root.ts';
+import { register as registerDoctor } from './commands/doctor.ts';
+
+const version = (JSON.parse(readFileSync(`${projectRoot}/package.json`, 'utf8')) as { version: string }).version;
+
+export function buildProgram(): Command {
+  const program = new Command('meshproof')
+    .description('Chaos and conformance harness for Istio-style service meshes')
+    .version(version)
+    .showHelpAfterError('(run with --help for usage)')
+    .exitOverride();
+  registerDoctor(program);
+  return program;
+}
+
+export async function main(argv: readonly string[]): Promise<number> {
+  const program = buildProgram();
+  try {
+    await program.parseAsync([...argv], { from: 'user' });
+    return typeof process.exitCode === 'number' ? process.exitCode : ExitCode.Ok;
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // Help and version exit 0; every usage error is bad input.
+      return error.exitCode === 0 ? ExitCode.Ok : ExitCode.BadInput;
+    }
+    process.stderr.write(`${describeError(error)}\n`);
+    return exitCodeFor(error);
+  }
+}
+
+if (import.meta.main) {
+  process.exitCode = await main(process.argv.slice(2));
+}

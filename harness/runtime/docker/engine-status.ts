@@ -1,0 +1,35 @@
+/** Read-only questions about the engine and the image cache, for `meshproof doctor`. */
+import { projectRoot } from '../../project-root.ts';
+import { connectDocker } from './docker-connection.ts';
+import { ImageBuilder } from './image-builder.ts';
+
+export interface EngineStatus {
+  readonly ok: boolean;
+  readonly version?: string;
+  readonly operatingSystem?: string;
+  readonly error?: unknown;
+}
+
+export async function probeEngine(timeoutMs: number): Promise<EngineStatus> {
+  try {
+    const client = await connectDocker(timeoutMs);
+    return { ok: true, version: String(client.info.containerRuntime.serverVersion), operatingSystem: client.info.containerRuntime.operatingSystem };
+  } catch (error) {
+    return { ok: false, error };
+  }
+}
+
+export interface ImageStatus {
+  readonly name: string;
+  readonly tag: string;
+  readonly present: boolean;
+}
+
+/** For each recipe: the tag its current inputs hash to, and whether that image exists. */
+export async function imageStatuses(timeoutMs: number): Promise<ImageStatus[]> {
+  const client = await connectDocker(timeoutMs);
+  const builder = new ImageBuilder(client, { projectRoot, timeoutMs, baseImageOverride: process.env['MESHPROOF_BASE_IMAGE'] });
+  const statuses: ImageStatus[] = [];
+  for (const name of builder.recipeNames()) statuses.push({ name, ...(await builder.status(name)) });
+  return statuses;
+}
