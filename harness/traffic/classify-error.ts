@@ -43,11 +43,11 @@ function rootCause(error: unknown): unknown {
 }
 
 function isTlsFailure(code: string, message: string): boolean {
-  return code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || /^(?:CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_OSSL)/.test(code) || /SSL routines|alert/i.test(message);
+  return code === 'ERR_MESHPROOF_SECURE_NAMING' || code.startsWith('ERR_SSL_') || code.startsWith('ERR_TLS_') || /^(?:CERT_|UNABLE_TO_|SELF_SIGNED|DEPTH_ZERO|ERR_OSSL)/.test(code) || /SSL routines|alert/i.test(message);
 }
 
 /** `error:0A00045C:SSL routines::tlsv13 alert certificate required` → `tlsv13 alert certificate required`. */
 export function tlsReason(message: string): string {
-  const routines = /SSL routines:[^:]*:(.+)$/m.exec(message);
+  const routines = /SSL routines:[^:]*:([^:\n]+)/.exec(message);
   return (routines?.[1] ?? message).trim();
 }

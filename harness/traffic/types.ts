@@ -16,6 +16,11 @@ export interface ClientTls {
   /** Roots the client trusts for the server's certificate; absent = do not verify the server. */
   readonly caPem?: string;
   readonly servername?: string;
+  /**
+   * Secure naming: the server certificate's URI SAN must be exactly this SPIFFE id. Mesh TLS never
+   * checks DNS host names; with `caPem` and no expected identity only the chain is verified.
+   */
+  readonly expectServerIdentity?: string;
   readonly minVersion?: TlsVersion;
   readonly maxVersion?: TlsVersion;
   readonly alpn?: readonly string[];

@@ -49,6 +49,12 @@ export class EchoServer {
     });
   }
 
+  /** The port it listens on (useful with port 0). */
+  port(): number {
+    const address = this.#server.address();
+    return typeof address === 'object' && address !== null ? address.port : this.#options.port;
+  }
+
   received(): readonly EchoReport[] {
     return this.#reports;
   }

@@ -16,11 +16,19 @@ export async function sendHttp(request: CallRequest, timeoutMs: number): Promise
   const secure = request.protocol === 'https';
   const host = request.host.includes(':') ? `[${request.host}]` : request.host;
   let tlsSocket: TLSSocket | undefined;
+  // undici reports a TLS alert that arrives after the handshake (TLS 1.3 client-certificate
+  // rejection) as 'other side closed'; the socket's own error says what really happened.
+  let tlsFailure: Error | undefined;
   const connector = buildConnector({ ...(secure ? toTlsOptions(request.tls, request.host) : {}), timeout: timeoutMs, maxCachedSessions: 0 });
   const client = new Client(`${secure ? 'https' : 'http'}://${host}:${request.port}`, {
     connect: (options, callback) => {
       connector(options, (error, socket) => {
-        if (socket instanceof TLSSocket) tlsSocket = socket;
+        if (socket instanceof TLSSocket) {
+          tlsSocket = socket;
+          socket.on('error', (socketError: Error) => {
+            tlsFailure ??= socketError;
+          });
+        }
         if (error === null) callback(null, socket!);
         else callback(error, null);
       });
@@ -52,7 +60,8 @@ export async function sendHttp(request: CallRequest, timeoutMs: number): Promise
       durationMs: Date.now() - startedAt,
     };
   } catch (error) {
-    const failure = classifyError(error);
+    const socketFailure = tlsFailure === undefined ? undefined : classifyError(tlsFailure);
+    const failure = socketFailure?.outcome === 'tls-error' ? socketFailure : classifyError(error);
     let tls: TlsObservation | undefined;
     if (secure && (failure.outcome === 'tls-error' || tlsSocket !== undefined)) {
       tls = { ...(tlsSocket === undefined ? { protocol: undefined, cipher: undefined, alpn: undefined, peerChain: [] } : observeTls(tlsSocket)), ...(failure.alert === undefined ? {} : { alert: failure.alert }) };

@@ -9,6 +9,7 @@ export function toTlsOptions(tls: ClientTls | undefined, host: string): Connecti
     servername: tls?.servername ?? (isIp(host) ? undefined : host),
   };
   if (tls?.caPem !== undefined) options.ca = tls.caPem;
+  options.checkServerIdentity = (_host, certificate) => secureNamingError(tls?.expectServerIdentity, certificate.subjectaltname);
   if (tls?.certChainPem !== undefined) options.cert = tls.certChainPem;
   if (tls?.keyPem !== undefined) options.key = tls.keyPem;
   if (tls?.minVersion !== undefined) options.minVersion = tls.minVersion;
@@ -17,6 +18,16 @@ export function toTlsOptions(tls: ClientTls | undefined, host: string): Connecti
   // Old protocol versions need OpenSSL's security level lowered to be offered at all.
   if (tls?.maxVersion === 'TLSv1' || tls?.maxVersion === 'TLSv1.1') options.ciphers = 'DEFAULT:@SECLEVEL=0';
   return options;
+}
+
+/** Mesh identity check in place of host-name verification (node:tls calls it after the chain verifies). */
+export function secureNamingError(expected: string | undefined, subjectAltName: string | undefined): Error | undefined {
+  if (expected === undefined) return undefined;
+  const uris = (subjectAltName ?? '').split(', ').filter((e) => e.startsWith('URI:')).map((e) => e.slice(4));
+  if (uris.includes(expected)) return undefined;
+  const error = new Error(`secure naming: server identity [${uris.join(', ') || 'no URI SAN'}] is not the expected ${expected}`) as NodeJS.ErrnoException;
+  error.code = 'ERR_MESHPROOF_SECURE_NAMING';
+  return error;
 }
 
 function isIp(host: string): boolean {
@@ -38,7 +49,7 @@ function peerChain(socket: TLSSocket): PeerCertificate[] {
   const chain: PeerCertificate[] = [];
   let current = socket.getPeerCertificate(true) as NodePeerCertificate & { issuerCertificate?: NodePeerCertificate };
   const seen = new Set<string>();
-  while (current !== undefined && current.raw !== undefined && !seen.has(current.fingerprint256)) {
+  while (current !== undefined && current !== null && current.raw !== undefined && !seen.has(current.fingerprint256)) {
     seen.add(current.fingerprint256);
     chain.push(describeCertificate(new X509Certificate(current.raw)));
     current = current.issuerCertificate as typeof current;
