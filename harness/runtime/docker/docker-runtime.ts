@@ -104,17 +104,26 @@ export class DockerRuntime implements Runtime {
   async createNetwork(name = 'net'): Promise<RunNetwork> {
     this.#assertOpen();
     const fullName = `${this.runId}-${name}`;
+    const options = {
+      Name: fullName,
+      CheckDuplicate: true,
+      Driver: 'bridge',
+      Internal: false,
+      Attachable: false,
+      Ingress: false,
+      EnableIPv6: false,
+      Labels: { ...this.#labels },
+    };
     try {
-      const network = await this.#client.network.create({
-        Name: fullName,
-        CheckDuplicate: true,
-        Driver: 'bridge',
-        Internal: false,
-        Attachable: false,
-        Ingress: false,
-        EnableIPv6: false,
-        Labels: { ...this.#labels },
-      });
+      // A pod cut off by a partition must come back at the same address, and Docker allows a fixed
+      // address only on networks whose subnet was stated at creation. So let Docker choose a free
+      // subnet from its pools, then create the network again stating that subnet.
+      const probe = await this.#client.network.create(options);
+      const subnet = (await probe.inspect()).IPAM?.Config?.[0] as { Subnet?: string; Gateway?: string } | undefined;
+      await probe.remove();
+      const network = await this.#client.network.create(
+        subnet?.Subnet === undefined ? options : { ...options, IPAM: { Driver: 'default', Config: [{ Subnet: subnet.Subnet, ...(subnet.Gateway === undefined ? {} : { Gateway: subnet.Gateway }) }] } },
+      );
       this.#networks.set(network.id, new StartedNetwork(this.#client, fullName, network));
       publish('runtime:network', { runId: this.runId, network: fullName, action: 'created' });
       return { id: network.id, name: fullName };

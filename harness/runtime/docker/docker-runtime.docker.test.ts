@@ -1,0 +1,154 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { expect } from 'chai';
+import { subscribe, type EventMap } from '../../events.ts';
+import { AgentClient, AGENT_SOCKET } from '../../traffic/agent-client.ts';
+import { runSmokeCheck } from '../smoke-check.ts';
+import { READY_LINE, type Pod } from '../types.ts';
+import { DockerRuntime } from './docker-runtime.ts';
+
+/** Asks the docker CLI, independently of our code, what carries a run's label. */
+function leftovers(runId: string): { containers: string[]; networks: string[] } {
+  const list = (args: string[]): string[] => execFileSync('docker', args, { encoding: 'utf8' }).split('\n').filter((line) => line !== '');
+  return {
+    containers: list(['ps', '-aq', '--filter', `label=org.meshproof.run=${runId}`]),
+    networks: list(['network', 'ls', '-q', '--filter', `label=org.meshproof.run=${runId}`]),
+  };
+}
+
+const holdScript = new URL('./testdata/hold-pod.ts', import.meta.url).pathname;
+
+/** Starts hold-pod.ts and resolves with its run id once its pod is up. */
+function startHolder(): Promise<{ child: ReturnType<typeof spawn>; runId: string }> {
+  const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', holdScript], { stdio: ['ignore', 'pipe', 'pipe'] });
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const match = /HOLDING (\S+)/.exec(out);
+      if (match !== null) resolve({ child, runId: match[1]! });
+    });
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`holder exited with ${code} before its pod was up: ${err}`)));
+  });
+}
+
+function exitOf(child: ReturnType<typeof spawn>): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+  return new Promise((resolve) => child.once('exit', (code, signal) => resolve({ code, signal })));
+}
+
+describe('docker runtime', function () {
+  let runtime: DockerRuntime;
+
+  before(async function () {
+    runtime = await DockerRuntime.start();
+  });
+
+  after(async function () {
+    await runtime?.close();
+  });
+
+  it('reaches the app through its sidecar, not directly, and the app saw only what came through', async function () {
+    const result = await runSmokeCheck(runtime, runtime.timeouts.control);
+    expect(result.problems).to.deep.equal([]);
+    expect(result.throughSidecar.status).to.equal(200);
+    expect(result.throughSidecar.echo?.pod).to.equal('smoke-server');
+    expect(result.direct.outcome).to.equal('refused');
+    expect(result.appReceived).to.deep.equal(['/through-sidecar']);
+  });
+
+  it('finds every image in its cache the second time (no rebuild)', async function () {
+    const seen: EventMap['image:build'][] = [];
+    const unsubscribe = subscribe('image:build', (m) => seen.push(m));
+    try {
+      const second = await DockerRuntime.start();
+      try {
+        await second.prepareImages(['echo', 'passthrough']);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      unsubscribe();
+    }
+    expect(seen.map((m) => m.image).sort()).to.deep.equal(['base', 'echo', 'passthrough']);
+    expect(seen.every((m) => m.cached), JSON.stringify(seen)).to.equal(true);
+  });
+
+  describe('pod operations used by fault injection', function () {
+    let server: Pod;
+    let agent: AgentClient;
+    const callServer = () => agent.call({ protocol: 'http', host: 'ops-server', port: 15006, path: '/ops', timeoutMs: 1500 });
+
+    before(async function () {
+      const network = await runtime.createNetwork('ops');
+      server = await runtime.startPod({
+        name: 'ops-server',
+        network,
+        app: { image: 'echo', readyLine: READY_LINE },
+        sidecar: { image: 'passthrough', readyLine: READY_LINE },
+      });
+      const client = await runtime.startPod({ name: 'ops-client', network, app: { image: 'echo', readyLine: READY_LINE } });
+      agent = new AgentClient(join(client.app.hostDir, AGENT_SOCKET), runtime.timeouts.control);
+    });
+
+    after(async function () {
+      await agent?.close();
+    });
+
+    it('pause freezes the pod (calls time out) and unpause brings it back', async function () {
+      expect((await callServer()).status).to.equal(200);
+      await server.sidecar!.pause();
+      expect((await callServer()).outcome).to.equal('timeout');
+      await server.sidecar!.unpause();
+      expect((await callServer()).status).to.equal(200);
+    });
+
+    it('disconnect partitions the pod and reconnect restores it at the same address', async function () {
+      await server.disconnect();
+      const cut = await callServer();
+      expect(cut.outcome, JSON.stringify(cut.error)).to.be.oneOf(['error', 'timeout', 'refused']);
+      await server.reconnect();
+      const back = await callServer();
+      expect(back.status).to.equal(200);
+      expect(back.echo?.pod).to.equal('ops-server');
+    });
+
+    it('killing the app leaves the sidecar answering, with no app behind it', async function () {
+      await server.app.kill();
+      expect(await server.app.isRunning()).to.equal(false);
+      expect(await server.sidecar!.isRunning()).to.equal(true);
+      const orphan = await callServer();
+      expect(orphan.outcome).to.equal('reset');
+    });
+  });
+
+  it('removes every container and network of the run on close', async function () {
+    const own = await DockerRuntime.start();
+    const network = await own.createNetwork();
+    await own.startPod({ name: 'closing', network, app: { image: 'echo', readyLine: READY_LINE } });
+    expect(leftovers(own.runId).containers).to.have.length(1);
+    await own.close();
+    expect(leftovers(own.runId)).to.deep.equal({ containers: [], networks: [] });
+  });
+
+  it('cleans up when the run is interrupted with SIGINT', async function () {
+    const { child, runId } = await startHolder();
+    expect(leftovers(runId).containers).to.have.length(1);
+    const exited = exitOf(child);
+    child.kill('SIGINT');
+    expect((await exited).code).to.equal(130);
+    expect(leftovers(runId)).to.deep.equal({ containers: [], networks: [] });
+  });
+
+  it('sweeps what a killed run left behind when the next run starts', async function () {
+    const { child, runId } = await startHolder();
+    const exited = exitOf(child);
+    child.kill('SIGKILL');
+    expect((await exited).signal).to.equal('SIGKILL');
+    expect(leftovers(runId).containers, 'SIGKILL leaves the pod behind').to.have.length(1);
+    const next = await DockerRuntime.start();
+    await next.close();
+    expect(leftovers(runId)).to.deep.equal({ containers: [], networks: [] });
+  });
+});
