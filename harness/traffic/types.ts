@@ -124,3 +124,33 @@ export interface Observation {
   /** Which client made the call (pod name), filled in by the agent. */
   readonly from?: string;
 }
+
+/**
+ * One line of a sidecar's access log (JSON lines), in Envoy's terms. Both data planes produce it;
+ * checks read response flags and the matched RBAC policy from it.
+ */
+export interface AccessLogEntry {
+  /** ISO-8601 time the request or connection started. */
+  readonly time: string;
+  readonly direction: 'inbound' | 'outbound';
+  /** The pod whose sidecar wrote the line. */
+  readonly pod: string;
+  /** `ip:port` of the downstream (the caller). */
+  readonly downstreamAddress?: string;
+  /** The downstream's verified SPIFFE id, when it presented one. */
+  readonly downstreamPrincipal?: string;
+  readonly method?: string;
+  /** The path as received, before normalization. */
+  readonly path?: string;
+  readonly authority?: string;
+  /** HTTP status, or 0 when no response was sent (reset, closed). */
+  readonly status: number;
+  /** Envoy response flags (`UO`, `UH`, `NR`, `UT`, `URX`, `FI`, `DI`, `UF`, `UC`, `DC`, …) or `-`. */
+  readonly responseFlags: string;
+  /** Envoy response code details, e.g. `rbac_access_denied_matched_policy[ns[prod]-policy[x]-rule[0]]`. */
+  readonly responseCodeDetails?: string;
+  /** The upstream endpoint that served it (outbound), `ip:port` or pod name. */
+  readonly upstreamHost?: string;
+  readonly connectionSecurity?: 'mutual_tls' | 'none';
+  readonly durationMs: number;
+}
