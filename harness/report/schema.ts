@@ -1,0 +1,218 @@
+/**
+ * The compliance report: typed and versioned (in the spirit of Gateway API's ConformanceReport).
+ * report.json is this value; junit.xml and index.html are views of it. Nothing in it is secret:
+ * certificates appear by SHA-256 fingerprint and URI SAN, never with keys.
+ *
+ * Bump REPORT_API_VERSION on any change a reader would notice, and keep report.schema.json in step.
+ */
+import type { Area, Feature } from '../conformance/features.ts';
+import type { CaseOutcome } from '../conformance/outcome.ts';
+import type { AccessLogEntry, CallProtocol, Outcome } from '../traffic/types.ts';
+
+export const REPORT_API_VERSION = 'meshproof.dev/v1alpha1';
+
+export interface ConformanceReport {
+  readonly apiVersion: typeof REPORT_API_VERSION;
+  readonly kind: 'ConformanceReport';
+  readonly tool: { readonly name: 'meshproof'; readonly version: string };
+  readonly run: RunInfo;
+  readonly dataPlane: DataPlaneInfo;
+  readonly runtime: { readonly kind: string; readonly engineVersion?: string };
+  /** One per promise, in the order STRICT mTLS, authorization, circuit breaking. */
+  readonly verdicts: readonly PromiseVerdict[];
+  readonly areas: readonly AreaSummary[];
+  readonly cases: readonly CaseReport[];
+  /** Things a reader should know beyond pass/fail ("this DestinationRule can never eject"). */
+  readonly findings: readonly Finding[];
+  /** `istioctl authn tls-check`, from real traffic: one row per client × service. */
+  readonly tlsCheck: readonly TlsCheckRow[];
+  /** Authorization probes: source × request, expected vs observed. */
+  readonly authzMatrix: readonly AuthzMatrixCell[];
+  /** Which authorization rules live traffic exercised. */
+  readonly ruleCoverage: readonly RuleCoverage[];
+  /** Per circuit-breaking experiment: which replica served each request, and ejection windows. */
+  readonly ejectionTimelines: readonly EjectionTimeline[];
+  /** Chaos experiments: hypothesis before/during/after, what was injected when. */
+  readonly experiments: readonly ExperimentJournal[];
+}
+
+export interface RunInfo {
+  readonly id: string;
+  readonly startedAt: string;
+  readonly finishedAt: string;
+  readonly durationMs: number;
+  /** Drives fault schedules, response-code mixes and probe order; `--seed` replays it. */
+  readonly seed: number;
+  /** Policy durations were multiplied by this (e.g. 0.02: a 30 s ejection lasted 0.6 s). */
+  readonly timeScale: number;
+  readonly suites: readonly string[];
+  readonly grep?: string;
+  /** The exact command that replays this run. */
+  readonly replayCommand: string;
+  readonly host: { readonly platform: string; readonly node: string };
+}
+
+export interface DataPlaneInfo {
+  readonly name: string;
+  readonly version: string;
+  readonly claimedFeatures: readonly Feature[];
+  /** False when the data plane could not run here (e.g. no Envoy image); every case is then skipped with this reason. */
+  readonly available: boolean;
+  readonly unavailableReason?: string;
+}
+
+/** success: every case passed; partial: none failed but some were skipped or not supported; failure: a case failed; error: none failed but the harness could not finish some; not-run: nothing ran. */
+export type VerdictResult = 'success' | 'partial' | 'failure' | 'error' | 'not-run';
+
+export interface OutcomeCounts {
+  readonly passed: number;
+  readonly failed: number;
+  readonly skipped: number;
+  readonly notSupported: number;
+  readonly error: number;
+}
+
+export interface PromiseVerdict extends OutcomeCounts {
+  readonly area: Area;
+  readonly promise: string;
+  readonly result: VerdictResult;
+  /** One sentence: "Holds: 24 of 24 cases passed", "Broken: strict-rejects-plaintext failed". */
+  readonly summary: string;
+}
+
+export interface AreaSummary extends OutcomeCounts {
+  readonly area: Area;
+  readonly failedCases: readonly string[];
+}
+
+export interface CaseReport {
+  readonly shortName: string;
+  readonly description: string;
+  readonly area: Area;
+  readonly features: readonly Feature[];
+  readonly manifests: readonly string[];
+  readonly outcome: CaseOutcome;
+  readonly startedAt: string;
+  readonly durationMs: number;
+  readonly checks: number;
+  readonly evidence: readonly EvidenceReport[];
+  readonly findings: readonly string[];
+}
+
+/** One call as the report shows it: both ends, with no secrets. */
+export interface EvidenceReport {
+  readonly label: string;
+  readonly from: string;
+  readonly to: string;
+  readonly request: {
+    readonly protocol: CallProtocol;
+    readonly host: string;
+    readonly port: number;
+    readonly method?: string;
+    readonly path?: string;
+    readonly headers?: Readonly<Record<string, string>>;
+    /** The client certificate presented, by fingerprint and identity; never the key. */
+    readonly clientCertificate?: CertificateRef;
+    readonly tlsVersions?: string;
+  };
+  readonly client: {
+    readonly outcome: Outcome;
+    readonly status?: number;
+    readonly headers?: Readonly<Record<string, string>>;
+    /** First 2 KiB. */
+    readonly body?: string;
+    readonly error?: { readonly code: string; readonly message: string };
+    readonly tls?: {
+      readonly protocol?: string;
+      readonly cipher?: string;
+      readonly alert?: string;
+      readonly serverChain: readonly CertificateRef[];
+    };
+    readonly durationMs: number;
+  };
+  /** What the app behind the sidecar received; `observed: false` when that end was not looked at. */
+  readonly server: { readonly observed: boolean; readonly received: readonly { readonly pod: string; readonly method: string; readonly path: string; readonly peerIdentity?: string }[] };
+  readonly accessLog: readonly AccessLogEntry[];
+}
+
+export interface CertificateRef {
+  readonly fingerprint256: string;
+  readonly subject: string;
+  readonly uriSans: readonly string[];
+  readonly validTo?: string;
+}
+
+export interface Finding {
+  readonly case?: string;
+  readonly area?: Area;
+  readonly text: string;
+}
+
+export interface TlsCheckRow {
+  readonly client: string;
+  /** `ns/sa` of an in-mesh client, `plaintext` or an attacker-kit kind. */
+  readonly clientKind: string;
+  /** Service and port, `payment-service.prod-namespace:8080`. */
+  readonly service: string;
+  /** Effective PeerAuthentication mode on that port. */
+  readonly serverMode: 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+  /** What the client spoke: `MTLS`, `TLS (no client cert)`, `PLAINTEXT`, `MTLS (rogue CA)`, … */
+  readonly clientMode: string;
+  /** What happened: `OK`, `reset`, `handshake rejected: <alert>`, `403`, … */
+  readonly observed: string;
+  /** What Istio says must happen, and whether the two agree. */
+  readonly expected: string;
+  readonly agrees: boolean;
+}
+
+export interface AuthzMatrixCell {
+  /** Row: the caller (`prod-namespace/order-service-sa`, `plaintext`). */
+  readonly source: string;
+  /** Column: `POST /pay/1` (method and raw path). */
+  readonly request: string;
+  readonly destination: string;
+  readonly expected: 'allow' | 'deny' | 'reject' | 'bad-request';
+  readonly observed: 'allow' | 'deny' | 'reject' | 'bad-request' | 'other';
+  /** The rule the oracle said decides it, e.g. `prod-namespace/restrict-payment-access/rules[0]`. */
+  readonly rule?: string;
+  readonly agrees: boolean;
+}
+
+export interface RuleCoverage {
+  readonly rule: string;
+  readonly policy: string;
+  /** Probes that matched this rule (expected by the oracle) and that the live result agreed with. */
+  readonly probesMatching: number;
+  readonly probesJustMissing: number;
+  readonly exercised: boolean;
+}
+
+export interface EjectionTimeline {
+  readonly case: string;
+  /** Milliseconds since the experiment started; all times below are on this axis. */
+  readonly requests: readonly { readonly atMs: number; readonly servedBy: string | null; readonly status: number; readonly flags?: string }[];
+  readonly ejections: readonly { readonly endpoint: string; readonly fromMs: number; readonly toMs: number | null; readonly source: 'observed' | 'expected' }[];
+  readonly endpoints: readonly string[];
+  readonly timeScale: number;
+}
+
+export interface ExperimentJournal {
+  readonly case: string;
+  readonly hypothesis: string;
+  readonly entries: readonly { readonly atMs: number; readonly phase: 'before' | 'inject' | 'during' | 'rollback' | 'after'; readonly text: string }[];
+  readonly steadyState: { readonly before: boolean; readonly during: boolean; readonly after: boolean };
+}
+
+/**
+ * Structured data cases attach (ctx.attach(name, value)) for the report's cross-case views. The
+ * report builder gathers attachments with these names into the top-level arrays above.
+ */
+export interface ReportAttachments {
+  readonly tlsCheck: readonly TlsCheckRow[];
+  readonly authzMatrix: readonly AuthzMatrixCell[];
+  readonly ruleCoverage: readonly RuleCoverage[];
+  readonly ejectionTimeline: EjectionTimeline;
+  readonly experiment: ExperimentJournal;
+}
+
+export type AttachmentName = keyof ReportAttachments;
