@@ -4,7 +4,7 @@
  */
 import { Client } from 'undici';
 import { ErrorCode, MeshproofError } from '../errors.ts';
-import type { CallRequest, EchoReport, Observation } from './types.ts';
+import type { CallRequest, EchoMode, EchoReport, ForwardRequest, ForwardResponse, Observation } from './types.ts';
 
 export const AGENT_SOCKET = 'agent.sock';
 
@@ -29,6 +29,16 @@ export class AgentClient {
     return this.#json<Observation>('POST', '/call', request);
   }
 
+  /** Many calls from inside the pod (through its sidecar, for an in-mesh client). */
+  forward(request: ForwardRequest, timeoutMs: number = this.#timeoutMs): Promise<ForwardResponse> {
+    return this.#json<ForwardResponse>('POST', '/forward', request, timeoutMs);
+  }
+
+  /** Switches the echo app's fault mode (fail, reset, hang, slow, normal). */
+  setMode(mode: EchoMode): Promise<EchoMode> {
+    return this.#json<EchoMode>('POST', '/mode', mode);
+  }
+
   health(): Promise<AgentHealth> {
     return this.#json<AgentHealth>('GET', '/healthz');
   }
@@ -42,14 +52,16 @@ export class AgentClient {
     await this.#client.close();
   }
 
-  async #json<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async #json<T>(method: 'GET' | 'POST', path: string, body?: unknown, timeoutMs: number = this.#timeoutMs): Promise<T> {
     try {
       const response = await this.#client.request({
         method,
         path,
         headers: body === undefined ? {} : { 'content-type': 'application/json' },
         body: body === undefined ? null : JSON.stringify(body),
-        signal: AbortSignal.timeout(this.#timeoutMs),
+        signal: AbortSignal.timeout(timeoutMs),
+        headersTimeout: timeoutMs,
+        bodyTimeout: timeoutMs,
       });
       const text = await response.body.text();
       if (response.statusCode !== 200) throw new Error(`${method} ${path} answered ${response.statusCode}: ${text}`);

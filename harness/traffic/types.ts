@@ -154,3 +154,54 @@ export interface AccessLogEntry {
   readonly connectionSecurity?: 'mutual_tls' | 'none';
   readonly durationMs: number;
 }
+
+/**
+ * Many calls from inside a pod through its own sidecar: the in-mesh client every suite uses
+ * (Istio's echo "forwarder"). Results come back compact, one per call, in the order they started.
+ */
+export interface ForwardRequest {
+  /** The call to repeat; for an in-mesh client, plaintext HTTP to the pod's own sidecar. */
+  readonly request: CallRequest;
+  readonly count: number;
+  /** Calls in flight at once (default 1). */
+  readonly concurrency?: number;
+  /** Starts at most this many calls per second (default: as fast as concurrency allows). */
+  readonly ratePerSecond?: number;
+  /** Reuse connections (default true); false opens a connection per call. */
+  readonly keepAlive?: boolean;
+}
+
+export interface ForwardResult {
+  readonly index: number;
+  /** Milliseconds after the forward began. */
+  readonly startedAtMs: number;
+  readonly durationMs: number;
+  readonly outcome: Outcome;
+  readonly status?: number;
+  /** The echo pod that answered, when the answer came from an echo app. */
+  readonly servedBy?: string;
+  /** Response headers named x-envoy-* or x-meshproof-*. */
+  readonly headers?: Readonly<Record<string, string>>;
+  /** First 200 bytes of a body that is not an echo answer (a sidecar's local reply). */
+  readonly body?: string;
+  readonly errorCode?: string;
+}
+
+export interface ForwardResponse {
+  readonly from: string;
+  /** Epoch milliseconds when the forward began. */
+  readonly startedAt: number;
+  readonly results: readonly ForwardResult[];
+}
+
+/** Fault modes of the echo app, switched through its control socket. */
+export type EchoMode =
+  | { readonly mode: 'normal' }
+  /** Answer every request with this status (default 503). */
+  | { readonly mode: 'fail'; readonly status?: number }
+  /** Reset every connection without answering. */
+  | { readonly mode: 'reset' }
+  /** Accept requests and never answer. */
+  | { readonly mode: 'hang' }
+  /** Answer normally after this delay. */
+  | { readonly mode: 'slow'; readonly delayMs: number };

@@ -6,8 +6,10 @@
 import { chmodSync, rmSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { call } from '../../traffic/caller.ts';
-import type { CallRequest } from '../../traffic/types.ts';
+import { defaultTimeouts } from '../../config/timeouts.ts';
+import type { CallRequest, EchoMode, ForwardRequest } from '../../traffic/types.ts';
 import type { EchoServer } from './echo-server.ts';
+import { forward } from './forwarder.ts';
 
 export interface ControlServerOptions {
   readonly pod: string;
@@ -29,6 +31,12 @@ export class ControlServer {
       'GET /healthz': () => ({ pod: options.pod, echoPort: options.echoPort }),
       'GET /received': () => options.echo.received(),
       'POST /call': async (body) => ({ ...(await call(body as CallRequest)), from: options.pod }),
+      'POST /forward': (body) => forward(body as ForwardRequest, options.pod, defaultTimeouts.probe),
+      'GET /mode': () => options.echo.mode,
+      'POST /mode': (body) => {
+        options.echo.setMode(parseMode(body));
+        return options.echo.mode;
+      },
     };
     this.#server = createServer((request, response) => void this.#handle(request, response));
   }
@@ -56,7 +64,7 @@ export class ControlServer {
       const text = await readBody(request);
       reply(response, 200, await route(text === '' ? undefined : JSON.parse(text)));
     } catch (error) {
-      reply(response, 500, { error: (error as Error).message });
+      reply(response, error instanceof RangeError || error instanceof SyntaxError ? 400 : 500, { error: (error as Error).message });
     }
   }
 }
@@ -74,4 +82,13 @@ function reply(response: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
   response.writeHead(status, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) });
   response.end(body);
+}
+
+const MODES = ['normal', 'fail', 'reset', 'hang', 'slow'];
+
+function parseMode(body: unknown): EchoMode {
+  const mode = (body as { mode?: unknown } | undefined)?.mode;
+  if (typeof mode !== 'string' || !MODES.includes(mode)) throw new RangeError(`mode must be one of ${MODES.join(', ')}`);
+  if (mode === 'slow' && typeof (body as { delayMs?: unknown }).delayMs !== 'number') throw new RangeError('mode slow needs delayMs');
+  return body as EchoMode;
 }

@@ -2,9 +2,11 @@
  * The echo server: answers every request with what it saw, as JSON (an EchoReport), and keeps
  * the last reports so the harness can ask what reached the app at all.
  */
-import { createServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { ECHO_HEADER } from '../../traffic/echo-report.ts';
-import type { EchoReport } from '../../traffic/types.ts';
+import type { EchoMode, EchoReport } from '../../traffic/types.ts';
+import { SeededRandom } from '../../util/seeded-random.ts';
+import { parseCodes, parseDuration, pickCode } from './fault-knobs.ts';
 
 const KEEP_REPORTS = 2000;
 
@@ -12,7 +14,12 @@ export interface EchoServerOptions {
   readonly pod: string;
   readonly host: string;
   readonly port: number;
+  /** Seeds the ?codes= mix; the same seed and request order give the same codes. */
+  readonly seed?: number;
 }
+
+/** The body of an answer the app fails on purpose (mode fail, or ?codes=). */
+export const FAILING_BODY = 'meshproof echo: failing on purpose';
 
 /** The URI in an Envoy x-forwarded-client-cert header (`By=…;Hash=…;URI=spiffe://…`), last element. */
 export function peerIdentityFromXfcc(xfcc: string | undefined): string | undefined {
@@ -27,19 +34,53 @@ export class EchoServer {
   readonly #options: EchoServerOptions;
   readonly #server: Server;
   readonly #reports: EchoReport[] = [];
+  readonly #random: SeededRandom;
+  #mode: EchoMode = { mode: 'normal' };
   #nextId = 1;
 
   constructor(options: EchoServerOptions) {
     this.#options = options;
+    this.#random = new SeededRandom(options.seed ?? 1).fork(options.pod);
     this.#server = createServer((request, response) => {
       request.resume();
-      request.on('end', () => {
-        const report = this.#report(request);
-        const body = JSON.stringify(report);
-        response.writeHead(200, { 'content-type': 'application/json', [ECHO_HEADER]: options.pod, 'content-length': Buffer.byteLength(body) });
-        response.end(body);
-      });
+      request.on('end', () => void this.#answer(request, response));
     });
+  }
+
+  get mode(): EchoMode {
+    return this.#mode;
+  }
+
+  setMode(mode: EchoMode): void {
+    this.#mode = mode;
+  }
+
+  async #answer(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // The app saw the request whatever it then does with it: record first.
+    const report = this.#report(request);
+    const mode = this.#mode;
+    if (mode.mode === 'reset') {
+      request.socket.resetAndDestroy();
+      return;
+    }
+    if (mode.mode === 'hang') return;
+    const query = new URL(request.url ?? '/', 'http://echo').searchParams;
+    let status = mode.mode === 'fail' ? (mode.status ?? 503) : 200;
+    let delayMs = mode.mode === 'slow' ? mode.delayMs : 0;
+    try {
+      const codes = query.get('codes');
+      if (codes !== null && mode.mode !== 'fail') status = pickCode(parseCodes(codes), this.#random);
+      const delay = query.get('delay');
+      if (delay !== null) delayMs += parseDuration(delay);
+    } catch (error) {
+      return send(response, 400, (error as Error).message, this.#options.pod);
+    }
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    if (response.destroyed) return;
+    if (status !== 200) return send(response, status, FAILING_BODY, this.#options.pod);
+    const body = JSON.stringify(report);
+    response.writeHead(200, { 'content-type': 'application/json', [ECHO_HEADER]: this.#options.pod, 'content-length': Buffer.byteLength(body) });
+    response.end(body);
   }
 
   listen(): Promise<void> {
@@ -68,6 +109,7 @@ export class EchoServer {
 
   #report(request: IncomingMessage): EchoReport {
     const headers: Record<string, string> = {};
+    // Node folds repeated headers; Envoy merges them with commas before matching, as here.
     for (const [name, value] of Object.entries(request.headers)) {
       if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
     }
@@ -85,4 +127,11 @@ export class EchoServer {
     if (this.#reports.length > KEEP_REPORTS) this.#reports.splice(0, this.#reports.length - KEEP_REPORTS);
     return report;
   }
+}
+
+function send(response: ServerResponse, status: number, text: string, pod: string): void {
+  // Failing answers name the pod too (so a check can tell which replica failed), but they are
+  // not echo reports: ECHO_HEADER is absent and a check for "allowed" cannot mistake them.
+  response.writeHead(status, { 'content-type': 'text/plain', 'x-meshproof-pod': pod, 'content-length': Buffer.byteLength(text) });
+  response.end(text);
 }
