@@ -1,0 +1,19 @@
+import { CertificateBundle, type CertificateBundleFields } from './certificate-bundle.ts';
+import { spiffeUri, type WorkloadIdentity } from './spiffe.ts';
+
+/** A workload certificate the mesh CA issued, with its key and the mesh roots. */
+export class WorkloadCredentials extends CertificateBundle {
+  readonly identity: WorkloadIdentity;
+  /** `spiffe://<td>/ns/<ns>/sa/<sa>`. */
+  readonly spiffeId: string;
+
+  constructor(fields: CertificateBundleFields, identity: WorkloadIdentity) {
+    super(fields);
+    this.identity = identity;
+    this.spiffeId = spiffeUri(identity);
+  }
+
+  override toJSON(): Record<string, unknown> {
+    return { identity: this.spiffeId, ...super.toJSON() };
+  }
+}
