@@ -28,7 +28,7 @@ import { CLOCK_SKEW_GRACE_MS, type CertificateSpec } from './cert-signer.ts';
 import { inspectCertificate } from './certificate-info.ts';
 import { DEFAULT_KEY_ALGORITHM, generateKeyPair, privateKeyPem, type KeyAlgorithm, type KeyPair } from './key-algorithm.ts';
 import { MeshCa, caInternals } from './mesh-ca.ts';
-import { spiffeUri, type WorkloadIdentity, type WorkloadRef } from './spiffe.ts';
+import { spiffeUri, type SpiffeIdentity, type WorkloadRef } from './spiffe.ts';
 
 export const BadCertKind = {
   RogueCa: 'rogue-ca',
@@ -74,12 +74,12 @@ export interface BadCertOptions {
 export class BadCertificate extends CertificateBundle {
   readonly kind: BadCertKind;
   /** The identity the attacker is after. */
-  readonly target: WorkloadIdentity;
+  readonly target: SpiffeIdentity;
   readonly rejectedBy: RejectingCheck;
   /** Why it must be refused, in a sentence. */
   readonly reason: string;
 
-  constructor(bundle: CertificateBundle, kind: BadCertKind, target: WorkloadIdentity, rejectedBy: RejectingCheck, reason: string) {
+  constructor(bundle: CertificateBundle, kind: BadCertKind, target: SpiffeIdentity, rejectedBy: RejectingCheck, reason: string) {
     super(bundle);
     this.kind = kind;
     this.target = target;

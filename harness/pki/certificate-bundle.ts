@@ -6,7 +6,7 @@
  */
 import { inspect } from 'node:util';
 import type { ClientTls } from '../traffic/types.ts';
-import { fingerprint256, inspectCertificate, splitPemCertificates } from './certificate-info.ts';
+import { fingerprint256, splitPemCertificates, summarizeCertificate } from './certificate-info.ts';
 
 export interface CertificateBundleFields {
   /** Leaf first, then the intermediates up to (not including) the root: `cert-chain.pem`. */
@@ -33,7 +33,7 @@ export class CertificateBundle implements CertificateBundleFields {
     this.certChainPem = fields.certChainPem;
     this.keyPem = fields.keyPem;
     this.rootCertPem = fields.rootCertPem;
-    const leaf = inspectCertificate(fields.certChainPem);
+    const leaf = summarizeCertificate(fields.certChainPem);
     this.fingerprint256 = leaf.fingerprint256;
     this.serialNumber = leaf.serialNumber;
     this.notBefore = leaf.notBefore;

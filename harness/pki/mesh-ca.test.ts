@@ -75,7 +75,7 @@ describe('MeshCa', function () {
     expect(creds.notAfter.getTime() - before).to.be.within(4_000, 7_000);
     const refused = await ca.issue(payment, { ttlMs: 49 * 3_600_000 }).catch((e: unknown) => e);
     expect(refused).to.be.instanceOf(MeshproofError).with.property('code', ErrorCode.CsrRejected);
-    expect((refused as Error).message).to.contain('requested TTL 2d1h').and.contain('max workload TTL 2d');
+    expect((refused as Error).message).to.contain('requested TTL 176400s').and.contain('max workload TTL 172800s');
   });
 
   it('refuses names that are not Kubernetes names', async function () {

@@ -16,13 +16,13 @@ import { X509Certificate as NodeX509Certificate, type KeyObject } from 'node:cry
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import { publish } from '../events.ts';
 import { CLOCK_SKEW_GRACE_MS, CertSigner } from './cert-signer.ts';
-import { inspectCertificate } from './certificate-info.ts';
+import { inspectCertificate, summarizeCertificate } from './certificate-info.ts';
 import { createCsr, parseCsr } from './csr.ts';
-import { formatDuration } from './duration.ts';
+import { formatDuration } from '../model/duration.ts';
 import { DEFAULT_KEY_ALGORITHM, generateKeyPair, privateKeyPem, type KeyAlgorithm } from './key-algorithm.ts';
 import { readPluginCa, writePluginCa } from './plugin-ca.ts';
 import { ServiceAccountTokens } from './service-account-token.ts';
-import { DEFAULT_TRUST_DOMAIN, formatRef, spiffeUri, validateIdentity, type WorkloadIdentity, type WorkloadRef } from './spiffe.ts';
+import { DEFAULT_TRUST_DOMAIN, formatRef, spiffeUri, validateIdentity, type SpiffeIdentity, type WorkloadRef } from './spiffe.ts';
 import { WorkloadCredentials } from './workload-credentials.ts';
 import './pki-events.ts';
 
@@ -70,7 +70,7 @@ export interface SignRequest {
 }
 
 export interface SignedCertificate {
-  readonly identity: WorkloadIdentity;
+  readonly identity: SpiffeIdentity;
   /** Leaf, then intermediates. */
   readonly certChainPem: string;
   readonly rootCertPem: string;
@@ -171,7 +171,7 @@ export class MeshCa {
   }
 
   /** The full identity of `ref` in this mesh; throws MESHPROOF_ERR_BAD_ARGUMENT for invalid names. */
-  identityOf(ref: WorkloadRef): WorkloadIdentity {
+  identityOf(ref: WorkloadRef): SpiffeIdentity {
     return validateIdentity({ trustDomain: this.trustDomain, namespace: ref.namespace, serviceAccount: ref.serviceAccount });
   }
 
@@ -222,7 +222,7 @@ export class MeshCa {
       // X.509 times have whole seconds; round up so a TTL of a few seconds is not cut short.
       notAfter: new Date(Math.ceil((now + ttlMs) / 1_000) * 1_000),
     });
-    const info = inspectCertificate(leafPem);
+    const info = summarizeCertificate(leafPem);
     publish('pki:issued', {
       identity: granted,
       fingerprint256: info.fingerprint256,

@@ -11,7 +11,7 @@
  * leading to a root in root-cert.pem. Each problem names its file and says what to do.
  */
 import { X509Certificate as NodeX509Certificate, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import { inspectCertificate, splitPemCertificates } from './certificate-info.ts';
@@ -43,6 +43,13 @@ export async function readPluginCa(dir: string, now: Date = new Date()): Promise
     caKey: join(dir, PLUGIN_CA_FILES.caKey),
     certChain: join(dir, PLUGIN_CA_FILES.certChain),
   };
+  try {
+    if (!(await stat(dir)).isDirectory()) throw invalid(dir, 'is not a directory; expected a plug-in CA directory');
+  } catch (error) {
+    if (error instanceof MeshproofError) throw error;
+    const code = (error as NodeJS.ErrnoException).code;
+    throw invalid(dir, `${code === 'ENOENT' ? 'does not exist' : `cannot be read (${code ?? (error as Error).message})`}; expected a directory holding ${Object.values(PLUGIN_CA_FILES).join(', ')}`);
+  }
   const missing: string[] = [];
   const texts: Partial<Record<keyof typeof paths, string>> = {};
   for (const [name, path] of Object.entries(paths) as [keyof typeof paths, string][]) {

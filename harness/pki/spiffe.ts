@@ -1,8 +1,11 @@
 /**
  * SPIFFE workload identities as Istio writes them (istio/istio pkg/spiffe/spiffe.go):
- * `spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>`.
+ * `spiffe://<trust-domain>/ns/<namespace>/sa/<service-account>`. The string forms come from the
+ * model (harness/model/identity.ts); this file adds what issuing needs: the service account a
+ * workload runs as, and name validation before a name goes into a certificate.
  */
 import { ErrorCode, MeshproofError } from '../errors.ts';
+import { SPIFFE_PREFIX, parseIdentity, spiffeId, type ParsedIdentity } from '../model/identity.ts';
 
 /** meshConfig.trustDomain's default. */
 export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
@@ -13,21 +16,16 @@ export interface WorkloadRef {
   readonly serviceAccount: string;
 }
 
-export interface WorkloadIdentity extends WorkloadRef {
-  readonly trustDomain: string;
+/** A workload identity in a trust domain. */
+export type SpiffeIdentity = ParsedIdentity;
+
+export function spiffeUri(identity: SpiffeIdentity): string {
+  return spiffeId(identity.trustDomain, identity.namespace, identity.serviceAccount);
 }
 
-const SPIFFE_PREFIX = 'spiffe://';
-
-export function spiffeUri(identity: WorkloadIdentity): string {
-  return `${SPIFFE_PREFIX}${identity.trustDomain}/ns/${identity.namespace}/sa/${identity.serviceAccount}`;
-}
-
-/** The identity in an Istio-shaped SPIFFE URI, or undefined for any other URI. */
-export function parseSpiffeUri(uri: string): WorkloadIdentity | undefined {
-  const match = /^spiffe:\/\/([^/]+)\/ns\/([^/]+)\/sa\/([^/]+)$/.exec(uri);
-  if (match === null) return undefined;
-  return { trustDomain: match[1]!, namespace: match[2]!, serviceAccount: match[3]! };
+/** The identity in an Istio-shaped SPIFFE URI (with its `spiffe://`), or undefined for any other URI. */
+export function parseSpiffeUri(uri: string): SpiffeIdentity | undefined {
+  return uri.startsWith(SPIFFE_PREFIX) ? parseIdentity(uri) : undefined;
 }
 
 /** `prod/payment`, for messages. */
@@ -42,7 +40,7 @@ const DNS_SUBDOMAIN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0
 const TRUST_DOMAIN = /^[a-z0-9._-]+$/;
 
 /** Throws MESHPROOF_ERR_BAD_ARGUMENT naming `where` (a flag or field) when a part is not valid. */
-export function validateIdentity(identity: WorkloadIdentity, where = 'identity'): WorkloadIdentity {
+export function validateIdentity(identity: SpiffeIdentity, where = 'identity'): SpiffeIdentity {
   if (!TRUST_DOMAIN.test(identity.trustDomain) || identity.trustDomain.length > 255) {
     throw badPart(where, 'trust domain', identity.trustDomain, "lower-case letters, digits, '.', '-' and '_' (SPIFFE trust domain), e.g. cluster.local");
   }
