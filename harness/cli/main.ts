@@ -9,6 +9,7 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, describeError, exitCodeFor } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
+import { register as registerPki } from './commands/pki.ts';
 import { register as registerSmoke } from './commands/smoke.ts';
 
 const version = (JSON.parse(readFileSync(`${projectRoot}/package.json`, 'utf8')) as { version: string }).version;
@@ -20,6 +21,7 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerDoctor(program);
+  registerPki(program);
   registerSmoke(program);
   return program;
 }
