@@ -1,0 +1,280 @@
+/**
+ * The inbound oracle: for a request to a workload's port, what the server sidecar must do.
+ *
+ * Steps, in the order the sidecar applies them:
+ * 1. Filter chain and TLS by the port's effective mTLS mode (istio-semantics.md §1);
+ * 2. HTTP checks: `%00` and invalid header names → 400, path normalization (§2);
+ * 3. AuthorizationPolicy: CUSTOM → DENY → ALLOW (§2).
+ */
+import { ErrorCode, MeshproofError } from '../errors.ts';
+import { SPIFFE_PREFIX, parseIdentity } from '../model/identity.ts';
+import { findWorkload, type ResolvedMesh, type ResolvedPort, type ResolvedWorkload } from '../model/resolve.ts';
+import { policyRef } from '../model/resolve-peer-authentication.ts';
+import type { AuthzContext, JwtClaims } from './authz-context.ts';
+import type { Basis, DecidingRule, Decision, ExpectedObservation } from './decision.ts';
+import { compileAuthorization, evaluateAuthorization, type CompiledAuthorization, type CompiledPolicyRule } from './evaluate-authorization.ts';
+import { normalizePath } from './path-normalization.ts';
+import { trustDomainBundle } from './trust-domain.ts';
+
+export type CertificateProblem = 'no-client-cert' | 'untrusted-ca' | 'expired';
+
+export type RequestSource =
+  /** An in-mesh client with its own sidecar (auto mTLS): `identity` is `td/ns/x/sa/y` or its spiffe:// form. */
+  | { readonly kind: 'mesh'; readonly identity: string }
+  /** A client without a sidecar, speaking plain HTTP/TCP. */
+  | { readonly kind: 'plaintext' }
+  /**
+   * A client doing TLS itself with Istio's ALPN and this certificate (forged-identity and
+   * attacker clients). `problem` says what is wrong with the certificate, if anything.
+   */
+  | { readonly kind: 'certificate'; readonly identity?: string; readonly problem?: CertificateProblem };
+
+export interface InboundRequest {
+  readonly source: RequestSource;
+  /** Destination workload, `namespace/name`. */
+  readonly to: string;
+  /** Workload (container) port. Default: the workload's first port. */
+  readonly port?: number;
+  /** Default GET. */
+  readonly method?: string;
+  /** Raw request target as sent (query and fragment allowed). Default `/`. */
+  readonly path?: string;
+  /** Header names in any case; a list keeps repeated headers (merged with `,`, as Envoy does). */
+  readonly headers?: Readonly<Record<string, string>> | readonly (readonly [string, string])[];
+  /** `:authority`. Default: the first service of the workload and the port, e.g. `payment-service:80`… see defaultHost. */
+  readonly host?: string;
+  readonly sourceIp?: string;
+  readonly remoteIp?: string;
+  readonly destinationIp?: string;
+  readonly sni?: string;
+  /** A validated JWT, if the request carries one (RequestAuthentication is not modelled). */
+  readonly jwt?: JwtClaims;
+}
+
+const RBAC_DENIED_BODY = 'RBAC: access denied';
+
+/** Token characters of RFC 9110 (header names and methods). */
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+
+export class InboundOracle {
+  readonly mesh: ResolvedMesh;
+  private readonly bundle: readonly string[];
+  private readonly compiled = new Map<string, CompiledAuthorization>();
+
+  constructor(mesh: ResolvedMesh) {
+    this.mesh = mesh;
+    this.bundle = trustDomainBundle(mesh.mesh.trustDomain, mesh.mesh.trustDomainAliases);
+  }
+
+  /** The compiled policies of a workload for one protocol (cached: the oracle is called a lot). */
+  authorizationFor(workload: ResolvedWorkload, protocol: 'http' | 'tcp'): CompiledAuthorization {
+    const key = `${workload.key}|${protocol}`;
+    let c = this.compiled.get(key);
+    if (c === undefined) {
+      c = compileAuthorization(workload.authorizationPolicies, protocol, this.bundle);
+      this.compiled.set(key, c);
+    }
+    return c;
+  }
+
+  decide(request: InboundRequest): Decision {
+    const workload = findWorkload(this.mesh, request.to);
+    const port = request.port === undefined ? workload.ports[0] : workload.ports.find((p) => p.port === request.port);
+    if (port === undefined) {
+      throw new MeshproofError(ErrorCode.BadArgument, `workload ${workload.key} has no port ${request.port}`, { hint: `its ports: ${workload.ports.map((p) => p.port).join(', ')}` });
+    }
+    return decideForPort(this, workload, port, request);
+  }
+}
+
+function mtlsOf(port: ResolvedPort): Decision['mtls'] {
+  return { port: port.port, mode: port.mtlsMode, steps: port.mtlsSteps };
+}
+
+function describeMtls(port: ResolvedPort): string {
+  const last = port.mtlsSteps.filter((s) => s.mode !== 'UNSET').at(-1);
+  if (last === undefined) return `port ${port.port} is ${port.mtlsMode} (no PeerAuthentication: Istio's default)`;
+  return `port ${port.port} is ${port.mtlsMode} (${last.scope} PeerAuthentication ${last.policy.namespace}/${last.policy.name})`;
+}
+
+function base(port: ResolvedPort): Pick<Decision, 'mtls' | 'audited' | 'dryRunMatches'> {
+  return { mtls: mtlsOf(port), audited: [], dryRunMatches: [] };
+}
+
+function identityToUri(identity: string): string {
+  return identity.startsWith(SPIFFE_PREFIX) ? identity : `${SPIFFE_PREFIX}${identity}`;
+}
+
+function decidingRule(rule: CompiledPolicyRule): DecidingRule {
+  return { id: rule.id, envoyName: rule.envoyName, action: rule.action, policy: policyRef(rule.policy) };
+}
+
+function mergeHeaders(headers: InboundRequest['headers']): { map: Map<string, string>; badName?: string } {
+  const map = new Map<string, string>();
+  let badName: string | undefined;
+  const entries = headers === undefined ? [] : Array.isArray(headers) ? (headers as readonly (readonly [string, string])[]) : Object.entries(headers as Record<string, string>);
+  for (const [name, value] of entries) {
+    if (!TOKEN.test(name)) badName ??= name;
+    const key = name.toLowerCase();
+    const prior = map.get(key);
+    map.set(key, prior === undefined ? value : `${prior},${value}`);
+  }
+  return badName === undefined ? { map } : { map, badName };
+}
+
+function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: ResolvedPort, request: InboundRequest): Decision {
+  const notes: string[] = [];
+  let basis: Basis = 'confirmed';
+  const mode = port.mtlsMode;
+  const src = request.source;
+  const trust = [oracle.mesh.mesh.trustDomain, ...oracle.mesh.mesh.trustDomainAliases];
+
+  // ---- 1. Filter chain and TLS.
+  let peer: string | undefined;
+  if (src.kind === 'plaintext') {
+    if (mode === 'STRICT') {
+      return {
+        ...base(port),
+        outcome: 'connection-reset',
+        expect: { client: 'reset', appReceives: false, responseFlags: 'NR', responseCodeDetails: 'filter_chain_not_found' },
+        reason: `plaintext is refused: ${describeMtls(port)} has no plaintext filter chain, so the connection is closed with no response`,
+        basis,
+        notes,
+      };
+    }
+  } else {
+    const identity = src.identity;
+    const problem = src.kind === 'certificate' ? src.problem : undefined;
+    const parsed = identity === undefined ? undefined : parseIdentity(identity);
+    const sendsTls = src.kind === 'certificate' || mode !== 'DISABLE';
+    if (src.kind === 'mesh' && mode === 'DISABLE') {
+      notes.push('[derived] auto mTLS: the client sidecar sends plaintext to a DISABLE port, so the request carries no peer identity');
+      basis = 'derived';
+    }
+    if (sendsTls) {
+      if (mode === 'DISABLE') {
+        return {
+          ...base(port),
+          outcome: 'handshake-failed',
+          expect: { client: 'tls-error', appReceives: false },
+          reason: `${describeMtls(port)}: the sidecar has only plaintext filter chains, so a TLS client cannot complete a handshake`,
+          basis: 'derived',
+          notes: [...notes, '[derived] a TLS ClientHello to a plaintext-only listener fails on the client side'],
+        };
+      }
+      const why =
+        problem === 'no-client-cert'
+          ? 'the client presents no certificate and the sidecar requires one'
+          : problem === 'untrusted-ca'
+            ? 'the client certificate is not signed by the mesh root of trust'
+            : problem === 'expired'
+              ? 'the client certificate has expired'
+              : identity === undefined || parsed === undefined
+                ? 'the client certificate carries no SPIFFE identity of the mesh'
+                : !trust.includes(parsed.trustDomain)
+                  ? `the client's trust domain '${parsed.trustDomain}' is neither the mesh trust domain nor an alias (${trust.join(', ')})`
+                  : undefined;
+      if (why !== undefined) {
+        const derived = problem === undefined && parsed !== undefined;
+        return {
+          ...base(port),
+          outcome: 'handshake-failed',
+          expect: { client: 'tls-error', appReceives: false },
+          reason: `the TLS handshake fails: ${why} (${describeMtls(port)})`,
+          basis: derived ? 'derived' : basis,
+          notes: derived ? [...notes, '[derived] the server matches the client SAN against spiffe://<trust domain or alias>/'] : notes,
+        };
+      }
+      peer = identity === undefined ? undefined : identityToUri(identity);
+    }
+  }
+
+  // ---- 2. HTTP checks.
+  const { map: headers, badName } = mergeHeaders(request.headers);
+  const isHttp = port.protocol === 'http';
+  const method = request.method ?? 'GET';
+  let urlPath: string | undefined;
+  let forwarded: string | undefined;
+  if (isHttp) {
+    const badRequest = (reason: string, b: Basis, extra: string[] = []): Decision => ({
+      ...base(port),
+      outcome: 'bad-request',
+      expect: { client: 'response', status: 400, appReceives: false },
+      reason,
+      basis: b,
+      notes: [...notes, ...extra],
+      ...(peer === undefined ? {} : { peer }),
+    });
+    if (badName !== undefined) return badRequest(`header name '${badName}' is not a valid token (whitespace or separators), so the request is rejected with 400`, 'confirmed');
+    if (!TOKEN.test(method)) return badRequest(`method '${method}' is not a valid HTTP token, so the request is rejected with 400`, 'confirmed');
+    if (method !== method.toUpperCase()) {
+      return badRequest(`method '${method}' is not upper-case; Istio's normalization doc says such requests get 400`, 'unconfirmed', [
+        '[unconfirmed] reading chosen: a non-upper-case method is rejected with 400 (istio-semantics.md §2 step 10); method matching is case-sensitive either way',
+      ]);
+    }
+    const normalized = normalizePath(request.path ?? '/', oracle.mesh.mesh.pathNormalization);
+    if (!normalized.ok) return badRequest(`${normalized.reason}: 400`, 'confirmed');
+    urlPath = normalized.urlPath;
+    forwarded = normalized.forwarded;
+  }
+
+  // ---- 3. Authorization.
+  const ctx: AuthzContext = {
+    protocol: isHttp ? 'http' : 'tcp',
+    peer,
+    destinationPort: port.port,
+    ...(request.sourceIp === undefined ? {} : { sourceIp: request.sourceIp }),
+    ...(request.remoteIp === undefined ? {} : { remoteIp: request.remoteIp }),
+    ...(request.destinationIp === undefined ? {} : { destinationIp: request.destinationIp }),
+    ...(request.sni === undefined ? {} : { sni: request.sni }),
+    ...(request.jwt === undefined ? {} : { jwt: request.jwt }),
+    ...(isHttp ? { method, urlPath, host: request.host ?? defaultHost(oracle.mesh, workload, port.port), headers } : {}),
+  };
+  const compiled = oracle.authorizationFor(workload, ctx.protocol);
+  const result = evaluateAuthorization(compiled, ctx);
+  const common = {
+    ...base(port),
+    audited: result.audited,
+    dryRunMatches: result.dryRunMatches,
+    ...(peer === undefined ? {} : { peer }),
+    ...(urlPath === undefined ? {} : { matchedPath: urlPath }),
+    ...(result.rule === undefined ? {} : { rule: decidingRule(result.rule) }),
+  };
+  const who = peer === undefined ? 'a plaintext request (no peer identity)' : peer;
+  const what = isHttp ? `${method} ${urlPath ?? ''}` : `TCP port ${port.port}`;
+  if (result.verdict === 'unknown') {
+    const why = result.basis === 'custom-matched' ? 'a CUSTOM (external authorization) policy matches, and meshproof does not model ext_authz' : 'a matching rule reads Envoy metadata the oracle cannot know';
+    return { ...common, outcome: 'not-supported', expect: { client: 'unknown', appReceives: false }, reason: `${what} from ${who}: ${why} (${result.rule?.id ?? ''})`, basis, notes };
+  }
+  if (result.verdict === 'deny') {
+    const expect: ExpectedObservation = isHttp
+      ? { client: 'response', status: 403, body: RBAC_DENIED_BODY, appReceives: false, ...(result.responseCodeDetails === undefined ? {} : { responseCodeDetails: result.responseCodeDetails }) }
+      : { client: 'reset', appReceives: false };
+    const reason =
+      result.basis === 'deny-matched'
+        ? `${what} from ${who} is denied: DENY rule ${result.rule?.id} matches`
+        : `${what} from ${who} is denied: ALLOW policies select ${workload.key} and none of their rules matches (${describeAllow(compiled)})`;
+    return { ...common, outcome: 'denied', expect, reason, basis, notes };
+  }
+  const expect: ExpectedObservation = isHttp ? { client: 'response', appReceives: true, ...(forwarded === undefined ? {} : { forwardedPath: forwarded }) } : { client: 'connected', appReceives: true };
+  const reason =
+    result.basis === 'allow-matched'
+      ? `${what} from ${who} is allowed: ALLOW rule ${result.rule?.id} matches`
+      : `${what} from ${who} is allowed: no ALLOW policy selects ${workload.key}, and no DENY rule matches`;
+  return { ...common, outcome: 'allowed', expect, reason, basis, notes };
+}
+
+function describeAllow(compiled: CompiledAuthorization): string {
+  const ids = compiled.rules.ALLOW.filter((r) => !r.dryRun).map((r) => r.id + (r.dropped === undefined ? '' : ' [dropped on TCP]'));
+  return ids.length === 0 ? 'an ALLOW policy without rules matches nothing' : `rules: ${ids.join(', ')}`;
+}
+
+/** `<service>:<service port>` of the first service that targets this port, else `<workload>:<port>`. */
+export function defaultHost(mesh: ResolvedMesh, workload: ResolvedWorkload, port: number): string {
+  for (const d of mesh.destinations) {
+    if (!d.workloads.includes(workload.key)) continue;
+    const p = d.ports.find((x) => x.targetPort === port);
+    if (p !== undefined) return `${d.name}:${p.port}`;
+  }
+  return `${workload.name}:${port}`;
+}
