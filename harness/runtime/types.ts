@@ -41,6 +41,17 @@ export interface PodSpec {
   readonly sidecar?: ContainerSpec;
   /** Extra labels (the run label is always added). */
   readonly labels?: Readonly<Record<string, string>>;
+  /**
+   * Called with each container's host folder after the folders exist and before any container
+   * starts: write config and certificate files here so a sidecar finds them at its first read.
+   */
+  readonly prepare?: (dirs: PodDirs) => Promise<void>;
+}
+
+/** Host folders mounted at POD_DIR_IN_CONTAINER, one per container of a pod. */
+export interface PodDirs {
+  readonly app: string;
+  readonly sidecar: string | undefined;
 }
 
 export interface ExecResult {

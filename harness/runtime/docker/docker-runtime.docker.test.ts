@@ -1,4 +1,5 @@
 import { execFileSync, spawn } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { subscribe, type EventMap } from '../../events.ts';
@@ -121,6 +122,25 @@ describe('docker runtime', function () {
       const orphan = await callServer();
       expect(orphan.outcome).to.equal('reset');
     });
+  });
+
+  it('lets files be written into a pod\'s folders before its containers start', async function () {
+    const network = await runtime.createNetwork('prepare');
+    const written: string[] = [];
+    const pod = await runtime.startPod({
+      name: 'prepared',
+      network,
+      app: { image: 'echo', readyLine: READY_LINE },
+      sidecar: { image: 'passthrough', readyLine: READY_LINE },
+      prepare: async (dirs) => {
+        writeFileSync(join(dirs.sidecar!, 'config.json'), '{"ready":true}');
+        written.push(dirs.app, dirs.sidecar!);
+      },
+    });
+    expect(written).to.deep.equal([pod.app.hostDir, pod.sidecar!.hostDir]);
+    // The container sees the file at its mount point: read it from inside with the image's node.
+    const seen = await pod.sidecar!.exec(['/usr/local/bin/node', '-e', "process.stdout.write(require('fs').readFileSync('/run/meshproof/config.json','utf8'))"]);
+    expect(seen.stdout).to.equal('{"ready":true}');
   });
 
   it('removes every container and network of the run on close', async function () {

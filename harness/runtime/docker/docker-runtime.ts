@@ -28,6 +28,7 @@ import {
   type ContainerSpec,
   type ImageName,
   type Pod,
+  type PodDirs,
   type PodSpec,
   type RunNetwork,
   type Runtime,
@@ -141,6 +142,8 @@ export class DockerRuntime implements Runtime {
     }
     // The sidecar, when there is one, owns the network namespace; the app joins it. So killing
     // the app leaves the sidecar answering (with errors), as in a Kubernetes pod.
+    const dirs: PodDirs = { app: this.#podDir(spec.name, 'app'), sidecar: spec.sidecar === undefined ? undefined : this.#podDir(spec.name, 'sidecar') };
+    await spec.prepare?.(dirs);
     const ownerRole: ContainerRole = spec.sidecar === undefined ? 'app' : 'sidecar';
     const ownerSpec = spec.sidecar ?? spec.app;
     const owner = await this.#startContainer(spec, ownerRole, ownerSpec, (c) =>
@@ -168,8 +171,7 @@ export class DockerRuntime implements Runtime {
   ): Promise<DockerContainer> {
     const image = await this.#images.ensure(spec.image);
     const name = `${this.runId}-${pod.name}-${role}`;
-    const hostDir = join(this.runDir, 'pods', pod.name, role);
-    mkdirSync(hostDir, { recursive: true, mode: 0o700 });
+    const hostDir = this.#podDir(pod.name, role);
     let container = new GenericContainer(image.tag)
       .withName(name)
       .withLabels({ ...pod.labels, ...this.#labels, [POD_LABEL]: pod.name, [ROLE_LABEL]: role })
@@ -193,6 +195,12 @@ export class DockerRuntime implements Runtime {
     }
     publish('runtime:container', { runId: this.runId, container: name, action: 'started' });
     return new DockerContainer(started, role, hostDir, this.#client.container.dockerode, (what, error) => this.#operationError(what, error));
+  }
+
+  #podDir(pod: string, role: ContainerRole): string {
+    const dir = join(this.runDir, 'pods', pod, role);
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    return dir;
   }
 
   async #logsOf(name: string): Promise<string> {
