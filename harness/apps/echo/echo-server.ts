@@ -6,7 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { ECHO_HEADER } from '../../traffic/echo-report.ts';
 import type { EchoMode, EchoReport } from '../../traffic/types.ts';
 import { SeededRandom } from '../../util/seeded-random.ts';
-import { parseCodes, parseDuration, pickCode } from './fault-knobs.ts';
+import { parseCodes, parseDelay, pickCode } from './fault-knobs.ts';
 
 const KEEP_REPORTS = 2000;
 
@@ -71,7 +71,7 @@ export class EchoServer {
       const codes = query.get('codes');
       if (codes !== null && mode.mode !== 'fail') status = pickCode(parseCodes(codes), this.#random);
       const delay = query.get('delay');
-      if (delay !== null) delayMs += parseDuration(delay);
+      if (delay !== null) delayMs += parseDelay(delay);
     } catch (error) {
       return send(response, 400, (error as Error).message, this.#options.pod);
     }

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { SeededRandom } from '../../util/seeded-random.ts';
-import { parseCodes, parseDuration, pickCode } from './fault-knobs.ts';
+import { parseCodes, parseDelay, pickCode } from './fault-knobs.ts';
 
 describe('echo fault knobs', function () {
   it('parses a response-code mix and draws it in proportion, reproducibly', function () {
@@ -18,12 +18,13 @@ describe('echo fault knobs', function () {
   it('refuses a malformed mix or duration, naming the part', function () {
     expect(() => parseCodes('500:x')).to.throw("'500:x'");
     expect(() => parseCodes('500:0')).to.throw('every weight is 0');
-    expect(() => parseDuration('fast')).to.throw("'fast'");
+    expect(() => parseDelay('fast')).to.throw("'fast'");
+    expect(() => parseDelay('-1s')).to.throw("'-1s'");
   });
 
-  it('reads durations in ms and s', function () {
-    expect(parseDuration('200ms')).to.equal(200);
-    expect(parseDuration('1.5s')).to.equal(1500);
-    expect(parseDuration('30')).to.equal(30);
+  it('reads delays as Istio writes durations', function () {
+    expect(parseDelay('200ms')).to.equal(200);
+    expect(parseDelay('1.5s')).to.equal(1500);
+    expect(parseDelay('1m30s')).to.equal(90_000);
   });
 });

@@ -1,10 +1,11 @@
 /**
  * Per-request fault knobs of the echo app, read from the query string:
  *   ?codes=500:50,200:50   answer 500 half the time and 200 otherwise (seeded, weights need not sum to 100)
- *   ?delay=200ms           wait before answering (`ms` or `s`)
+ *   ?delay=200ms           wait before answering (Go duration syntax, as Istio writes durations)
  * Latency is made here, in user space: the kernel has no netem.
  */
-import { SeededRandom } from '../../util/seeded-random.ts';
+import { parseDuration as parseGoDuration } from '../../model/duration.ts';
+import type { SeededRandom } from '../../util/seeded-random.ts';
 
 export interface CodeWeight {
   readonly status: number;
@@ -31,10 +32,9 @@ export function pickCode(weights: readonly CodeWeight[], random: SeededRandom): 
   return weights[weights.length - 1]!.status;
 }
 
-/** `200ms`, `1.5s`, `300` (milliseconds) → milliseconds. */
-export function parseDuration(text: string): number {
-  const match = /^\s*(\d+(?:\.\d+)?)\s*(ms|s)?\s*$/.exec(text);
-  if (match === null) throw new RangeError(`delay: '${text}' is not a duration like 200ms or 1s`);
-  const value = Number(match[1]);
-  return match[2] === 's' ? value * 1000 : value;
+/** `200ms`, `1.5s` → milliseconds; a negative or malformed delay is refused. */
+export function parseDelay(text: string): number {
+  const ms = parseGoDuration(text);
+  if (ms === undefined || ms < 0) throw new RangeError(`delay: '${text}' is not a duration like 200ms or 1s`);
+  return ms;
 }
