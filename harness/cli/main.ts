@@ -9,6 +9,8 @@ import { Command, CommanderError } from 'commander';
 import { ExitCode, describeError, exitCodeFor } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
+import { register as registerCheckPolicies } from './commands/check-policies.ts';
+import { register as registerExplain } from './commands/explain.ts';
 import { register as registerPki } from './commands/pki.ts';
 import { register as registerSmoke } from './commands/smoke.ts';
 
@@ -21,6 +23,8 @@ export function buildProgram(): Command {
     .showHelpAfterError('(run with --help for usage)')
     .exitOverride();
   registerDoctor(program);
+  registerExplain(program);
+  registerCheckPolicies(program);
   registerPki(program);
   registerSmoke(program);
   return program;
