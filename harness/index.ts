@@ -41,3 +41,25 @@ export {
   type CertificateSummary,
 } from './pki/certificate-info.ts';
 export { sanMismatch, trustDomainMatchers, secureNamingMatchers, type SanMatcher } from './pki/san-match.ts';
+// Policy model (issue 4): load, validate, resolve. Shared by the oracle and the data planes.
+export * from './model/resources.ts';
+export { type Issue, type IssueSeverity, formatIssue, hasErrors, throwIfErrors } from './model/issues.ts';
+export { readPolicies, loadPolicies, parsePolicies, policiesFromYaml, type PolicySet, type PolicyLoadResult } from './model/load-policies.ts';
+export { defaultMeshSettings, DEFAULT_ROOT_NAMESPACE, type MeshSettings, type PathNormalization } from './model/mesh-config.ts';
+export { parseTopology, loadTopology, topologyFromYaml, TOPOLOGY_SCHEMA, type Topology, type Workload, type WorkloadPort, type Service, type ServicePort, type Client, type PortProtocol } from './model/topology.ts';
+export { resolveMesh, destinationFor, findWorkload, findDestination, type ResolvedMesh, type ResolvedWorkload, type ResolvedPort, type ResolvedDestination, type ResolvedServicePort, type ResolvedClient } from './model/resolve.ts';
+export { policyRef, byAge, type PolicyRef, type MtlsStep, type EffectiveMtlsMode } from './model/resolve-peer-authentication.ts';
+export { serviceFqdn, resolveHost, trafficPolicyForPort, CLUSTER_DOMAIN } from './model/resolve-destination.ts';
+export { spiffeId, principalOf, toPrincipal, parseIdentity, type ParsedIdentity } from './model/identity.ts';
+export { parseDuration, durationMs, formatDuration } from './model/duration.ts';
+export { selectorMatches } from './model/labels.ts';
+export { readPolicyInputs, defaultTopologyPath, type PolicyInputs } from './model/policy-inputs.ts';
+// Oracle (issue 4): what Istio says must happen. Never imported by harness/dataplane.
+export type { Decision, DecisionOutcome, ExpectedObservation, DecidingRule, Basis } from './oracle/decision.ts';
+export { InboundOracle, defaultHost, type InboundRequest, type RequestSource, type CertificateProblem } from './oracle/inbound.ts';
+export type { JwtClaims } from './oracle/authz-context.ts';
+export { normalizePath, removeDotSegments, type NormalizedPath } from './oracle/path-normalization.ts';
+export { generateProbes, ruleCoverage, type Probe, type ProbeKind } from './oracle/probe-generator.ts';
+export { simulateOutlierDetection, type OutlierSimulationInput, type OutlierSimulationResult, type OutlierEvent, type UpstreamResult, type TimelineEntry, type RoutedRequest, type OutlierStats, type EjectionType } from './oracle/outlier-simulation.ts';
+export { effectiveOutlierDetection, maxEjectedHosts, type EffectiveOutlierDetection } from './oracle/outlier-settings.ts';
+export { requestOutcome, effectiveRetryPolicy, parseRetryOn, DEFAULT_RETRY_ON, DEFAULT_RETRIES, type AttemptResult, type RequestOutcome, type RequestOutcomeInput, type EffectiveRetryPolicy } from './oracle/retry-outcome.ts';
