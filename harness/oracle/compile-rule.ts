@@ -8,7 +8,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import type { AuthorizationAction, AuthorizationCondition, AuthorizationOperation, AuthorizationRule, AuthorizationSource } from '../model/resources.ts';
-import { NO, UNKNOWN, YES, and, not, type AuthzContext, type Tri } from './authz-context.ts';
+import { NO, UNKNOWN, YES, not, type AuthzContext, type Tri } from './authz-context.ts';
 import { escapeRegExp, headerMatcher, pathMatcher, stringMatcher, type StringTest } from './string-match.ts';
 import { expandPrincipals, expandTrustDomains } from './trust-domain.ts';
 
@@ -51,15 +51,29 @@ function field(values: readonly string[] | undefined, notValues: readonly string
   if (values !== undefined && values.length > 0) out.push(compile(values));
   if (notValues !== undefined && notValues.length > 0) {
     const inner = compile(notValues);
-    out.push((ctx) => not(inner(ctx)));
+    const negated: Predicate = (ctx) => not(inner(ctx));
+    NEGATED.add(negated);
+    out.push(negated);
   }
   return out;
 }
 
-function allOf(parts: readonly Predicate[]): Predicate {
+/** `notX` parts: evaluated after positive parts (AND is order-free; positives fail faster). */
+const NEGATED = new WeakSet<Predicate>();
+
+function allOf(unordered: readonly Predicate[]): Predicate {
+  const parts = [...unordered].sort((a, b) => Number(NEGATED.has(a)) - Number(NEGATED.has(b)));
   if (parts.length === 0) return always;
   if (parts.length === 1) return parts[0] ?? always;
-  return (ctx) => and(parts.map((p) => p(ctx)));
+  return (ctx) => {
+    let unknown = false;
+    for (const p of parts) {
+      const r = p(ctx);
+      if (r === NO) return NO;
+      if (r === UNKNOWN) unknown = true;
+    }
+    return unknown ? UNKNOWN : YES;
+  };
 }
 
 function oneOf(parts: readonly Predicate[]): Predicate {
@@ -84,8 +98,17 @@ function regexOnPeer(patterns: readonly RegExp[]): Predicate {
   return (ctx) => (ctx.peer !== undefined && patterns.some((re) => re.test(ctx.peer ?? '')) ? YES : NO);
 }
 
+// istiod matches namespaces with the regex ".*/ns/<ns>/.*" (a star becomes ".*"); without a star that is "contains /ns/<ns>/".
 function namespaces(values: readonly string[]): Predicate {
-  return regexOnPeer(values.map((v) => new RegExp(`^.*/ns/${v.split('*').map(escapeRegExp).join('.*')}/.*$`)));
+  const plain = values.filter((v) => !v.includes('*')).map((v) => `/ns/${v}/`);
+  const patterns = values.filter((v) => v.includes('*')).map((v) => new RegExp(`^.*/ns/${v.split('*').map(escapeRegExp).join('.*')}/.*$`));
+  return (ctx) => {
+    const peer = ctx.peer;
+    if (peer === undefined) return NO;
+    for (const p of plain) if (peer.includes(p)) return YES;
+    for (const re of patterns) if (re.test(peer)) return YES;
+    return NO;
+  };
 }
 
 function serviceAccounts(values: readonly string[], o: CompileOptions): Predicate {

@@ -30,6 +30,9 @@ export interface CompiledAuthorization {
   readonly rules: Readonly<Record<AuthorizationAction, readonly CompiledPolicyRule[]>>;
   /** Enforced (not dry-run) policies per action: "an ALLOW filter exists" needs this, even when it has no rules. */
   readonly enforcedPolicies: Readonly<Record<AuthorizationAction, number>>;
+  /** Enforced AUDIT rules and dry-run rules of any action: evaluated for the record only. */
+  readonly audit: readonly CompiledPolicyRule[];
+  readonly dryRun: readonly CompiledPolicyRule[];
 }
 
 export function isDryRun(policy: AuthorizationPolicy): boolean {
@@ -58,7 +61,8 @@ export function compileAuthorization(policies: readonly AuthorizationPolicy[], p
     });
   }
   for (const list of Object.values(rules)) list.sort((a, b) => (a.envoyName < b.envoyName ? -1 : a.envoyName > b.envoyName ? 1 : 0));
-  return { protocol, rules, enforcedPolicies: enforced };
+  const all = (['CUSTOM', 'DENY', 'ALLOW', 'AUDIT'] as const).flatMap((a) => rules[a]);
+  return { protocol, rules, enforcedPolicies: enforced, audit: rules.AUDIT.filter((r) => !r.dryRun), dryRun: all.filter((r) => r.dryRun) };
 }
 
 export type AuthorizationVerdict =
@@ -94,9 +98,12 @@ function firstMatch(list: readonly CompiledPolicyRule[], ctx: AuthzContext, dryR
   return unknown === undefined ? {} : { unknown };
 }
 
+const NONE: readonly string[] = Object.freeze([]);
+const NONE_DRY: readonly { readonly id: string; readonly action: AuthorizationAction }[] = Object.freeze([]);
+
 export function evaluateAuthorization(compiled: CompiledAuthorization, ctx: AuthzContext): AuthorizationResult {
-  const audited = compiled.rules.AUDIT.filter((r) => !r.dryRun && r.match(ctx) === YES).map((r) => r.id);
-  const dryRunMatches = (['CUSTOM', 'DENY', 'ALLOW', 'AUDIT'] as const).flatMap((a) => compiled.rules[a].filter((r) => r.dryRun && r.match(ctx) === YES).map((r) => ({ id: r.id, action: a })));
+  const audited = compiled.audit.length === 0 ? NONE : compiled.audit.filter((r) => r.match(ctx) === YES).map((r) => r.id);
+  const dryRunMatches = compiled.dryRun.length === 0 ? NONE_DRY : compiled.dryRun.filter((r) => r.match(ctx) === YES).map((r) => ({ id: r.id, action: r.action }));
   const base = { audited, dryRunMatches };
 
   const custom = firstMatch(compiled.rules.CUSTOM, ctx, false);

@@ -55,30 +55,63 @@ const RBAC_DENIED_BODY = 'RBAC: access denied';
 
 /** Token characters of RFC 9110 (header names and methods). */
 const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const COMMON_METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'CONNECT', 'OPTIONS', 'TRACE', 'PATCH']);
 
 export class InboundOracle {
   readonly mesh: ResolvedMesh;
   private readonly bundle: readonly string[];
-  private readonly compiled = new Map<string, CompiledAuthorization>();
+  private readonly compiled = new WeakMap<ResolvedWorkload, { http?: CompiledAuthorization; tcp?: CompiledAuthorization }>();
+  private readonly identities = new Map<string, ReturnType<typeof parseIdentity>>();
+  /** Mesh trust domain and aliases: a peer outside them fails the handshake. */
+  readonly trustedDomains: ReadonlySet<string>;
+  private readonly allowSummaries = new Map<CompiledAuthorization, string>();
+  private readonly workloads = new Map<string, ResolvedWorkload>();
 
   constructor(mesh: ResolvedMesh) {
     this.mesh = mesh;
     this.bundle = trustDomainBundle(mesh.mesh.trustDomain, mesh.mesh.trustDomainAliases);
+    this.trustedDomains = new Set(this.bundle);
+  }
+
+  /** parseIdentity, cached: callers repeat identities. */
+  identity(identity: string): ReturnType<typeof parseIdentity> {
+    if (this.identities.has(identity)) return this.identities.get(identity);
+    const parsed = parseIdentity(identity);
+    if (this.identities.size < 10_000) this.identities.set(identity, parsed);
+    return parsed;
   }
 
   /** The compiled policies of a workload for one protocol (cached: the oracle is called a lot). */
   authorizationFor(workload: ResolvedWorkload, protocol: 'http' | 'tcp'): CompiledAuthorization {
-    const key = `${workload.key}|${protocol}`;
-    let c = this.compiled.get(key);
+    let entry = this.compiled.get(workload);
+    if (entry === undefined) {
+      entry = {};
+      this.compiled.set(workload, entry);
+    }
+    let c = entry[protocol];
     if (c === undefined) {
       c = compileAuthorization(workload.authorizationPolicies, protocol, this.bundle);
-      this.compiled.set(key, c);
+      entry[protocol] = c;
     }
     return c;
   }
 
+  /** describeAllow, computed once per compiled set. */
+  allowSummary(compiled: CompiledAuthorization): string {
+    let s = this.allowSummaries.get(compiled);
+    if (s === undefined) {
+      s = describeAllow(compiled);
+      this.allowSummaries.set(compiled, s);
+    }
+    return s;
+  }
+
   decide(request: InboundRequest): Decision {
-    const workload = findWorkload(this.mesh, request.to);
+    let workload = this.workloads.get(request.to);
+    if (workload === undefined) {
+      workload = findWorkload(this.mesh, request.to);
+      this.workloads.set(request.to, workload);
+    }
     const port = request.port === undefined ? workload.ports[0] : workload.ports.find((p) => p.port === request.port);
     if (port === undefined) {
       throw new MeshproofError(ErrorCode.BadArgument, `workload ${workload.key} has no port ${request.port}`, { hint: `its ports: ${workload.ports.map((p) => p.port).join(', ')}` });
@@ -87,8 +120,14 @@ export class InboundOracle {
   }
 }
 
+const mtlsCache = new WeakMap<ResolvedPort, Decision['mtls']>();
 function mtlsOf(port: ResolvedPort): Decision['mtls'] {
-  return { port: port.port, mode: port.mtlsMode, steps: port.mtlsSteps };
+  let m = mtlsCache.get(port);
+  if (m === undefined) {
+    m = Object.freeze({ port: port.port, mode: port.mtlsMode, steps: port.mtlsSteps });
+    mtlsCache.set(port, m);
+  }
+  return m;
 }
 
 function describeMtls(port: ResolvedPort): string {
@@ -105,8 +144,14 @@ function identityToUri(identity: string): string {
   return identity.startsWith(SPIFFE_PREFIX) ? identity : `${SPIFFE_PREFIX}${identity}`;
 }
 
+const ruleCache = new WeakMap<CompiledPolicyRule, DecidingRule>();
 function decidingRule(rule: CompiledPolicyRule): DecidingRule {
-  return { id: rule.id, envoyName: rule.envoyName, action: rule.action, policy: policyRef(rule.policy) };
+  let r = ruleCache.get(rule);
+  if (r === undefined) {
+    r = Object.freeze({ id: rule.id, envoyName: rule.envoyName, action: rule.action, policy: policyRef(rule.policy) });
+    ruleCache.set(rule, r);
+  }
+  return r;
 }
 
 function mergeHeaders(headers: InboundRequest['headers']): { map: Map<string, string>; badName?: string } {
@@ -127,7 +172,6 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
   let basis: Basis = 'confirmed';
   const mode = port.mtlsMode;
   const src = request.source;
-  const trust = [oracle.mesh.mesh.trustDomain, ...oracle.mesh.mesh.trustDomainAliases];
 
   // ---- 1. Filter chain and TLS.
   let peer: string | undefined;
@@ -145,7 +189,7 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
   } else {
     const identity = src.identity;
     const problem = src.kind === 'certificate' ? src.problem : undefined;
-    const parsed = identity === undefined ? undefined : parseIdentity(identity);
+    const parsed = identity === undefined ? undefined : oracle.identity(identity);
     const sendsTls = src.kind === 'certificate' || mode !== 'DISABLE';
     if (src.kind === 'mesh' && mode === 'DISABLE') {
       notes.push('[derived] auto mTLS: the client sidecar sends plaintext to a DISABLE port, so the request carries no peer identity');
@@ -171,8 +215,8 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
               ? 'the client certificate has expired'
               : identity === undefined || parsed === undefined
                 ? 'the client certificate carries no SPIFFE identity of the mesh'
-                : !trust.includes(parsed.trustDomain)
-                  ? `the client's trust domain '${parsed.trustDomain}' is neither the mesh trust domain nor an alias (${trust.join(', ')})`
+                : !oracle.trustedDomains.has(parsed.trustDomain)
+                  ? `the client's trust domain '${parsed.trustDomain}' is neither the mesh trust domain nor an alias (${[...oracle.trustedDomains].join(', ')})`
                   : undefined;
       if (why !== undefined) {
         const derived = problem === undefined && parsed !== undefined;
@@ -206,8 +250,8 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
       ...(peer === undefined ? {} : { peer }),
     });
     if (badName !== undefined) return badRequest(`header name '${badName}' is not a valid token (whitespace or separators), so the request is rejected with 400`, 'confirmed');
-    if (!TOKEN.test(method)) return badRequest(`method '${method}' is not a valid HTTP token, so the request is rejected with 400`, 'confirmed');
-    if (method !== method.toUpperCase()) {
+    if (!COMMON_METHODS.has(method) && !TOKEN.test(method)) return badRequest(`method '${method}' is not a valid HTTP token, so the request is rejected with 400`, 'confirmed');
+    if (!COMMON_METHODS.has(method) && method !== method.toUpperCase()) {
       return badRequest(`method '${method}' is not upper-case; Istio's normalization doc says such requests get 400`, 'unconfirmed', [
         '[unconfirmed] reading chosen: a non-upper-case method is rejected with 400 (istio-semantics.md §2 step 10); method matching is case-sensitive either way',
       ]);
@@ -223,12 +267,15 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
     protocol: isHttp ? 'http' : 'tcp',
     peer,
     destinationPort: port.port,
-    ...(request.sourceIp === undefined ? {} : { sourceIp: request.sourceIp }),
-    ...(request.remoteIp === undefined ? {} : { remoteIp: request.remoteIp }),
-    ...(request.destinationIp === undefined ? {} : { destinationIp: request.destinationIp }),
-    ...(request.sni === undefined ? {} : { sni: request.sni }),
-    ...(request.jwt === undefined ? {} : { jwt: request.jwt }),
-    ...(isHttp ? { method, urlPath, host: request.host ?? defaultHost(oracle.mesh, workload, port.port), headers } : {}),
+    sourceIp: request.sourceIp,
+    remoteIp: request.remoteIp,
+    destinationIp: request.destinationIp,
+    sni: request.sni,
+    jwt: request.jwt,
+    method: isHttp ? method : undefined,
+    urlPath,
+    host: isHttp ? (request.host ?? cachedDefaultHost(oracle.mesh, workload, port.port)) : undefined,
+    headers: isHttp ? headers : undefined,
   };
   const compiled = oracle.authorizationFor(workload, ctx.protocol);
   const result = evaluateAuthorization(compiled, ctx);
@@ -253,7 +300,7 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
     const reason =
       result.basis === 'deny-matched'
         ? `${what} from ${who} is denied: DENY rule ${result.rule?.id} matches`
-        : `${what} from ${who} is denied: ALLOW policies select ${workload.key} and none of their rules matches (${describeAllow(compiled)})`;
+        : `${what} from ${who} is denied: ALLOW policies select ${workload.key} and none of their rules matches (${oracle.allowSummary(compiled)})`;
     return { ...common, outcome: 'denied', expect, reason, basis, notes };
   }
   const expect: ExpectedObservation = isHttp ? { client: 'response', appReceives: true, ...(forwarded === undefined ? {} : { forwardedPath: forwarded }) } : { client: 'connected', appReceives: true };
@@ -267,6 +314,21 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
 function describeAllow(compiled: CompiledAuthorization): string {
   const ids = compiled.rules.ALLOW.filter((r) => !r.dryRun).map((r) => r.id + (r.dropped === undefined ? '' : ' [dropped on TCP]'));
   return ids.length === 0 ? 'an ALLOW policy without rules matches nothing' : `rules: ${ids.join(', ')}`;
+}
+
+const hostCache = new WeakMap<ResolvedWorkload, Map<number, string>>();
+function cachedDefaultHost(mesh: ResolvedMesh, workload: ResolvedWorkload, port: number): string {
+  let byPort = hostCache.get(workload);
+  if (byPort === undefined) {
+    byPort = new Map();
+    hostCache.set(workload, byPort);
+  }
+  let host = byPort.get(port);
+  if (host === undefined) {
+    host = defaultHost(mesh, workload, port);
+    byPort.set(port, host);
+  }
+  return host;
 }
 
 /** `<service>:<service port>` of the first service that targets this port, else `<workload>:<port>`. */

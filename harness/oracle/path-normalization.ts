@@ -58,7 +58,7 @@ export function removeDotSegments(path: string): string {
 }
 
 export function normalizePath(raw: string, mode: PathNormalization): NormalizedPath {
-  if (/%00/.test(raw) || raw.includes('\0')) return { ok: false, status: 400, reason: 'the path contains %00, which Envoy always rejects' };
+  if (raw.includes('%00') || raw.includes('\0')) return { ok: false, status: 400, reason: 'the path contains %00, which Envoy always rejects' };
   const hash = raw.indexOf('#');
   const noFragment = hash === -1 ? raw : raw.slice(0, hash);
   const q = noFragment.indexOf('?');
@@ -66,10 +66,11 @@ export function normalizePath(raw: string, mode: PathNormalization): NormalizedP
   const query = q === -1 ? '' : noFragment.slice(q);
   if (mode === 'DECODE_AND_MERGE_SLASHES') path = path.replace(/%2f/gi, '/').replace(/%5c/gi, '\\');
   if (mode !== 'NONE') {
-    path = decodeUnreserved(path).replace(/\\/g, '/');
-    path = removeDotSegments(path);
+    if (path.includes('%')) path = decodeUnreserved(path);
+    if (path.includes('\\')) path = path.replace(/\\/g, '/');
+    if (path.includes('.')) path = removeDotSegments(path);
     if (path === '') path = '/';
   }
-  if (mode === 'MERGE_SLASHES' || mode === 'DECODE_AND_MERGE_SLASHES') path = path.replace(/\/{2,}/g, '/');
+  if ((mode === 'MERGE_SLASHES' || mode === 'DECODE_AND_MERGE_SLASHES') && path.includes('//')) path = path.replace(/\/{2,}/g, '/');
   return { ok: true, urlPath: path, forwarded: path + query };
 }

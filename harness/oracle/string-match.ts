@@ -9,6 +9,7 @@ export type StringTest = (value: string | undefined) => boolean;
 /** A policy value compiled to a test. `prefix` is prepended to the pattern (e.g. `spiffe://`). */
 export function stringMatcher(pattern: string, options: { prefix?: string; ignoreCase?: boolean } = {}): StringTest {
   const prefix = options.prefix ?? '';
+  if (options.ignoreCase !== true) return caseSensitive(pattern, prefix);
   const fold = options.ignoreCase === true ? (s: string) => s.toLowerCase() : (s: string) => s;
   if (pattern === '*') return (v) => v !== undefined && v.length > 0;
   if (pattern.startsWith('*')) {
@@ -27,6 +28,21 @@ export function stringMatcher(pattern: string, options: { prefix?: string; ignor
   }
   const exact = fold(prefix + pattern);
   return (v) => v !== undefined && fold(v) === exact;
+}
+
+function caseSensitive(pattern: string, prefix: string): StringTest {
+  if (pattern === '*') return (v) => v !== undefined && v.length > 0;
+  if (pattern.startsWith('*')) {
+    const suffix = pattern.slice(1);
+    const min = prefix.length + suffix.length;
+    return (v) => v !== undefined && v.length >= min && v.startsWith(prefix) && v.endsWith(suffix);
+  }
+  if (pattern.endsWith('*')) {
+    const start = prefix + pattern.slice(0, -1);
+    return (v) => v !== undefined && v.startsWith(start);
+  }
+  const exact = prefix + pattern;
+  return (v) => v === exact;
 }
 
 /** Header values (`:method`, `request.headers[x]`): like stringMatcher, but `*` means "present". */
