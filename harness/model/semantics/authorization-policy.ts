@@ -37,6 +37,20 @@ export function pathTemplateProblem(path: string): string | undefined {
   return undefined;
 }
 
+/** `from.source` / `to.operation`: the entry must not be empty, nor any of its values. False if empty. */
+function checkNonEmpty<T extends object>(c: IssueCollector, p: (string | number)[], entry: T | null | undefined, label: string): entry is T {
+  if (entry === undefined || entry === null || Object.keys(entry).length === 0) {
+    c.error(p, `\`${label}\` must not be empty`);
+    return false;
+  }
+  for (const [field, values] of Object.entries(entry) as [string, readonly string[] | undefined][]) {
+    values?.forEach((v, k) => {
+      if (v === '') c.error([...p, field, k], 'empty value not allowed');
+    });
+  }
+  return true;
+}
+
 export function validateAuthorizationPolicy(policy: AuthorizationPolicy, source: DocumentSource): Issue[] {
   const c = new IssueCollector(source);
   const spec = policy.spec;
@@ -68,15 +82,7 @@ export function validateAuthorizationPolicy(policy: AuthorizationPolicy, source:
     rule.from?.forEach((from, j) => {
       const src = from.source;
       const p = [...at, 'from', j, 'source'];
-      if (src === undefined || src === null || Object.keys(src).length === 0) {
-        c.error(p, '`from.source` must not be empty');
-        return;
-      }
-      for (const [field, values] of Object.entries(src) as [string, readonly string[] | undefined][]) {
-        values?.forEach((v, k) => {
-          if (v === '') c.error([...p, field, k], 'empty value not allowed');
-        });
-      }
+      if (!checkNonEmpty(c, p, src, 'from.source')) return;
       if ((src.serviceAccounts !== undefined || src.notServiceAccounts !== undefined) && (src.principals !== undefined || src.notPrincipals !== undefined || src.namespaces !== undefined || src.notNamespaces !== undefined)) {
         c.error([...p, src.serviceAccounts !== undefined ? 'serviceAccounts' : 'notServiceAccounts'], 'serviceAccounts cannot be combined with principals or namespaces');
       }
@@ -100,15 +106,7 @@ export function validateAuthorizationPolicy(policy: AuthorizationPolicy, source:
     rule.to?.forEach((to, j) => {
       const op = to.operation;
       const p = [...at, 'to', j, 'operation'];
-      if (op === undefined || op === null || Object.keys(op).length === 0) {
-        c.error(p, '`to.operation` must not be empty');
-        return;
-      }
-      for (const [field, values] of Object.entries(op) as [string, readonly string[] | undefined][]) {
-        values?.forEach((v, k) => {
-          if (v === '') c.error([...p, field, k], 'empty value not allowed');
-        });
-      }
+      if (!checkNonEmpty(c, p, op, 'to.operation')) return;
       for (const field of ['ports', 'notPorts'] as const) {
         op[field]?.forEach((v, k) => {
           if (!isPortNumber(v)) c.error([...p, field, k], `'${v}' is not a port number (0-65535); ports match exactly, no wildcards`);
