@@ -63,3 +63,4 @@ export { generateProbes, ruleCoverage, type Probe, type ProbeKind } from './orac
 export { simulateOutlierDetection, type OutlierSimulationInput, type OutlierSimulationResult, type OutlierEvent, type UpstreamResult, type TimelineEntry, type RoutedRequest, type OutlierStats, type EjectionType } from './oracle/outlier-simulation.ts';
 export { effectiveOutlierDetection, maxEjectedHosts, type EffectiveOutlierDetection } from './oracle/outlier-settings.ts';
 export { requestOutcome, effectiveRetryPolicy, parseRetryOn, DEFAULT_RETRY_ON, DEFAULT_RETRIES, type AttemptResult, type RequestOutcome, type RequestOutcomeInput, type EffectiveRetryPolicy } from './oracle/retry-outcome.ts';
+export { selectRoute, matchRequest, type RouteRequest } from './oracle/route-match.ts';
