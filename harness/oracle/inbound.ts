@@ -41,7 +41,7 @@ export interface InboundRequest {
   readonly path?: string;
   /** Header names in any case; a list keeps repeated headers (merged with `,`, as Envoy does). */
   readonly headers?: Readonly<Record<string, string>> | readonly (readonly [string, string])[];
-  /** `:authority`. Default: the first service of the workload and the port, e.g. `payment-service:80`… see defaultHost. */
+  /** `:authority`. Default: `<service>:<service port>` of the first service that targets the port (defaultHost). */
   readonly host?: string;
   readonly sourceIp?: string;
   readonly remoteIp?: string;
