@@ -76,6 +76,8 @@ export interface ContainerHandle {
   unpause(): Promise<void>;
   /** Sends a signal (default SIGKILL). The container stays, stopped, until the run ends. */
   kill(signal?: string): Promise<void>;
+  /** Starts a stopped (killed) container again, and waits for its ready line if it has one. */
+  start(): Promise<void>;
   /** True while the container runs (paused counts as running). */
   isRunning(): Promise<boolean>;
 }

@@ -204,4 +204,6 @@ export type EchoMode =
   /** Accept requests and never answer. */
   | { readonly mode: 'hang' }
   /** Answer normally after this delay. */
-  | { readonly mode: 'slow'; readonly delayMs: number };
+  | { readonly mode: 'slow'; readonly delayMs: number }
+  /** Answer with a seeded mix of statuses, `503:20,200:80` (as ?codes=, but for every request to this replica). */
+  | { readonly mode: 'mix'; readonly codes: string };

@@ -71,7 +71,7 @@ describe('echo app control socket', function () {
     } catch (caught) {
       error = caught;
     }
-    expect((error as Error).message).to.contain('400').and.contain('normal, fail, reset, hang, slow');
+    expect((error as Error).message).to.contain('400').and.contain('normal, fail, reset, hang, slow, mix');
   });
 
   it('forwards many calls with concurrency and reports each one', async function () {
@@ -88,6 +88,19 @@ describe('echo app control socket', function () {
     expect(failed.length).to.be.within(70, 130);
     expect(failed[0]?.servedBy).to.equal('payment-1');
     expect(failed[0]?.body).to.equal(FAILING_BODY);
+  });
+
+  it('fails one replica at a seeded rate in mode mix, and refuses a malformed mix', async function () {
+    await agent.setMode({ mode: 'mix', codes: '503:50,200:50' });
+    const response = await agent.forward({ request: { protocol: 'http', host: '127.0.0.1', port, path: '/m' }, count: 200, concurrency: 4 });
+    expect(response.results.filter((r) => r.status === 503).length).to.be.within(70, 130);
+    let error: unknown;
+    try {
+      await agent.setMode({ mode: 'mix', codes: '503:x' });
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as Error).message).to.contain("'503:x'");
   });
 
   it('reports refused calls when nothing listens, without keep-alive too', async function () {

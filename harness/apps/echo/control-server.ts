@@ -9,6 +9,7 @@ import { call } from '../../traffic/caller.ts';
 import { defaultTimeouts } from '../../config/timeouts.ts';
 import type { CallRequest, EchoMode, ForwardRequest } from '../../traffic/types.ts';
 import type { EchoServer } from './echo-server.ts';
+import { parseCodes } from './fault-knobs.ts';
 import { forward } from './forwarder.ts';
 
 export interface ControlServerOptions {
@@ -84,11 +85,12 @@ function reply(response: ServerResponse, status: number, value: unknown): void {
   response.end(body);
 }
 
-const MODES = ['normal', 'fail', 'reset', 'hang', 'slow'];
+const MODES = ['normal', 'fail', 'reset', 'hang', 'slow', 'mix'];
 
 function parseMode(body: unknown): EchoMode {
   const mode = (body as { mode?: unknown } | undefined)?.mode;
   if (typeof mode !== 'string' || !MODES.includes(mode)) throw new RangeError(`mode must be one of ${MODES.join(', ')}`);
   if (mode === 'slow' && typeof (body as { delayMs?: unknown }).delayMs !== 'number') throw new RangeError('mode slow needs delayMs');
+  if (mode === 'mix') parseCodes(String((body as { codes?: unknown }).codes ?? ''));
   return body as EchoMode;
 }

@@ -68,7 +68,7 @@ export class EchoServer {
     let status = mode.mode === 'fail' ? (mode.status ?? 503) : 200;
     let delayMs = mode.mode === 'slow' ? mode.delayMs : 0;
     try {
-      const codes = query.get('codes');
+      const codes = mode.mode === 'mix' ? mode.codes : query.get('codes');
       if (codes !== null && mode.mode !== 'fail') status = pickCode(parseCodes(codes), this.#random);
       const delay = query.get('delay');
       if (delay !== null) delayMs += parseDelay(delay);

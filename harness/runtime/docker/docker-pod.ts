@@ -14,8 +14,10 @@ export class DockerContainer implements ContainerHandle {
   readonly started: StartedTestContainer;
   readonly #docker: Dockerode;
   readonly #wrap: WrapError;
+  readonly #readyLine: string | undefined;
+  readonly #readyTimeoutMs: number;
 
-  constructor(started: StartedTestContainer, role: ContainerRole, hostDir: string, docker: Dockerode, wrap: WrapError) {
+  constructor(started: StartedTestContainer, role: ContainerRole, hostDir: string, docker: Dockerode, wrap: WrapError, ready: { line: string | undefined; timeoutMs: number }) {
     this.started = started;
     this.id = started.getId();
     this.name = started.getName().replace(/^\//, '');
@@ -23,6 +25,8 @@ export class DockerContainer implements ContainerHandle {
     this.hostDir = hostDir;
     this.#docker = docker;
     this.#wrap = wrap;
+    this.#readyLine = ready.line;
+    this.#readyTimeoutMs = ready.timeoutMs;
   }
 
   async exec(command: readonly string[]): Promise<ExecResult> {
@@ -52,6 +56,23 @@ export class DockerContainer implements ContainerHandle {
 
   async kill(signal = 'SIGKILL'): Promise<void> {
     await this.#call(`sending ${signal} to`, (c) => c.kill({ signal }));
+  }
+
+  async start(): Promise<void> {
+    const since = Math.floor(Date.now() / 1000);
+    await this.#call('starting', (c) => c.start());
+    if (this.#readyLine !== undefined) await this.#waitForLine(this.#readyLine, since);
+  }
+
+  /** Polls the container's output (since `since`, seconds) until the line appears. */
+  async #waitForLine(line: string, since: number): Promise<void> {
+    const deadline = Date.now() + this.#readyTimeoutMs;
+    while (Date.now() < deadline) {
+      const output = demuxLogs(await this.#docker.getContainer(this.id).logs({ stdout: true, stderr: true, since }));
+      if (output.includes(line)) return;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    throw this.#wrap(`waiting for ${this.name} to print '${line}' after a restart`, new Error(`not within ${this.#readyTimeoutMs} ms (timeouts.containerReady)`));
   }
 
   async isRunning(): Promise<boolean> {

@@ -115,12 +115,16 @@ describe('docker runtime', function () {
       expect(back.echo?.pod).to.equal('ops-server');
     });
 
-    it('killing the app leaves the sidecar answering, with no app behind it', async function () {
+    it('killing the app leaves the sidecar answering with no app behind it, and start() brings the app back', async function () {
       await server.app.kill();
       expect(await server.app.isRunning()).to.equal(false);
       expect(await server.sidecar!.isRunning()).to.equal(true);
       const orphan = await callServer();
       expect(orphan.outcome).to.equal('reset');
+      await server.app.start();
+      const back = await callServer();
+      expect(back.status).to.equal(200);
+      expect(back.echo?.pod).to.equal('ops-server');
     });
   });
 

@@ -194,7 +194,10 @@ export class DockerRuntime implements Runtime {
       });
     }
     publish('runtime:container', { runId: this.runId, container: name, action: 'started' });
-    return new DockerContainer(started, role, hostDir, this.#client.container.dockerode, (what, error) => this.#operationError(what, error));
+    return new DockerContainer(started, role, hostDir, this.#client.container.dockerode, (what, error) => this.#operationError(what, error), {
+      line: spec.readyLine,
+      timeoutMs: this.timeouts.containerReady,
+    });
   }
 
   #podDir(pod: string, role: ContainerRole): string {
