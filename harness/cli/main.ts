@@ -12,6 +12,7 @@ import { register as registerDoctor } from './commands/doctor.ts';
 import { register as registerCheckPolicies } from './commands/check-policies.ts';
 import { register as registerExplain } from './commands/explain.ts';
 import { register as registerPki } from './commands/pki.ts';
+import { register as registerRender } from './commands/render.ts';
 import { register as registerSmoke } from './commands/smoke.ts';
 
 const version = (JSON.parse(readFileSync(`${projectRoot}/package.json`, 'utf8')) as { version: string }).version;
@@ -26,6 +27,7 @@ export function buildProgram(): Command {
   registerExplain(program);
   registerCheckPolicies(program);
   registerPki(program);
+  registerRender(program);
   registerSmoke(program);
   return program;
 }
