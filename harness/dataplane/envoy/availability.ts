@@ -1,0 +1,144 @@
+/**
+ * Can Envoy run here? A quick answer, asked once per run, in this order:
+ *
+ * 1. `MESHPROOF_ENVOY_BINARY`: a local Envoy binary; it must exist, be executable and answer
+ *    `--version` within the probe timeout.
+ * 2. The pinned image (`envoyproxy/envoy:<version>`) present in the engine's image store.
+ * 3. A pull of that image, given a short time to finish (default 60 s; `MESHPROOF_ENVOY_PULL=0`
+ *    skips it). Where no registry is reachable the engine says so at once (DNS failure), so the
+ *    answer is fast; a pull that is still running at the deadline counts as "unavailable".
+ *
+ * Everything looked for and what was found goes into `checked`, and `reason` says it in one
+ * sentence for the report: "envoy unavailable: …".
+ *
+ * The image questions go to the `docker` command line through ImageProbe. They belong in the
+ * runtime (harness/runtime/docker) beside the image builder; until the runtime offers them, the
+ * probe is injectable so tests and other runtimes can answer instead.
+ */
+import { execFile } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
+import { ENVOY_IMAGE } from './bootstrap.ts';
+
+export const ENVOY_BINARY_ENV = 'MESHPROOF_ENVOY_BINARY';
+export const ENVOY_PULL_ENV = 'MESHPROOF_ENVOY_PULL';
+
+export type EnvoySource = { readonly kind: 'image'; readonly image: string; readonly pulled: boolean } | { readonly kind: 'binary'; readonly path: string; readonly version: string };
+
+export interface AvailabilityCheck {
+  readonly what: string;
+  readonly found: string;
+  readonly ms: number;
+}
+
+export interface EnvoyAvailability {
+  readonly available: boolean;
+  readonly source?: EnvoySource;
+  /** For a skip: `envoy unavailable: <what was looked for and found>`. */
+  readonly reason?: string;
+  readonly checked: readonly AvailabilityCheck[];
+  readonly elapsedMs: number;
+}
+
+export type ProbeResult = { readonly ok: true; readonly output: string } | { readonly ok: false; readonly error: string };
+
+/** The questions availability asks of the container engine. */
+export interface ImageProbe {
+  hasImage(image: string, timeoutMs: number): Promise<ProbeResult>;
+  pull(image: string, timeoutMs: number): Promise<ProbeResult>;
+  /** Runs `binary --version`. */
+  version(binary: string, timeoutMs: number): Promise<ProbeResult>;
+}
+
+function run(file: string, args: readonly string[], timeoutMs: number): Promise<ProbeResult> {
+  return new Promise((resolve) => {
+    execFile(file, [...args], { timeout: timeoutMs, killSignal: 'SIGKILL', encoding: 'utf8' }, (error, stdout, stderr) => {
+      if (error === null) {
+        resolve({ ok: true, output: `${stdout}${stderr}`.trim() });
+        return;
+      }
+      const e = error as NodeJS.ErrnoException & { killed?: boolean };
+      const why = e.code === 'ENOENT' ? `${file} not found` : e.killed === true ? `no answer within ${timeoutMs} ms` : (stderr.trim().split('\n').pop() ?? e.message);
+      resolve({ ok: false, error: why });
+    });
+  });
+}
+
+/** The `docker` command line, with DOCKER_HOST as the environment sets it. */
+export const dockerCliProbe: ImageProbe = {
+  hasImage: (image, timeoutMs) => run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], timeoutMs),
+  pull: (image, timeoutMs) => run('docker', ['pull', '--quiet', image], timeoutMs),
+  version: (binary, timeoutMs) => run(binary, ['--version'], timeoutMs),
+};
+
+export interface AvailabilityOptions {
+  readonly env?: Readonly<Record<string, string | undefined>>;
+  readonly probe?: ImageProbe;
+  readonly image?: string;
+  /** How long a pull may take before the answer is "unavailable" (default 60 s). */
+  readonly pullTimeoutMs?: number;
+  /** How long `docker image inspect` and `envoy --version` may take (default 5 s). */
+  readonly probeTimeoutMs?: number;
+}
+
+async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await f();
+  return { value, ms: Math.round(performance.now() - started) };
+}
+
+export async function checkEnvoyAvailability(options: AvailabilityOptions = {}): Promise<EnvoyAvailability> {
+  const started = performance.now();
+  const env = options.env ?? process.env;
+  const probe = options.probe ?? dockerCliProbe;
+  const image = options.image ?? ENVOY_IMAGE;
+  const probeTimeout = options.probeTimeoutMs ?? 5_000;
+  const checked: AvailabilityCheck[] = [];
+  const done = (source: EnvoySource | undefined): EnvoyAvailability => {
+    const elapsedMs = Math.round(performance.now() - started);
+    if (source !== undefined) return { available: true, source, checked, elapsedMs };
+    return { available: false, reason: `envoy unavailable: ${checked.map((c) => `${c.what}: ${c.found}`).join('; ')}`, checked, elapsedMs };
+  };
+
+  const binary = env[ENVOY_BINARY_ENV];
+  if (binary === undefined || binary === '') {
+    checked.push({ what: `local binary (${ENVOY_BINARY_ENV})`, found: 'not set', ms: 0 });
+  } else {
+    let problem: string | undefined;
+    try {
+      if (!statSync(binary).isFile()) problem = 'not a file';
+      else accessSync(binary, constants.X_OK);
+    } catch (e) {
+      problem = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not executable';
+    }
+    if (problem === undefined) {
+      const { value, ms } = await timed(() => probe.version(binary, probeTimeout));
+      if (value.ok && /envoy/i.test(value.output)) {
+        checked.push({ what: `local binary ${binary}`, found: value.output.split('\n')[0] ?? '', ms });
+        return done({ kind: 'binary', path: binary, version: value.output.split('\n')[0] ?? '' });
+      }
+      problem = value.ok ? `'--version' printed no Envoy version (${value.output.slice(0, 80)})` : `'--version' failed: ${value.error}`;
+      checked.push({ what: `local binary ${binary}`, found: problem, ms });
+    } else {
+      checked.push({ what: `local binary ${binary}`, found: problem, ms: 0 });
+    }
+  }
+
+  const present = await timed(() => probe.hasImage(image, probeTimeout));
+  if (present.value.ok) {
+    checked.push({ what: `image ${image}`, found: 'present locally', ms: present.ms });
+    return done({ kind: 'image', image, pulled: false });
+  }
+  checked.push({ what: `image ${image}`, found: `not present locally (${present.value.error})`, ms: present.ms });
+
+  if (env[ENVOY_PULL_ENV] === '0') {
+    checked.push({ what: `pull ${image}`, found: `not tried (${ENVOY_PULL_ENV}=0)`, ms: 0 });
+    return done(undefined);
+  }
+  const pulled = await timed(() => probe.pull(image, options.pullTimeoutMs ?? 60_000));
+  if (pulled.value.ok) {
+    checked.push({ what: `pull ${image}`, found: 'pulled', ms: pulled.ms });
+    return done({ kind: 'image', image, pulled: true });
+  }
+  checked.push({ what: `pull ${image}`, found: `failed (${pulled.value.error})`, ms: pulled.ms });
+  return done(undefined);
+}
