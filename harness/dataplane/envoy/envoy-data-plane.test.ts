@@ -96,7 +96,7 @@ describe('envoy: availability and the data plane adapter', function () {
     const [first] = dp.render(mesh);
     if (first === undefined) throw new Error('nothing rendered');
     const sidecar = dp.sidecar(first, { kind: 'image', image: ENVOY_IMAGE, pulled: false });
-    expect(sidecar.container).to.deep.equal({ image: ENVOY_RECIPE, args: ['-c', '/run/meshproof/envoy/envoy.yaml', '--log-level', 'info', '--service-node', first.id], env: { ENVOY_UID: '0', ENVOY_GID: '0' }, readyLine: ENVOY_READY_LINE });
+    expect(sidecar.container).to.deep.equal({ image: ENVOY_RECIPE, args: ['-c', '/run/meshproof/envoy/envoy.yaml', '--log-level', 'info'], env: { ENVOY_UID: '0', ENVOY_GID: '0' }, readyLine: ENVOY_READY_LINE });
     const dir = mkdtempSync(join(tmpdir(), 'envoy-pod-'));
     await sidecar.prepare({ app: join(dir, 'app'), sidecar: dir });
     expect(readFileSync(join(dir, 'envoy', 'envoy.yaml'), 'utf8')).to.match(/# Time scale: 0\.02\./);

@@ -107,7 +107,7 @@ export class EnvoyDataPlane {
   /** The sidecar container for one rendered sidecar, run from `source` (from availability()). */
   sidecar(rendered: RenderedSidecar, source: EnvoySource): EnvoySidecar {
     const configPath = `${ENVOY_CONFIG_DIR}/${ENVOY_BOOTSTRAP_FILE}`;
-    const envoyArgs = ['-c', configPath, '--log-level', this.#options.logLevel ?? 'info', '--service-node', rendered.id];
+    const envoyArgs = ['-c', configPath, '--log-level', this.#options.logLevel ?? 'info'];
     const writeConfig = (sidecarDir: string): void => {
       const written = writeSidecarFiles(join(sidecarDir, ENVOY_CONFIG_DIR.slice(POD_DIR_IN_CONTAINER.length + 1)), rendered, { plainNames: true });
       throwIfConfigInvalid([written]);
