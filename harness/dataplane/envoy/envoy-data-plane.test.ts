@@ -78,6 +78,9 @@ describe('envoy: availability and the data plane adapter', function () {
     expect(outcome?.status).to.equal('skipped');
     expect(outcome?.reason).to.match(/^envoy unavailable: /);
     expect(await new EnvoyDataPlane({ availability: { env: {}, probe: fakeProbe({ hasImage: yes() }) } }).skipOutcome()).to.equal(undefined);
+    const info = await off.info();
+    expect(info).to.deep.include({ name: 'envoy', version: ENVOY_IMAGE, available: false, unavailableReason: outcome?.reason });
+    expect(info.claimedFeatures).to.include(Feature.MtlsStrict);
   });
 
   it('claims the features its configs express, and not CUSTOM or live mode changes', function () {

@@ -20,7 +20,7 @@ import type { CaseOutcome } from '../../conformance/outcome.ts';
 import type { ResolvedMesh } from '../../model/resolve.ts';
 import { POD_DIR_IN_CONTAINER, type ContainerSpec, type PodDirs } from '../../runtime/types.ts';
 import { checkEnvoyAvailability, type AvailabilityOptions, type EnvoyAvailability, type EnvoySource } from './availability.ts';
-import { renderEnvoyBootstraps, type RenderedSidecar } from './bootstrap.ts';
+import { ENVOY_IMAGE, renderEnvoyBootstraps, type RenderedSidecar } from './bootstrap.ts';
 import { throwIfConfigInvalid, writeSidecarFiles } from './bootstrap-files.ts';
 import { ENVOY_BOOTSTRAP_FILE, ENVOY_CONFIG_DIR, resolveRenderOptions, type EnvoyRenderOptions } from './render-options.ts';
 import { checkRenderedSidecar } from './static-check.ts';
@@ -44,6 +44,16 @@ export interface EnvoySidecar {
   /** Writes the bootstrap and SDS files (and a local binary) into the sidecar's host folder. */
   readonly prepare: (dirs: PodDirs) => Promise<void>;
   readonly rendered: RenderedSidecar;
+}
+
+/** What the report states about the data plane (the shape of report/schema.ts DataPlaneInfo, kept here so the data plane does not import the report). */
+export interface EnvoyDataPlaneInfo {
+  readonly name: 'envoy';
+  /** The pinned image, or the local binary's `--version` line. */
+  readonly version: string;
+  readonly claimedFeatures: readonly Feature[];
+  readonly available: boolean;
+  readonly unavailableReason?: string;
 }
 
 export class EnvoyDataPlane {
@@ -88,6 +98,13 @@ export class EnvoyDataPlane {
   availability(): Promise<EnvoyAvailability> {
     this.#availability ??= checkEnvoyAvailability(this.#options.availability);
     return this.#availability;
+  }
+
+  /** For the report and for SuiteSetup.dataPlane: name, version, claimed features, and availability with its reason. */
+  async info(): Promise<EnvoyDataPlaneInfo> {
+    const a = await this.availability();
+    const version = a.source?.kind === 'binary' ? a.source.version : (a.source?.image ?? this.#options.availability?.image ?? ENVOY_IMAGE);
+    return { name: 'envoy', version, claimedFeatures: [...this.features], available: a.available, ...(a.available ? {} : { unavailableReason: a.reason ?? 'envoy unavailable' }) };
   }
 
   /** The outcome of every case when Envoy cannot run here; undefined when it can. */
