@@ -28,8 +28,8 @@ import { applyStaging, planStaging } from './stage-binary.ts';
 
 /** The recipe in docker/envoy: the pinned envoyproxy/envoy image, built only where it is present or pullable. */
 export const ENVOY_RECIPE = 'envoy';
-/** Envoy logs this (at info) once its listeners are up. */
-export const ENVOY_READY_LINE = 'starting main dispatch loop';
+/** Envoy logs this (at info, ListenerManagerImpl::startWorkers) when its workers, and so its listeners, start. */
+export const ENVOY_READY_LINE = 'all dependencies initialized. starting workers';
 const BINARY_DIR = 'envoy-bin';
 
 export interface EnvoyDataPlaneOptions {
