@@ -50,6 +50,12 @@ export interface RunInfo {
   /** The exact command that replays this run. */
   readonly replayCommand: string;
   readonly host: { readonly platform: string; readonly node: string };
+  /**
+   * Why the run covered less than it was asked to: a suite file that does not exist, a suite
+   * whose setup failed outside any case, a test outside any case that failed. Empty for a
+   * complete run; any entry makes the run's exit code 3 unless a promise is broken (1).
+   */
+  readonly incomplete: readonly string[];
 }
 
 export interface DataPlaneInfo {
@@ -96,7 +102,21 @@ export interface CaseReport {
   readonly durationMs: number;
   readonly checks: number;
   readonly evidence: readonly EvidenceReport[];
+  /** Metric values the case read (sidecar /stats/prometheus), with what was expected where it checked them. */
+  readonly metrics: readonly MetricSample[];
   readonly findings: readonly string[];
+}
+
+export interface MetricSample {
+  /** Prometheus name, e.g. `envoy_cluster_outlier_detection_ejections_enforced_total`. */
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+  readonly value: number;
+  /** Whose metrics endpoint it came from (a pod's sidecar). */
+  readonly source: string;
+  /** The value the case expected, when it compared one, and whether the two agree. */
+  readonly expected?: number;
+  readonly agrees?: boolean;
 }
 
 /** One call as the report shows it: both ends, with no secrets. */
@@ -213,6 +233,8 @@ export interface ReportAttachments {
   readonly ruleCoverage: readonly RuleCoverage[];
   readonly ejectionTimeline: EjectionTimeline;
   readonly experiment: ExperimentJournal;
+  /** Shown with the case's evidence (not a top-level view). */
+  readonly metrics: readonly MetricSample[];
 }
 
 export type AttachmentName = keyof ReportAttachments;
