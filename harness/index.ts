@@ -69,3 +69,17 @@ export { renderEnvoyBootstraps, renderWorkloadSidecar, ENVOY_IMAGE, type Rendere
 export { checkEnvoyAvailability, ENVOY_BINARY_ENV, ENVOY_PULL_ENV, type EnvoyAvailability, type EnvoySource, type ImageProbe } from './dataplane/envoy/availability.ts';
 export { checkRenderedSidecar, type FileProblem } from './dataplane/envoy/static-check.ts';
 export type { EnvoyRenderOptions } from './dataplane/envoy/render-options.ts';
+// Conformance runs and the report (issue 9).
+export type { ConformanceCase, CaseContext } from './conformance/case.ts';
+export { runCase, type CaseResult, type RunCaseOptions } from './conformance/case-runner.ts';
+export { conformanceSuite, reflectOutcome, ConformanceFailure, InfrastructureError, CASE_META, caseMetaOf, type CaseSuite, type SuiteSetup, type SuiteRuntimeInfo, type CaseMeta } from './conformance/mocha-cases.ts';
+export { resolveRunOptions, runOptionsFromEnv, runOptionsToEnv, pinRunOptions, replayCommand, suiteFile, runIdFromEnv, RUN_ID_ENV, DEFAULT_TIME_SCALE, DATA_PLANES, SUITE_AREAS, ENV_NAMES, FLAG_NAMES, type RunOptions, type RunOptionsInput, type DataPlaneName } from './conformance/run-options.ts';
+export { parseIntents, readIntentFile, checkIntents, intentDecisionOf, INTENT_DECISIONS, type Intent, type IntentDecision, type IntentCheck } from './conformance/intent-file.ts';
+export * from './report/schema.ts';
+export { buildReport, type RunDescription, type MissingSuite } from './report/build-report.ts';
+export { verdictFor, verdictResult, countOutcomes, exitCodeForReport, AREAS } from './report/verdict.ts';
+export { sanitizeEvidence, scrubPem } from './report/sanitize-evidence.ts';
+export { writeReport, renderJson, REPORT_FILES, type WrittenReport } from './report/write-report.ts';
+export { renderJunit } from './report/junit-xml.ts';
+export { renderHtml } from './report/html/render-html.ts';
+export { validateReport } from './report/report-validator.ts';

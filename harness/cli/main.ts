@@ -14,6 +14,7 @@ import { register as registerExplain } from './commands/explain.ts';
 import { register as registerPki } from './commands/pki.ts';
 import { register as registerRender } from './commands/render.ts';
 import { register as registerSmoke } from './commands/smoke.ts';
+import { register as registerRun } from './commands/run.ts';
 
 const version = (JSON.parse(readFileSync(`${projectRoot}/package.json`, 'utf8')) as { version: string }).version;
 
@@ -29,6 +30,7 @@ export function buildProgram(): Command {
   registerPki(program);
   registerRender(program);
   registerSmoke(program);
+  registerRun(program);
   return program;
 }
 

@@ -4,7 +4,7 @@
  * hands it to the mocha process through environment variables (runOptionsToEnv); the suites and
  * the reporter read it back with runOptionsFromEnv. Bad values name the flag or variable.
  */
-import { randomInt } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
@@ -212,6 +212,24 @@ export function replayCommand(options: RunOptions): string {
   if (options.expectFile !== undefined) args.push('--expect', options.expectFile);
   if (options.suitesDir !== join(projectRoot, 'suites')) args.push('--suites-dir', options.suitesDir);
   return args.map(shellQuote).join(' ');
+}
+
+/** Carries the run id from the CLI to the mocha process; suites pass it to DockerRuntime({ runId }) so containers and report share it. */
+export const RUN_ID_ENV = 'MESHPROOF_RUN_ID';
+
+/**
+ * A fresh run id, `mp-<yyyymmdd-hhmmss>-<4 hex>`: the format of DockerRuntime's newRunId, made
+ * here because importing the Docker runtime (testcontainers) costs the CLI most of a second.
+ */
+export function newRunId(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `mp-${stamp}-${randomBytes(2).toString('hex')}`;
+}
+
+/** The run id the CLI chose (MESHPROOF_RUN_ID), or a fresh one. */
+export function runIdFromEnv(env: NodeJS.ProcessEnv = process.env): string {
+  const id = env[RUN_ID_ENV];
+  return id !== undefined && /^[A-Za-z0-9._-]{1,80}$/.test(id) ? id : newRunId();
 }
 
 /** The suite file of an area. */

@@ -36,6 +36,8 @@ import { AREAS, countOutcomes, verdictFor } from './verdict.ts';
 export interface MissingSuite {
   readonly area: Area;
   readonly file: string;
+  /** Why it could not be loaded; default: it does not exist. */
+  readonly reason?: string;
 }
 
 export interface RunDescription {
@@ -160,8 +162,8 @@ function caseReport(result: CaseResult, metrics: readonly MetricSample[]): CaseR
 /** Why an area has no case: not asked for, or its suite file is missing. */
 function notRunReason(area: Area, options: RunOptions, missing: readonly MissingSuite[]): string | undefined {
   if (!options.suites.includes(area)) return `not selected (--suite ${options.suites.join(',')})`;
-  const file = missing.find((m) => m.area === area)?.file;
-  return file === undefined ? undefined : `the suite file ${file} does not exist`;
+  const m = missing.find((x) => x.area === area);
+  return m === undefined ? undefined : `the suite file ${m.file} ${m.reason ?? 'does not exist'}`;
 }
 
 export function buildReport(results: readonly CaseResult[], run: RunDescription): ConformanceReport {
@@ -182,7 +184,7 @@ export function buildReport(results: readonly CaseResult[], run: RunDescription)
     return { area, ...countOutcomes(inArea), failedCases: inArea.filter((c) => c.outcome.status === 'failed').map((c) => c.shortName) };
   });
 
-  const incomplete = [...missing.map((m) => `suite file ${m.file} does not exist: the ${m.area} promise was not tested`), ...(run.incomplete ?? [])];
+  const incomplete = [...missing.map((m) => `suite file ${m.file} ${m.reason ?? 'does not exist'}: the ${m.area} promise was not tested`), ...(run.incomplete ?? [])];
   const dataPlane: DataPlaneInfo = run.dataPlane ?? { name: options.dataPlane, version: 'unknown (no suite reported it)', claimedFeatures: [], available: true };
 
   return {

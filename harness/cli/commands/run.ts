@@ -1,0 +1,130 @@
+/**
+ * `meshproof run`: the main job. Checks the flags, the policies (--policies) and the user's
+ * intent (--expect) before anything starts, then runs the suite files in a mocha process
+ * (harness/report/run-suites.ts) that writes the report, and exits with its code:
+ *   0 no promise broken, 1 a promise broken (or the policies contradict --expect),
+ *   2 bad input (flags, policy or intent file), 3 infrastructure (a case ended in error, a suite
+ *   file missing, or the run could not start).
+ * Options travel to the mocha process as MESHPROOF_* environment variables (run-options.ts).
+ */
+import { spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+import type { Command } from 'commander';
+import { checkIntents, readIntentFile, type IntentCheck } from '../../conformance/intent-file.ts';
+import { FLAG_NAMES, RUN_ID_ENV, newRunId, resolveRunOptions, runOptionsToEnv, type RunOptions } from '../../conformance/run-options.ts';
+import { ErrorCode, ExitCode, MeshproofError, formatLocation } from '../../errors.ts';
+import { throwIfErrors } from '../../model/issues.ts';
+import { readPolicyInputs } from '../../model/policy-inputs.ts';
+import { resolveMesh } from '../../model/resolve.ts';
+import { projectRoot } from '../../project-root.ts';
+
+interface RunFlags {
+  readonly policies?: string;
+  readonly suite?: string;
+  readonly dataplane?: string;
+  readonly seed?: string;
+  readonly timeScale?: string;
+  readonly report?: string;
+  readonly grep?: string;
+  readonly expect?: string;
+  readonly suitesDir?: string;
+}
+
+const abs = (path: string | undefined): string | undefined => (path === undefined ? undefined : resolve(path));
+
+/** The run's options from the flags; paths made absolute (the mocha process may run elsewhere). */
+export function optionsFromFlags(flags: RunFlags, newSeed?: () => number): RunOptions {
+  return resolveRunOptions(
+    {
+      seed: flags.seed,
+      timeScale: flags.timeScale,
+      dataPlane: flags.dataplane,
+      suites: flags.suite,
+      reportDir: abs(flags.report),
+      suitesDir: abs(flags.suitesDir),
+      grep: flags.grep,
+      policiesDir: abs(flags.policies),
+      expectFile: abs(flags.expect),
+    },
+    newSeed,
+    FLAG_NAMES,
+  );
+}
+
+/** Loads the policies (exit 2 on any error) and, with --expect, checks the intent against them. */
+export function checkInputsStatically(options: RunOptions): IntentCheck[] {
+  if (options.policiesDir === undefined) {
+    if (options.expectFile !== undefined) throw new MeshproofError(ErrorCode.BadArgument, '--expect needs --policies: the intent is checked against your policies', { hint: 'e.g. --policies fixtures/seed --expect intent.yaml' });
+    return [];
+  }
+  const inputs = readPolicyInputs(options.policiesDir, undefined);
+  throwIfErrors(inputs.issues);
+  if (options.expectFile === undefined) return [];
+  if (inputs.topology === undefined) throw new MeshproofError(ErrorCode.BadArgument, `--expect needs a topology: ${options.policiesDir} has no topology.yaml`, { hint: 'add topology.yaml (workloads, services, clients) to the policy directory; see fixtures/seed/topology.yaml' });
+  const intents = readIntentFile(options.expectFile);
+  return checkIntents(resolveMesh(inputs.policies.set, inputs.topology), intents);
+}
+
+function runSuites(options: RunOptions, runId: string): Promise<number> {
+  const entry = `${projectRoot}/harness/report/run-suites.ts`;
+  return new Promise((done) => {
+    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', entry], {
+      stdio: 'inherit',
+      env: { ...process.env, ...runOptionsToEnv(options), [RUN_ID_ENV]: runId },
+    });
+    child.on('error', (error) => {
+      process.stderr.write(`run: could not start the mocha process: ${error.message}\n`);
+      done(ExitCode.Infrastructure);
+    });
+    child.on('exit', (code, signal) => {
+      if (code === ExitCode.Ok || code === ExitCode.ConformanceFailure || code === ExitCode.BadInput || code === ExitCode.Infrastructure) return done(code);
+      process.stderr.write(`run: the mocha process ended ${signal === null ? `with code ${code}` : `by signal ${signal}`} before finishing its report\n`);
+      done(ExitCode.Infrastructure);
+    });
+  });
+}
+
+export function register(program: Command): void {
+  program
+    .command('run')
+    .description('run the conformance suites against a data plane and write the compliance report (HTML, JSON, JUnit)')
+    .option('--policies <dir>', 'your Istio policy YAML (a file or directory, with topology.yaml for --expect); checked before anything starts and handed to the suites')
+    .option('--suite <list>', 'comma-separated suites to run: mtls, authz, resilience (default: all three)')
+    .option('--dataplane <name>', 'data plane under test: reference (runs everywhere) or envoy (needs the envoyproxy/envoy image)', 'reference')
+    .option('--seed <n>', 'seed for fault schedules, response-code mixes and probe order, 0..4294967295 (default: random, printed and recorded; the same seed replays a run)')
+    .option('--time-scale <f>', 'multiply every policy duration by this factor, 0 < f <= 1 (default 0.02: a 30 s ejection lasts 0.6 s); 1 = real time')
+    .option('--report <dir>', 'write the report to <dir>/<run id>/ and refresh <dir>/latest/ (default: reports/ in the project)')
+    .option('--grep <pattern>', "run only cases whose title contains this text (or matches /regex/), as mocha's --grep")
+    .option('--expect <file>', 'your intent: YAML list of {from, to, method, path, expect: allow|deny|reject}; checked against --policies before any container starts (a contradiction exits 1), then probed by the suites')
+    .option('--suites-dir <dir>', 'where <area>/<area>.suite.ts live (default: suites/ in the project); for testing meshproof itself')
+    .addHelpText(
+      'after',
+      [
+        '',
+        'Exit codes: 0 no promise broken (every case passed, or was skipped with a reason);',
+        '            1 a promise is broken (a case failed, or your policies contradict --expect);',
+        '            2 bad input (a flag, a policy or the --expect file; printed as file:line: field);',
+        '            3 infrastructure (a case ended in error, a suite file is missing, or the run could not start).',
+        'Examples:',
+        '  meshproof run',
+        '  meshproof run --suite mtls,authz --seed 42',
+        '  meshproof run --policies fixtures/seed --expect intent.yaml --report /tmp/reports',
+      ].join('\n'),
+    )
+    .action(async (flags: RunFlags) => {
+      const seedGiven = flags.seed !== undefined;
+      const options = optionsFromFlags(flags);
+      const checks = checkInputsStatically(options);
+      const contradictions = checks.filter((c) => c.verdict === 'contradicts');
+      for (const c of checks.filter((x) => x.verdict === 'unknown')) process.stderr.write(`expect: ${formatLocation(c.intent.location)}${c.text}\n`);
+      if (contradictions.length > 0) {
+        for (const c of contradictions) process.stderr.write(`expect: ${formatLocation(c.intent.location)}${c.text}\n`);
+        process.stderr.write(`run: ${contradictions.length} of ${checks.length} expectations in ${flags.expect ?? ''} contradict the policies; nothing was started (fix the policy or the intent file)\n`);
+        process.exitCode = ExitCode.ConformanceFailure;
+        return;
+      }
+      if (checks.length > 0) process.stdout.write(`expect: all ${checks.filter((c) => c.verdict === 'agrees').length} checkable expectations agree with the policies\n`);
+      if (!seedGiven) process.stdout.write(`seed ${options.seed} (random; --seed ${options.seed} replays this run)\n`);
+      process.exitCode = await runSuites(options, newRunId());
+    });
+}
