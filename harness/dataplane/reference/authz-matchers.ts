@@ -1,0 +1,116 @@
+/**
+ * How istiod turns one AuthorizationPolicy value into one Envoy RBAC matcher
+ * (istio/istio pilot/pkg/security/authz/model/generator.go and matcher/{string,header}.go;
+ * istio-semantics.md §2, envoy-mapping.md §4.2). Each function takes a value as written in the
+ * policy and returns the matcher, or throws a TranslateError that authz-translator.ts handles the
+ * way istiod's checkError does (drop the rule for ALLOW, drop the value for DENY and AUDIT).
+ */
+import { isIP } from 'node:net';
+import type { Cidr, HeaderMatcher, Permission, Principal, StringMatcher } from './rbac.ts';
+
+export const SPIFFE_PREFIX = 'spiffe://';
+
+export class TranslateError extends Error {
+  override readonly name = 'TranslateError';
+}
+
+/** Go's regexp.QuoteMeta (the characters `\.+*?()|[]{}^$`), which istiod uses; the result is valid RE2 and JavaScript. */
+export function quoteMeta(text: string): string {
+  return text.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
+}
+
+/**
+ * `StringMatcherWithPrefix`: `*` → any non-empty value (regex `.+`); `*x` → suffix (a regex when
+ * a prefix is added, as Envoy has no "prefix and suffix" matcher); `x*` → prefix; else exact.
+ */
+export function stringMatcher(value: string, prefix = ''): StringMatcher {
+  if (value === '*') return { safeRegex: { regex: '.+' } };
+  if (value.startsWith('*')) {
+    return prefix === '' ? { suffix: value.slice(1) } : { safeRegex: { regex: `${quoteMeta(prefix)}.*${quoteMeta(value.slice(1))}` } };
+  }
+  if (value.endsWith('*')) return { prefix: prefix + value.slice(0, -1) };
+  return { exact: prefix + value };
+}
+
+/** `matcher.HeaderMatcher`: `*` means "present"; other values as stringMatcher. */
+export function headerMatcher(name: string, value: string): HeaderMatcher {
+  return value === '*' ? { name, presentMatch: true } : { name, stringMatch: stringMatcher(value) };
+}
+
+/** `matcher.HostMatcher`: like headerMatcher on `:authority`, ignoring case (CVE-2021-39155). */
+export function hostMatcher(value: string): HeaderMatcher {
+  if (value === '*') return { name: ':authority', presentMatch: true };
+  return { name: ':authority', stringMatch: { ...stringMatcher(value), ignoreCase: true } as StringMatcher };
+}
+
+/** Path templates use `{*}` and `{**}` (Envoy ≥ 1.30 `uri_template`, written there as `*` and `**`). */
+export function isPathTemplate(value: string): boolean {
+  return value.includes('{*}') || value.includes('{**}');
+}
+
+export function pathPermission(value: string): Permission {
+  if (isPathTemplate(value)) return { uriTemplate: { pathTemplate: value.replaceAll('{**}', '**').replaceAll('{*}', '*') } };
+  return { urlPath: { path: stringMatcher(value) } };
+}
+
+/** `util.AddrStrToCidrRange`: an address is a /32 (/128); anything else must be a CIDR block. */
+export function cidr(value: string): Cidr {
+  const [address, bits, extra] = value.split('/');
+  const family = isIP(address ?? '');
+  if (family === 0 || extra !== undefined) throw new TranslateError(`'${value}' is not an IP address or CIDR block`);
+  if (bits === undefined) return value;
+  const n = Number(bits);
+  if (!/^\d+$/.test(bits) || n > (family === 4 ? 32 : 128)) throw new TranslateError(`'${value}' has an invalid prefix length`);
+  return value;
+}
+
+export function port(value: string): number {
+  const n = Number(value);
+  if (!/^\d+$/.test(value) || n > 65535) throw new TranslateError(`'${value}' is not a port number (0-65535)`);
+  return n;
+}
+
+export function authenticated(name: StringMatcher): Principal {
+  return { authenticated: { principalName: name } };
+}
+
+/** `source.namespaces` / `source.namespace`: Istio's regex (any text, then `/ns/<ns>/`, then any text) on the peer principal; `*` in a value means any text. */
+export function namespacePrincipal(value: string): Principal {
+  const ns = value.split('*').map(quoteMeta).join('.*');
+  return authenticated({ safeRegex: { regex: `.*/ns/${ns}/.*` } });
+}
+
+/**
+ * `source.serviceAccounts` / `source.serviceAccount`: `ns/sa` or `sa` (the policy's namespace).
+ * Istio builds the regex without quoting the names (so a `.` in a name matches any character);
+ * this keeps that reading.
+ */
+export function serviceAccountPrincipal(value: string, policyNamespace: string): Principal {
+  const slash = value.indexOf('/');
+  const ns = slash < 0 ? policyNamespace : value.slice(0, slash);
+  const sa = slash < 0 ? value : value.slice(slash + 1);
+  return authenticated({ safeRegex: { regex: `spiffe://.+/ns/${ns}/(.+/|)sa/${sa}(/.+)?` } });
+}
+
+/**
+ * `source.trustDomains` / `source.trustDomain` [derived from istio-semantics.md §2, not from
+ * istiod code]: `td` → prefix `spiffe://td/`; `*` → any peer with a certificate (regex `.+`); a
+ * value with one `*` inside → regex with `.*` in its place.
+ */
+export function trustDomainPrincipal(value: string): Principal {
+  if (value === '*') return authenticated({ safeRegex: { regex: '.+' } });
+  if (value.includes('*')) return authenticated({ safeRegex: { regex: `spiffe://${value.split('*').map(quoteMeta).join('.*')}/.*` } });
+  return authenticated({ prefix: `${SPIFFE_PREFIX}${value}/` });
+}
+
+/** JWT-derived values (`requestPrincipals`, `request.auth.*`): Envoy matches jwt_authn metadata. */
+export function jwtMetadata(claim: string, value: string): { readonly filter: string; readonly path: readonly string[]; readonly value: StringMatcher } {
+  return { filter: 'envoy.filters.http.jwt_authn', path: ['payload', claim], value: stringMatcher(value) };
+}
+
+/** The name inside `request.headers[<name>]`. */
+export function bracketName(key: string, prefix: string): string {
+  const inner = key.slice(prefix.length);
+  if (!inner.startsWith('[') || !inner.endsWith(']') || inner.length < 3) throw new TranslateError(`'${key}' must name a header in brackets, e.g. ${prefix}[x-token]`);
+  return inner.slice(1, -1);
+}

@@ -1,0 +1,201 @@
+/**
+ * The reference sidecar's config file (`sidecar.json` in the sidecar's folder): everything the
+ * sidecar enforces, rendered from the resolved model by render.ts. The sidecar reads this file
+ * and its certificate files, nothing else, and reloads the file when it changes.
+ *
+ * Version `meshproof.dev/reference-sidecar/v1`. The `inbound` section is this issue's; an
+ * `outbound` section (clusters, routes, secure naming, resilience) will sit beside it.
+ */
+import { Ajv } from 'ajv';
+import { ErrorCode, MeshproofError } from '../../errors.ts';
+import type { RbacFilter } from './rbac.ts';
+import type { PathNormalization } from './sidecar/path-normalization.ts';
+
+export const SIDECAR_CONFIG_API = 'meshproof.dev/reference-sidecar/v1';
+
+export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+
+/** Istio's ALPN values for its own mTLS (allIstioMtlsALPNs, pilot/pkg/networking/core/listener.go). */
+export const ISTIO_MTLS_ALPNS = ['istio', 'istio-peer-exchange', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'] as const;
+
+export interface SidecarConfig {
+  readonly apiVersion: typeof SIDECAR_CONFIG_API;
+  /** Grows with every render for this sidecar; /config_dump reports the one in force. */
+  readonly generation: number;
+  readonly node: SidecarNode;
+  readonly mesh: SidecarMesh;
+  /** Folder holding cert-chain.pem, key.pem and root-cert.pem (plain files or the `..data` layout). */
+  readonly certificates: { readonly dir: string };
+  readonly admin: SidecarAdmin;
+  readonly accessLog: { readonly path?: string; readonly stdout: boolean };
+  readonly inbound: InboundConfig;
+  /** What render wants a reader of /config_dump to know (CUSTOM failing closed, rules dropped on TCP, …). */
+  readonly notes: readonly string[];
+}
+
+export interface SidecarNode {
+  /** The pod; access-log lines carry it. */
+  readonly pod: string;
+  /** Workload name, absent for a client. */
+  readonly workload?: string;
+  readonly namespace: string;
+  readonly serviceAccount: string;
+  /** This sidecar's identity, `spiffe://<td>/ns/<ns>/sa/<sa>`. */
+  readonly spiffeId: string;
+  readonly labels: Readonly<Record<string, string>>;
+  /** FQDNs of the services selecting the workload (Istio's destination_service). */
+  readonly services: readonly string[];
+}
+
+export interface SidecarMesh {
+  readonly trustDomain: string;
+  readonly trustDomainAliases: readonly string[];
+  readonly pathNormalization: PathNormalization;
+  readonly minTlsVersion: 'TLSv1.2' | 'TLSv1.3';
+  /** OpenSSL names of the TLS ≤ 1.2 cipher suites (Istio's SupportedCiphers). */
+  readonly cipherSuites: readonly string[];
+}
+
+export interface SidecarAdmin {
+  /** Unix socket path; the harness reaches admin only through it. */
+  readonly socket: string;
+  /** Also listen on this TCP port (Envoy's 15000), on `address` (default 127.0.0.1). */
+  readonly port?: number;
+  readonly address?: string;
+}
+
+export interface InboundConfig {
+  /** Where inbound listeners bind (0.0.0.0 in a pod). */
+  readonly bindAddress: string;
+  /** Where the app listens (127.0.0.1 in a pod). */
+  readonly appAddress: string;
+  readonly ports: readonly InboundPort[];
+  /** RBAC filters of the HTTP and TCP filter chains (authz-translator.ts). */
+  readonly rbac: { readonly http: readonly RbacFilter[]; readonly tcp: readonly RbacFilter[] };
+  /** Envoy listener_filters_timeout: a connection that shows no first bytes in time is closed. */
+  readonly listenerFiltersTimeoutMs: number;
+  /** After a config change, connections of the old config close once idle, or after this long. */
+  readonly drainTimeoutMs: number;
+  /** Envoy max_request_headers_kb (default 60): larger request headers get 431. */
+  readonly maxRequestHeadersKb: number;
+}
+
+export interface InboundPort {
+  /** The workload (container) port: what the listener binds, and what `ports` rules match. */
+  readonly port: number;
+  readonly protocol: 'http' | 'tcp';
+  readonly mtlsMode: MtlsMode;
+  /** Where allowed traffic goes: appAddress:appPort. */
+  readonly appPort: number;
+  readonly name?: string;
+  /**
+   * PERMISSIVE only: when set, a TLS ClientHello goes to the mTLS chain only if it offers one of
+   * these ALPN values (Istio matches its own `istio*` ALPNs); other TLS is closed on HTTP ports and
+   * passed through on TCP ports. Unset: any TLS goes to the mTLS chain. See render.ts.
+   */
+  readonly mtlsAlpn?: readonly string[];
+}
+
+const str = { type: 'string', minLength: 1 };
+const strs = { type: 'array', items: str };
+const portNumber = { type: 'integer', minimum: 1, maximum: 65535 };
+const ms = { type: 'integer', minimum: 1 };
+const rules = {
+  type: 'object',
+  required: ['action', 'policies'],
+  additionalProperties: false,
+  properties: {
+    action: { enum: ['ALLOW', 'DENY', 'LOG'] },
+    policies: { type: 'object', additionalProperties: { type: 'object', required: ['permissions', 'principals'], additionalProperties: false, properties: { permissions: { type: 'array' }, principals: { type: 'array' } } } },
+  },
+};
+const filters = {
+  type: 'array',
+  items: {
+    type: 'object',
+    required: ['source'],
+    additionalProperties: false,
+    properties: { source: { enum: ['custom', 'audit', 'deny-root', 'deny', 'allow'] }, rules, shadowRules: rules, shadowRulesStatPrefix: { type: 'string' } },
+  },
+};
+
+/** JSON Schema of the file (matchers inside RBAC policies are checked when the sidecar compiles them). */
+export const SIDECAR_CONFIG_SCHEMA = {
+  type: 'object',
+  required: ['apiVersion', 'generation', 'node', 'mesh', 'certificates', 'admin', 'accessLog', 'inbound', 'notes'],
+  additionalProperties: false,
+  properties: {
+    apiVersion: { const: SIDECAR_CONFIG_API },
+    generation: { type: 'integer', minimum: 0 },
+    node: {
+      type: 'object',
+      required: ['pod', 'namespace', 'serviceAccount', 'spiffeId', 'labels', 'services'],
+      additionalProperties: false,
+      properties: { pod: str, workload: str, namespace: str, serviceAccount: str, spiffeId: { type: 'string', pattern: '^spiffe://' }, labels: { type: 'object', additionalProperties: { type: 'string' } }, services: strs },
+    },
+    mesh: {
+      type: 'object',
+      required: ['trustDomain', 'trustDomainAliases', 'pathNormalization', 'minTlsVersion', 'cipherSuites'],
+      additionalProperties: false,
+      properties: {
+        trustDomain: str,
+        trustDomainAliases: strs,
+        pathNormalization: { enum: ['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'] },
+        minTlsVersion: { enum: ['TLSv1.2', 'TLSv1.3'] },
+        cipherSuites: { ...strs, minItems: 1 },
+      },
+    },
+    certificates: { type: 'object', required: ['dir'], additionalProperties: false, properties: { dir: str } },
+    admin: { type: 'object', required: ['socket'], additionalProperties: false, properties: { socket: str, port: portNumber, address: str } },
+    accessLog: { type: 'object', required: ['stdout'], additionalProperties: false, properties: { path: str, stdout: { type: 'boolean' } } },
+    inbound: {
+      type: 'object',
+      required: ['bindAddress', 'appAddress', 'ports', 'rbac', 'listenerFiltersTimeoutMs', 'drainTimeoutMs', 'maxRequestHeadersKb'],
+      additionalProperties: false,
+      properties: {
+        bindAddress: str,
+        appAddress: str,
+        ports: {
+          type: 'array',
+          items: {
+            type: 'object',
+            required: ['port', 'protocol', 'mtlsMode', 'appPort'],
+            additionalProperties: false,
+            properties: { port: portNumber, protocol: { enum: ['http', 'tcp'] }, mtlsMode: { enum: ['STRICT', 'PERMISSIVE', 'DISABLE'] }, appPort: portNumber, name: str, mtlsAlpn: strs },
+          },
+        },
+        rbac: { type: 'object', required: ['http', 'tcp'], additionalProperties: false, properties: { http: filters, tcp: filters } },
+        listenerFiltersTimeoutMs: ms,
+        drainTimeoutMs: ms,
+        maxRequestHeadersKb: { type: 'integer', minimum: 1, maximum: 8192 },
+      },
+    },
+    notes: { type: 'array', items: { type: 'string' } },
+  },
+} as const;
+
+let validate: ReturnType<Ajv['compile']> | undefined;
+
+/** Parses and checks a config; throws MESHPROOF_ERR_CONFIG_INVALID naming the file and field. */
+export function parseSidecarConfig(text: string, file: string): SidecarConfig {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(text);
+  } catch (error) {
+    throw new MeshproofError(ErrorCode.ConfigInvalid, `sidecar config is not JSON: ${(error as Error).message}`, { location: { file } });
+  }
+  validate ??= new Ajv({ allErrors: true, strict: true }).compile(SIDECAR_CONFIG_SCHEMA);
+  if (!validate(raw)) {
+    const first = validate.errors?.[0];
+    const field = first === undefined ? undefined : first.instancePath.replace(/^\//, '').replaceAll('/', '.') || '(root)';
+    const detail = (validate.errors ?? []).map((e) => `${e.instancePath || '(root)'} ${e.message ?? e.keyword}${e.keyword === 'additionalProperties' ? ` '${String(e.params['additionalProperty'])}'` : ''}`).join('; ');
+    throw new MeshproofError(ErrorCode.ConfigInvalid, `sidecar config does not match ${SIDECAR_CONFIG_API}: ${detail}`, { location: { file, ...(field === undefined ? {} : { field }) } });
+  }
+  const config = raw as SidecarConfig;
+  const seen = new Set<number>();
+  for (const [i, p] of config.inbound.ports.entries()) {
+    if (seen.has(p.port)) throw new MeshproofError(ErrorCode.ConfigInvalid, `inbound port ${p.port} is listed twice`, { location: { file, field: `inbound.ports.${i}.port` } });
+    seen.add(p.port);
+  }
+  return config;
+}

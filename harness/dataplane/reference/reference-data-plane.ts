@@ -1,0 +1,99 @@
+/**
+ * The reference data plane as a DataPlaneAdapter: renders sidecar.json (render.ts) for the
+ * `sidecar` image (docker/sidecar, bundling sidecar/main.ts), which reloads it when it is
+ * rewritten. Always available: its image is built offline from this repository.
+ *
+ * Pod layout: inbound listeners on 0.0.0.0:<workload port> (so callers use the workload port,
+ * as Istio's traffic capture makes it look), the app on 127.0.0.1:15080, admin on the Unix socket
+ * admin.sock in the sidecar's folder and on 127.0.0.1:15000, the access log in access.log.
+ */
+import { randomBytes } from 'node:crypto';
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Feature } from '../../conformance/features.ts';
+import type { ResolvedMesh } from '../../model/resolve.ts';
+import { READY_LINE } from '../../runtime/types.ts';
+import type { DataPlaneAdapter, DataPlaneInfo, LiveReload, ProxyTarget, RenderOptions, RenderedProxy } from '../types.ts';
+import { unixGet } from '../unix-http.ts';
+import { ACCESS_LOG_FILE, ADMIN_SOCKET, SIDECAR_CONFIG_FILE, renderSidecarConfig, type ReferenceRenderOptions } from './render.ts';
+import { REFERENCE_SIDECAR_VERSION } from './sidecar/version.ts';
+
+/** The image recipe in docker/sidecar. */
+export const SIDECAR_IMAGE = 'sidecar';
+/** Where the app listens in a reference pod. */
+export const REFERENCE_APP_PORT = 15080;
+
+export type ReferenceDataPlaneOptions = Partial<Omit<ReferenceRenderOptions, 'generation' | 'timeScale'>> & {
+  /** Timeout of admin queries (appliedGeneration). Default 2 s. */
+  readonly adminTimeoutMs?: number;
+};
+
+/** What this issue's sidecar implements: the inbound side. Outbound features come with the outbound sidecar. */
+const FEATURES: readonly Feature[] = [
+  Feature.MtlsStrict,
+  Feature.MtlsPermissive,
+  Feature.MtlsDisable,
+  Feature.MtlsPortLevel,
+  Feature.MtlsScope,
+  Feature.MtlsMigration,
+  Feature.AuthzAllow,
+  Feature.AuthzDeny,
+  Feature.AuthzAudit,
+  Feature.AuthzConditions,
+  Feature.AuthzPathNormalization,
+  Feature.AuthzTcp,
+  Feature.IdentityRotation,
+  Feature.IdentityPluginCa,
+  Feature.Metrics,
+  Feature.AccessLog,
+];
+
+export class ReferenceDataPlane implements DataPlaneAdapter {
+  readonly name = 'reference';
+  readonly version = REFERENCE_SIDECAR_VERSION;
+  readonly features: ReadonlySet<Feature> = new Set(FEATURES);
+  readonly liveReload: LiveReload;
+  readonly #options: ReferenceDataPlaneOptions;
+
+  constructor(options: ReferenceDataPlaneOptions = {}) {
+    this.#options = options;
+    const timeout = options.adminTimeoutMs ?? 2_000;
+    this.liveReload = {
+      appliedGeneration: async (sidecarDir) => {
+        try {
+          const answer = await unixGet(join(sidecarDir, ADMIN_SOCKET), '/config_dump', timeout);
+          const dump = JSON.parse(answer.body) as { generation?: unknown; lastReloadError?: unknown };
+          return typeof dump.generation === 'number' ? dump.generation : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+    };
+  }
+
+  async info(): Promise<DataPlaneInfo> {
+    return { name: this.name, version: this.version, claimedFeatures: [...this.features], available: true };
+  }
+
+  async render(mesh: ResolvedMesh, target: ProxyTarget, options: RenderOptions): Promise<RenderedProxy> {
+    const appPort = this.#options.appPort ?? REFERENCE_APP_PORT;
+    const config = renderSidecarConfig(mesh, target, { ...this.#options, ...options, appPort });
+    const text = `${JSON.stringify(config, null, 2)}\n`;
+    return {
+      container: { image: SIDECAR_IMAGE, readyLine: READY_LINE },
+      write: (sidecarDir) => writeAtomically(join(sidecarDir, SIDECAR_CONFIG_FILE), text),
+      appPort,
+      inboundPorts: new Map(config.inbound.ports.map((p) => [p.port, p.port])),
+      metricsSocket: ADMIN_SOCKET,
+      accessLog: ACCESS_LOG_FILE,
+      notes: config.notes,
+    };
+  }
+}
+
+/** Temp file then rename: the sidecar never reads a half-written config. */
+async function writeAtomically(path: string, text: string): Promise<void> {
+  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
+  await writeFile(temp, text, { mode: 0o644 });
+  await rename(temp, path);
+}

@@ -1,0 +1,320 @@
+/**
+ * The reference sidecar in this process, in front of a real echo app, rendered from policies:
+ * both ends of every call are observed (the client's Observation, the app's received list).
+ */
+import { expect } from 'chai';
+import { connect as tcpConnect } from 'node:net';
+import { connect as tlsConnect } from 'node:tls';
+import { Client } from 'undici';
+import { makeBadCertificate } from '../../../pki/attacker-kit.ts';
+import { MeshCa } from '../../../pki/mesh-ca.ts';
+import type { WorkloadCredentials } from '../../../pki/workload-credentials.ts';
+import { call } from '../../../traffic/caller.ts';
+import type { CallRequest, ClientTls, Observation } from '../../../traffic/types.ts';
+import { freePorts, LocalPod } from '../testing/local-pod.ts';
+
+const ORDER = { namespace: 'prod', serviceAccount: 'order' };
+const ORDER_URI = 'spiffe://cluster.local/ns/prod/sa/order';
+
+describe('reference sidecar (in-process, in front of the echo app)', function () {
+  this.timeout(20_000);
+  let ca: MeshCa;
+  let order: WorkloadCredentials;
+  let pod: LocalPod;
+  let strict: number, permissive: number, disable: number, tcpStrict: number;
+  let topology: string;
+  let policies: string;
+
+  before(async function () {
+    ca = await MeshCa.create();
+    order = await ca.issue(ORDER);
+    [strict, permissive, disable, tcpStrict] = (await freePorts(4)) as [number, number, number, number];
+    topology = `apiVersion: meshproof.dev/v1alpha1
+kind: Topology
+namespaces: [prod]
+workloads:
+- name: payment
+  namespace: prod
+  serviceAccount: payment
+  labels: {app: payment}
+  ports: [{port: ${strict}, protocol: http}, {port: ${permissive}, protocol: http}, {port: ${disable}, protocol: http}, {port: ${tcpStrict}, protocol: tcp}]
+services:
+- {name: payment, namespace: prod, selector: {app: payment}, ports: [{port: 80, targetPort: ${strict}}]}
+`;
+    policies = `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: default, namespace: prod}
+spec: {mtls: {mode: STRICT}}
+---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: payment, namespace: prod}
+spec:
+  selector: {matchLabels: {app: payment}}
+  portLevelMtls:
+    "${permissive}": {mode: PERMISSIVE}
+    "${disable}": {mode: DISABLE}
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: payment, namespace: prod}
+spec:
+  selector: {matchLabels: {app: payment}}
+  rules:
+  - from: [{source: {principals: ["cluster.local/ns/prod/sa/order"]}}]
+    to: [{operation: {methods: ["POST"], paths: ["/pay/*"]}}]
+  - to: [{operation: {paths: ["/open/*"]}}]
+  - to: [{operation: {ports: ["${tcpStrict}"]}}]
+`;
+    pod = await LocalPod.start({ ca, topologyYaml: topology, policiesYaml: policies, workload: 'prod/payment', drainTimeoutMs: 2_000 });
+  });
+
+  after(async function () {
+    await pod?.close();
+  });
+
+  const mtls = (creds: { certChainPem: string; keyPem: string; rootCertPem: string } = order, extra: Partial<ClientTls> = {}): ClientTls => ({
+    certChainPem: creds.certChainPem,
+    keyPem: creds.keyPem,
+    caPem: ca.rootCertPem,
+    expectServerIdentity: 'spiffe://cluster.local/ns/prod/sa/payment',
+    ...extra,
+  });
+
+  /** Calls, and returns what the client saw plus what the app received meanwhile. */
+  async function probe(request: Omit<CallRequest, 'host'>): Promise<{ obs: Observation; appSaw: string[] }> {
+    const before = pod.echo.received().length;
+    const obs = await call({ host: '127.0.0.1', timeoutMs: 3_000, ...request });
+    return { obs, appSaw: pod.echo.received().slice(before).map((r) => `${r.method} ${r.path}`) };
+  }
+
+  async function metric(name: string, labels: Record<string, string> = {}): Promise<number> {
+    const text = (await pod.admin('/stats/prometheus')).body;
+    let total = 0;
+    for (const line of text.split('\n')) {
+      if (!line.startsWith(`${name}{`) && !line.startsWith(`${name} `)) continue;
+      if (Object.entries(labels).every(([k, v]) => line.includes(`${k}="${v}"`))) total += Number(line.slice(line.lastIndexOf(' ') + 1));
+    }
+    return total;
+  }
+
+  describe('STRICT', function () {
+    it('closes a plaintext connection without a response, and the app never sees the request', async function () {
+      const { obs, appSaw } = await probe({ protocol: 'http', port: strict, method: 'POST', path: '/pay/1' });
+      expect(obs.outcome).to.equal('reset');
+      expect(appSaw).to.deep.equal([]);
+      const last = (await pod.accessLog()).at(-1);
+      expect(last).to.include({ responseFlags: 'NR', responseCodeDetails: 'filter_chain_not_found', status: 0 });
+      expect(await metric('envoy_listener_no_filter_chain_match', { envoy_listener_address: `127.0.0.1_${strict}` })).to.be.greaterThan(0);
+    });
+
+    it('forwards an allowed mTLS request with the caller identity in x-forwarded-client-cert, as Envoy writes it', async function () {
+      const { obs, appSaw } = await probe({ protocol: 'https', port: strict, method: 'POST', path: '/pay/1', tls: mtls() });
+      expect(obs.status, JSON.stringify(obs.error)).to.equal(200);
+      expect(appSaw).to.deep.equal(['POST /pay/1']);
+      expect(obs.echo?.peerIdentity).to.equal(ORDER_URI);
+      expect(obs.echo?.headers['x-forwarded-client-cert']).to.match(/^By=spiffe:\/\/cluster\.local\/ns\/prod\/sa\/payment;Hash=[0-9a-f]{64};Subject="";URI=spiffe:\/\/cluster\.local\/ns\/prod\/sa\/order$/);
+      expect(obs.tls?.protocol).to.equal('TLSv1.3');
+    });
+
+    it('answers a denied request with 403 RBAC: access denied; the app never sees it', async function () {
+      const denied = await metric('envoy_http_rbac_denied');
+      const { obs, appSaw } = await probe({ protocol: 'https', port: strict, method: 'GET', path: '/pay/1', tls: mtls() });
+      expect(obs.status).to.equal(403);
+      expect(obs.body).to.equal('RBAC: access denied');
+      expect(appSaw).to.deep.equal([]);
+      expect((await pod.accessLog()).at(-1)).to.include({ status: 403, responseCodeDetails: 'rbac_access_denied_matched_policy[none]', downstreamPrincipal: ORDER_URI, connectionSecurity: 'mutual_tls' });
+      expect(await metric('envoy_http_rbac_denied')).to.equal(denied + 1);
+      expect(await metric('istio_requests_total', { response_code: '403', source_principal: ORDER_URI, connection_security_policy: 'mutual_tls', reporter: 'destination' })).to.be.greaterThan(0);
+    });
+
+    it('refuses TLS without a client certificate with the handshake alert', async function () {
+      const { obs, appSaw } = await probe({ protocol: 'https', port: strict, path: '/open/x', tls: { caPem: ca.rootCertPem } });
+      expect(obs.outcome).to.equal('tls-error');
+      expect(obs.tls?.alert).to.match(/certificate required/);
+      expect(appSaw).to.deep.equal([]);
+      expect(await metric('envoy_listener_ssl_fail_verify_no_cert')).to.be.greaterThan(0);
+    });
+
+    for (const [kind, counter] of [
+      ['rogue-ca', 'envoy_listener_ssl_fail_verify_error'],
+      ['expired', 'envoy_listener_ssl_fail_verify_error'],
+      ['foreign-trust-domain', 'envoy_listener_ssl_fail_verify_san'],
+      ['no-uri-san', 'envoy_listener_ssl_fail_verify_san'],
+    ] as const) {
+      it(`refuses a ${kind} client certificate before any request reaches the app`, async function () {
+        const bad = await makeBadCertificate(ca, kind, ORDER);
+        const before = await metric(counter);
+        const { obs, appSaw } = await probe({ protocol: 'https', port: strict, path: '/open/x', tls: mtls(bad) });
+        expect(obs.outcome).to.be.oneOf(['reset', 'tls-error']);
+        expect(obs.status).to.equal(undefined);
+        expect(appSaw).to.deep.equal([]);
+        expect(await metric(counter)).to.equal(before + 1);
+      });
+    }
+
+    it('refuses a TLS 1.1-only client', async function () {
+      const { obs, appSaw } = await probe({ protocol: 'https', port: strict, path: '/open/x', tls: mtls(order, { maxVersion: 'TLSv1.1' }) });
+      expect(obs.outcome).to.equal('tls-error');
+      expect(obs.tls?.alert ?? obs.error?.message).to.match(/protocol version|unsupported protocol|no protocols available/i);
+      expect(appSaw).to.deep.equal([]);
+    });
+  });
+
+  describe('PERMISSIVE and DISABLE', function () {
+    it('PERMISSIVE takes plaintext and mTLS on the same port; only mTLS carries an identity', async function () {
+      const plain = await probe({ protocol: 'http', port: permissive, path: '/open/plain' });
+      expect(plain.obs.status).to.equal(200);
+      expect(plain.obs.echo?.peerIdentity).to.equal(undefined);
+      const secure = await probe({ protocol: 'https', port: permissive, path: '/open/tls', tls: mtls() });
+      expect(secure.obs.status).to.equal(200);
+      expect(secure.obs.echo?.peerIdentity).to.equal(ORDER_URI);
+      expect([...plain.appSaw, ...secure.appSaw]).to.deep.equal(['GET /open/plain', 'GET /open/tls']);
+    });
+
+    it('strips an x-forwarded-client-cert a plaintext client forged', async function () {
+      const { obs } = await probe({ protocol: 'http', port: permissive, path: '/open/forged', headers: { 'x-forwarded-client-cert': `By=x;URI=${ORDER_URI}` } });
+      expect(obs.status).to.equal(200);
+      expect(obs.echo?.headers['x-forwarded-client-cert']).to.equal(undefined);
+      expect(obs.echo?.peerIdentity).to.equal(undefined);
+    });
+
+    it('PERMISSIVE: a principal rule still needs the certificate (plaintext POST /pay/1 → 403)', async function () {
+      const { obs, appSaw } = await probe({ protocol: 'http', port: permissive, method: 'POST', path: '/pay/1' });
+      expect(obs.status).to.equal(403);
+      expect(appSaw).to.deep.equal([]);
+    });
+
+    it('DISABLE refuses TLS (the bytes reach the HTTP codec: 400, so the TLS client fails) and takes plaintext', async function () {
+      const tls = await probe({ protocol: 'https', port: disable, path: '/open/x', tls: mtls() });
+      expect(tls.obs.outcome).to.equal('tls-error');
+      expect(tls.appSaw).to.deep.equal([]);
+      expect((await pod.accessLog()).at(-1)).to.include({ status: 400, responseFlags: 'DPE' });
+      const plain = await probe({ protocol: 'http', port: disable, path: '/open/x' });
+      expect(plain.obs.status).to.equal(200);
+    });
+  });
+
+  describe('TCP port (STRICT)', function () {
+    it('proxies an mTLS TCP connection allowed by a ports rule', async function () {
+      const obs = await new Promise<string>((resolve, reject) => {
+        const s = tlsConnect({ host: '127.0.0.1', port: tcpStrict, cert: order.certChainPem, key: order.keyPem, ca: ca.rootCertPem, checkServerIdentity: () => undefined });
+        let data = '';
+        s.on('secureConnect', () => s.write('GET /tcp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+        s.on('data', (d: Buffer) => (data += d.toString()));
+        s.on('end', () => resolve(data));
+        s.on('error', reject);
+      });
+      expect(obs).to.match(/^HTTP\/1\.1 200/);
+      expect(obs).to.include('"path":"/tcp"');
+    });
+
+    it('closes plaintext with no bytes', async function () {
+      const { obs, appSaw } = await probe({ protocol: 'tcp', port: tcpStrict, body: 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' });
+      expect(obs.outcome).to.equal('reset');
+      expect(appSaw).to.deep.equal([]);
+    });
+  });
+
+  describe('path normalization (BASE)', function () {
+    it('authorizes and forwards the normalized path', async function () {
+      const { obs, appSaw } = await probe({ protocol: 'https', port: strict, method: 'POST', path: '/admin/../pay/%31?x=1#frag', tls: mtls() });
+      expect(obs.status).to.equal(200);
+      expect(appSaw).to.deep.equal(['POST /pay/1?x=1']);
+    });
+
+    it('rejects %00 with 400', async function () {
+      const { obs, appSaw } = await probe({ protocol: 'https', port: strict, method: 'POST', path: '/pay/1%00', tls: mtls() });
+      expect(obs.status).to.equal(400);
+      expect(appSaw).to.deep.equal([]);
+    });
+  });
+
+  describe('hostile input', function () {
+    it('survives malformed HTTP, oversized headers, TLS garbage and a slowloris client, and keeps serving others', async function () {
+      const raw = (port: number, bytes: Buffer | string): Promise<string> =>
+        new Promise((resolve) => {
+          const s = tcpConnect(port, '127.0.0.1', () => s.write(bytes));
+          let data = '';
+          s.on('data', (d: Buffer) => (data += d.toString('latin1')));
+          s.on('close', () => resolve(data));
+          s.on('error', () => undefined);
+          setTimeout(() => s.destroy(), 2_000);
+        });
+      expect(await raw(permissive, 'GET /\x01 HTTP/1.1\r\n\r\n')).to.match(/^HTTP\/1\.1 400/);
+      expect(await raw(permissive, `GET /open/x HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(70 * 1024)}\r\n\r\n`)).to.match(/^HTTP\/1\.1 431/);
+      // A TLS record that is not a ClientHello: at most a TLS alert comes back (record type 0x15), never HTTP.
+      const garbage = await raw(strict, Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x20]), Buffer.alloc(32, 0x41)]));
+      expect(garbage === '' || garbage.charCodeAt(0) === 0x15, JSON.stringify(garbage)).to.equal(true);
+      // Slowloris: a header every 100 ms, never finishing, while a normal request goes through.
+      const slow = tcpConnect(permissive, '127.0.0.1');
+      slow.on('error', () => undefined);
+      slow.write('GET /open/slow HTTP/1.1\r\nHost: x\r\n');
+      const drip = setInterval(() => slow.write('X-A: b\r\n'), 100);
+      try {
+        const started = Date.now();
+        const { obs } = await probe({ protocol: 'https', port: strict, method: 'POST', path: '/pay/ok', tls: mtls() });
+        expect(obs.status).to.equal(200);
+        expect(Date.now() - started).to.be.lessThan(1_000);
+      } finally {
+        clearInterval(drip);
+        slow.destroy();
+      }
+    });
+  });
+
+  describe('at run time', function () {
+    it('keeps an in-flight request and the open connection across a certificate rotation; new handshakes get the new certificate', async function () {
+      const firstSerial = JSON.parse((await pod.admin('/certs')).body).certificates[0].cert_chain[0].serial_number as string;
+      const client = new Client(`https://127.0.0.1:${strict}`, {
+        connect: { cert: order.certChainPem, key: order.keyPem, ca: ca.rootCertPem, checkServerIdentity: () => undefined },
+        pipelining: 1,
+      });
+      try {
+        const warm = await client.request({ method: 'POST', path: '/pay/warm' });
+        expect(warm.statusCode).to.equal(200);
+        await warm.body.text();
+        const slow = client.request({ method: 'POST', path: '/pay/slow?delay=600ms' });
+        const next = await pod.rotate();
+        await pod.sidecar.reloadCertificates();
+        const served = await slow;
+        expect(served.statusCode).to.equal(200);
+        await served.body.text();
+        const again = await client.request({ method: 'POST', path: '/pay/after' });
+        expect(again.statusCode, 'the old connection still serves').to.equal(200);
+        await again.body.text();
+        const fresh = await call({ protocol: 'tls-handshake', host: '127.0.0.1', port: strict, tls: mtls() });
+        expect(fresh.tls?.peerChain[0]?.fingerprint256).to.equal(next.fingerprint256);
+        const secondSerial = JSON.parse((await pod.admin('/certs')).body).certificates[0].cert_chain[0].serial_number as string;
+        expect(secondSerial).to.not.equal(firstSerial);
+      } finally {
+        await client.close();
+      }
+    });
+
+    it('applies a new config for new connections, refuses a broken one, and keeps the last good one', async function () {
+      const denyAll = `${policies}---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-pay, namespace: prod}
+spec:
+  action: DENY
+  rules: [{to: [{operation: {paths: ["/pay/*"]}}]}]
+`;
+      const generation = await pod.apply(denyAll);
+      await pod.sidecar.reload();
+      const dump = JSON.parse((await pod.admin('/config_dump')).body) as { generation: number };
+      expect(dump.generation).to.equal(generation);
+      const { obs } = await probe({ protocol: 'https', port: strict, method: 'POST', path: '/pay/1', tls: mtls() });
+      expect(obs.status).to.equal(403);
+      expect((await pod.accessLog()).at(-1)).to.include({ responseCodeDetails: 'rbac_access_denied_matched_policy[ns[prod]-policy[deny-pay]-rule[0]]' });
+      // A config that does not parse is refused; the generation in force stays.
+      const { writeFile } = await import('node:fs/promises');
+      await writeFile(`${pod.dir}/sidecar.json`, '{"apiVersion": "wrong"}');
+      await pod.sidecar.reload();
+      const after = JSON.parse((await pod.admin('/config_dump')).body) as { generation: number; lastReloadError?: string };
+      expect(after.generation).to.equal(generation);
+      expect(after.lastReloadError).to.match(/apiVersion/);
+    });
+  });
+});
