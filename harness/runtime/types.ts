@@ -119,3 +119,14 @@ export const RUN_LABEL = 'org.meshproof.run';
 export const OWNER_LABEL = 'org.meshproof.owner';
 export const POD_LABEL = 'org.meshproof.pod';
 export const ROLE_LABEL = 'org.meshproof.role';
+
+/** An answer from the engine's image store. */
+export type ImageAnswer = { readonly ok: true; readonly output: string } | { readonly ok: false; readonly error: string };
+
+/** Questions about published images (e.g. envoyproxy/envoy), asked before a data plane is used. */
+export interface ImageQuestions {
+  /** Is the image in the engine's store? */
+  hasImage(image: string, timeoutMs: number): Promise<ImageAnswer>;
+  /** Try to pull it; a pull still running at the deadline is a failure. */
+  pull(image: string, timeoutMs: number): Promise<ImageAnswer>;
+}

@@ -5,34 +5,9 @@
  * its only library path. A static binary is copied and run as is. The container is the offline
  * `base` image; the folder is the sidecar's private host folder, seen at /run/meshproof.
  */
-import { execFileSync } from 'node:child_process';
 import { copyFileSync, chmodSync, mkdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
-import { ErrorCode, MeshproofError } from '../../errors.ts';
-
-/** Library paths `ldd` resolves, and the loader it names; empty for a static binary. */
-export function sharedLibraries(binary: string): { libraries: string[]; loader: string | undefined } {
-  let out: string;
-  try {
-    out = execFileSync('ldd', [binary], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
-  } catch (error) {
-    const text = `${(error as { stdout?: string }).stdout ?? ''}${(error as { stderr?: string }).stderr ?? ''}`;
-    if (/not a dynamic executable|statically linked/.test(text)) return { libraries: [], loader: undefined };
-    throw new MeshproofError(ErrorCode.RuntimeOperation, `ldd ${binary} failed: ${text.trim() || (error as Error).message}`, { hint: 'install ldd (libc-bin), or use a statically linked Envoy' });
-  }
-  if (/statically linked|not a dynamic executable/.test(out)) return { libraries: [], loader: undefined };
-  const libraries: string[] = [];
-  let loader: string | undefined;
-  for (const line of out.split('\n')) {
-    const missing = /^\s*(\S+) => not found/.exec(line);
-    if (missing !== null) throw new MeshproofError(ErrorCode.RuntimeOperation, `${binary} needs ${missing[1]}, which this machine does not have`);
-    const resolved = /=>\s+(\/\S+)/.exec(line)?.[1];
-    if (resolved !== undefined) libraries.push(resolved);
-    const bare = /^\s*(\/\S+ld-linux\S*)\s+\(/.exec(line)?.[1];
-    if (bare !== undefined) loader = bare;
-  }
-  return { libraries, loader };
-}
+import { readSharedLibraries } from '../../util/ldd.ts';
 
 export interface StagingPlan {
   /** The argv that runs the binary, in paths as the container sees them. */
@@ -43,7 +18,7 @@ export interface StagingPlan {
 
 /** What to copy for `binary` and how to run it from `containerDir`; reads the binary, writes nothing. */
 export function planStaging(binary: string, containerDir: string): StagingPlan {
-  const { libraries, loader } = sharedLibraries(binary);
+  const { libraries, loader } = readSharedLibraries(binary);
   const name = basename(binary);
   const copies = [{ from: binary, to: name, mode: 0o755 }, ...libraries.map((lib) => ({ from: lib, to: `lib/${basename(lib)}`, mode: 0o644 }))];
   if (loader === undefined) return { command: [`${containerDir}/${name}`], copies };

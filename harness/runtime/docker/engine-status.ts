@@ -23,6 +23,8 @@ export interface ImageStatus {
   readonly name: string;
   readonly tag: string;
   readonly present: boolean;
+  /** The published image this recipe builds on, if any, and whether the engine has it. */
+  readonly published?: { readonly image: string; readonly present: boolean };
 }
 
 /** For each recipe: the tag its current inputs hash to, and whether that image exists. */
@@ -30,6 +32,14 @@ export async function imageStatuses(timeoutMs: number): Promise<ImageStatus[]> {
   const client = await connectDocker(timeoutMs);
   const builder = new ImageBuilder(client, { projectRoot, timeoutMs, baseImageOverride: process.env['MESHPROOF_BASE_IMAGE'] });
   const statuses: ImageStatus[] = [];
-  for (const name of builder.recipeNames()) statuses.push({ name, ...(await builder.status(name)) });
+  for (const name of builder.recipeNames()) {
+    const published = builder.publishedBaseOf(name);
+    if (published !== undefined) {
+      const present = await client.container.dockerode.getImage(published).inspect().then(() => true, () => false);
+      statuses.push({ name, tag: published, present: false, published: { image: published, present } });
+      continue;
+    }
+    statuses.push({ name, ...(await builder.status(name)) });
+  }
   return statuses;
 }

@@ -46,6 +46,11 @@ export class ImageBuilder {
     return [...this.#recipes.keys()];
   }
 
+  /** The published image a recipe builds on (such recipes need it present or pullable). */
+  publishedBaseOf(name: string): string | undefined {
+    return this.#recipe(name).published;
+  }
+
   commandOf(name: string): readonly string[] {
     return this.#recipe(name).command;
   }

@@ -2,7 +2,7 @@ import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { parseLdd, planContext } from './build-context.ts';
+import { planContext } from './build-context.ts';
 import type { ImageRecipe } from './recipes.ts';
 
 function fixtureRecipe(): { recipe: ImageRecipe; entry: string; root: string } {
@@ -12,21 +12,11 @@ function fixtureRecipe(): { recipe: ImageRecipe; entry: string; root: string } {
   writeFileSync(join(dir, 'Dockerfile'), 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY bundle/ /app/\n');
   const entry = join(root, 'main.ts');
   writeFileSync(entry, 'const greeting: string = "hello";\nconsole.log(greeting);\n');
-  const recipe: ImageRecipe = { name: 'app', dir, description: '', from: 'base', hostRootfs: false, bundles: [{ entry: 'main.ts', out: 'app.mjs' }], command: [] };
+  const recipe: ImageRecipe = { name: 'app', dir, description: '', from: 'base', hostRootfs: false, bundles: [{ entry: 'main.ts', out: 'app.mjs' }], command: [], published: undefined };
   return { recipe, entry, root };
 }
 
 describe('image build context', function () {
-  it('parses ldd output into library paths, loader included, vdso excluded', function () {
-    const output = [
-      '\tlinux-vdso.so.1 (0x00007ffd)',
-      '\tlibstdc++.so.6 => /lib/x86_64-linux-gnu/libstdc++.so.6 (0x00007f)',
-      '\tlibc.so.6 => /lib/x86_64-linux-gnu/libc.so.6 (0x00007f)',
-      '\t/lib64/ld-linux-x86-64.so.2 (0x00007f)',
-    ].join('\n');
-    expect(parseLdd(output)).to.deep.equal(['/lib/x86_64-linux-gnu/libc.so.6', '/lib/x86_64-linux-gnu/libstdc++.so.6', '/lib64/ld-linux-x86-64.so.2']);
-  });
-
   it('hashes the same inputs to the same tag, and any changed input to another', async function () {
     const { recipe, entry, root } = fixtureRecipe();
     const first = await planContext(recipe, { projectRoot: root, baseTag: 'meshproof/base:1' });
@@ -50,7 +40,7 @@ describe('image build context', function () {
   });
 
   it('puts the running Node binary and its libraries in the base rootfs', async function () {
-    const base: ImageRecipe = { name: 'base', dir: new URL('../../../docker/base', import.meta.url).pathname, description: '', from: null, hostRootfs: true, bundles: [], command: [] };
+    const base: ImageRecipe = { name: 'base', dir: new URL('../../../docker/base', import.meta.url).pathname, description: '', from: null, hostRootfs: true, bundles: [], command: [], published: undefined };
     const plan = await planContext(base, { projectRoot: '/' });
     const paths = plan.files.map((f) => f.path);
     expect(paths).to.include('rootfs/usr/local/bin/node');

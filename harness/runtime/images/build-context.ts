@@ -6,12 +6,12 @@
  * the inputs, not a rebuild. The hash covers every byte that goes into the image: the Dockerfile,
  * each file's content and mode, and the base image's tag (itself a hash) as build argument.
  */
-import { execFileSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync, openSync, readSync, closeSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { build } from 'esbuild';
 import { ErrorCode, MeshproofError } from '../../errors.ts';
+import { readSharedLibraries } from '../../util/ldd.ts';
 import type { ImageRecipe } from './recipes.ts';
 
 export type ContextFile =
@@ -114,7 +114,8 @@ export function hostRootfs(nodeBinary: string): ContextFile[] {
   }
   const node = realpathSync(nodeBinary);
   const files: ContextFile[] = [{ path: 'rootfs/usr/local/bin/node', mode: 0o755, source: node }];
-  for (const library of sharedLibraries(node)) {
+  const { libraries, loader } = readSharedLibraries(node);
+  for (const library of loader === undefined ? libraries : [...libraries, loader]) {
     files.push({ path: `rootfs${library}`, mode: 0o755, source: realpathSync(library) });
   }
   const tini = TINI_CANDIDATES.find((candidate) => existsSync(candidate));
@@ -129,28 +130,6 @@ export function hostRootfs(nodeBinary: string): ContextFile[] {
   files.push({ path: 'rootfs/etc/passwd', mode: 0o644, content: Buffer.from('root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n') });
   files.push({ path: 'rootfs/etc/group', mode: 0o644, content: Buffer.from('root:x:0:\nnogroup:x:65534:\n') });
   return files;
-}
-
-/** Absolute paths of the shared libraries a binary needs, including the dynamic loader. */
-export function sharedLibraries(binary: string): string[] {
-  let output: string;
-  try {
-    output = execFileSync('ldd', [binary], { encoding: 'utf8' });
-  } catch (error) {
-    throw new MeshproofError(ErrorCode.ImageBuild, `cannot list the shared libraries of ${binary} with ldd`, { cause: error, hint: 'install libc-bin (ldd)' });
-  }
-  return parseLdd(output);
-}
-
-export function parseLdd(output: string): string[] {
-  const libraries = new Set<string>();
-  for (const line of output.split('\n')) {
-    const arrow = /=>\s+(\/\S+)/.exec(line);
-    const bare = /^\s*(\/\S+)\s+\(0x/.exec(line);
-    const path = arrow?.[1] ?? bare?.[1];
-    if (path !== undefined) libraries.add(path);
-  }
-  return [...libraries].sort();
 }
 
 /**

@@ -6,6 +6,8 @@
  *   hostRootfs  true for the base image: its context is the host's Node.js and libraries
  *   bundles     TypeScript entry points bundled (esbuild) into bundle/<out> of the context
  *   command     the program to run; ContainerSpec.args are appended
+ *   published   a published image the Dockerfile builds FROM (e.g. envoyproxy/envoy:v1.32.5): such a
+ *               recipe can be built only where that image is present or can be pulled
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -26,6 +28,7 @@ export interface ImageRecipe {
   readonly hostRootfs: boolean;
   readonly bundles: readonly BundleSpec[];
   readonly command: readonly string[];
+  readonly published: string | undefined;
 }
 
 export function recipesDir(projectRoot: string): string {
@@ -83,6 +86,7 @@ export function parseRecipe(name: string, dir: string, text: string, file: strin
     hostRootfs: r['hostRootfs'] === true,
     bundles: parsedBundles,
     command,
+    published: typeof r['published'] === 'string' ? r['published'] : undefined,
   };
 }
 
