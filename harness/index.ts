@@ -66,7 +66,8 @@ export { requestOutcome, effectiveRetryPolicy, parseRetryOn, DEFAULT_RETRY_ON, D
 export { selectRoute, matchRequest, type RouteRequest } from './oracle/route-match.ts';
 export { EnvoyDataPlane, ENVOY_RECIPE, ENVOY_READY_LINE, type EnvoyDataPlaneOptions, type EnvoyDataPlaneInfo, type EnvoySidecar } from './dataplane/envoy/envoy-data-plane.ts';
 export { renderEnvoyBootstraps, renderWorkloadSidecar, ENVOY_IMAGE, type RenderedSidecar, type SidecarPortPlan } from './dataplane/envoy/bootstrap.ts';
-export { checkEnvoyAvailability, ENVOY_BINARY_ENV, ENVOY_PULL_ENV, type EnvoyAvailability, type EnvoySource, type ImageProbe } from './dataplane/envoy/availability.ts';
+export { checkEnvoyAvailability, imageProbe, ENVOY_BINARY_ENV, ENVOY_PULL_ENV, type EnvoyAvailability, type EnvoySource, type ImageProbe } from './dataplane/envoy/availability.ts';
+export { dockerImageQuestions } from './runtime/docker/image-questions.ts';
 export { checkRenderedSidecar, type FileProblem } from './dataplane/envoy/static-check.ts';
 export type { EnvoyRenderOptions } from './dataplane/envoy/render-options.ts';
 // Conformance runs and the report (issue 9).

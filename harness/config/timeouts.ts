@@ -11,6 +11,8 @@ export interface Timeouts {
   readonly runtimeConnect: number;
   /** Building one image from its recipe. */
   readonly imageBuild: number;
+  /** Pulling a published image (the pinned Envoy) where a registry may be reachable. */
+  readonly imagePull: number;
   /** A container reaching its ready log line after start. */
   readonly containerReady: number;
   /** Stopping one container before it is killed. */
@@ -32,6 +34,7 @@ export interface Timeouts {
 export const defaultTimeouts: Timeouts = Object.freeze({
   runtimeConnect: 5_000,
   imageBuild: 180_000,
+  imagePull: 60_000,
   containerReady: 30_000,
   containerStop: 2_000,
   runCleanup: 30_000,

@@ -11,12 +11,14 @@
  * Everything looked for and what was found goes into `checked`, and `reason` says it in one
  * sentence for the report: "envoy unavailable: …".
  *
- * The image questions go to the `docker` command line through ImageProbe. They belong in the
- * runtime (harness/runtime/docker) beside the image builder; until the runtime offers them, the
- * probe is injectable so tests and other runtimes can answer instead.
+ * The image questions are the runtime's (ImageQuestions from harness/runtime/types.ts, answered by
+ * harness/runtime/docker/image-questions.ts): the caller that owns a runtime passes them in. Without
+ * them the image cannot be looked for, and the answer is "unavailable" with that reason.
  */
 import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
+import { defaultTimeouts } from '../../config/timeouts.ts';
+import type { ImageQuestions } from '../../runtime/types.ts';
 import { ENVOY_IMAGE } from './bootstrap.ts';
 
 export const ENVOY_BINARY_ENV = 'MESHPROOF_ENVOY_BINARY';
@@ -41,10 +43,8 @@ export interface EnvoyAvailability {
 
 export type ProbeResult = { readonly ok: true; readonly output: string } | { readonly ok: false; readonly error: string };
 
-/** The questions availability asks of the container engine. */
-export interface ImageProbe {
-  hasImage(image: string, timeoutMs: number): Promise<ProbeResult>;
-  pull(image: string, timeoutMs: number): Promise<ProbeResult>;
+/** The questions availability asks: of the container engine (images) and of a local binary. */
+export interface ImageProbe extends ImageQuestions {
   /** Runs `binary --version`. */
   version(binary: string, timeoutMs: number): Promise<ProbeResult>;
 }
@@ -63,18 +63,26 @@ function run(file: string, args: readonly string[], timeoutMs: number): Promise<
   });
 }
 
-/** The `docker` command line, with DOCKER_HOST as the environment sets it. */
-export const dockerCliProbe: ImageProbe = {
-  hasImage: (image, timeoutMs) => run('docker', ['image', 'inspect', '--format', '{{.Id}}', image], timeoutMs),
-  pull: (image, timeoutMs) => run('docker', ['pull', '--quiet', image], timeoutMs),
-  version: (binary, timeoutMs) => run(binary, ['--version'], timeoutMs),
-};
+/** `binary --version`, for a local Envoy named by MESHPROOF_ENVOY_BINARY. */
+export function binaryVersion(binary: string, timeoutMs: number): Promise<ProbeResult> {
+  return run(binary, ['--version'], timeoutMs);
+}
+
+const noEngine = async (): Promise<ProbeResult> => ({ ok: false, error: 'no container engine was given to ask' });
+
+/** The probe from a runtime's image questions (or none) plus the local `--version` run. */
+export function imageProbe(images: ImageQuestions | undefined): ImageProbe {
+  return { hasImage: images?.hasImage ?? noEngine, pull: images?.pull ?? noEngine, version: binaryVersion };
+}
 
 export interface AvailabilityOptions {
   readonly env?: Readonly<Record<string, string | undefined>>;
+  /** The runtime's image questions (e.g. dockerImageQuestions()); without them no image is looked for. */
+  readonly images?: ImageQuestions;
+  /** Replaces every question (tests). */
   readonly probe?: ImageProbe;
   readonly image?: string;
-  /** How long a pull may take before the answer is "unavailable" (default 60 s). */
+  /** How long a pull may take before the answer is "unavailable" (default timeouts.imagePull, 60 s). */
   readonly pullTimeoutMs?: number;
   /** How long `docker image inspect` and `envoy --version` may take (default 5 s). */
   readonly probeTimeoutMs?: number;
@@ -89,7 +97,7 @@ async function timed<T>(f: () => Promise<T>): Promise<{ value: T; ms: number }> 
 export async function checkEnvoyAvailability(options: AvailabilityOptions = {}): Promise<EnvoyAvailability> {
   const started = performance.now();
   const env = options.env ?? process.env;
-  const probe = options.probe ?? dockerCliProbe;
+  const probe = options.probe ?? imageProbe(options.images);
   const image = options.image ?? ENVOY_IMAGE;
   const probeTimeout = options.probeTimeoutMs ?? 5_000;
   const checked: AvailabilityCheck[] = [];
@@ -134,7 +142,7 @@ export async function checkEnvoyAvailability(options: AvailabilityOptions = {}):
     checked.push({ what: `pull ${image}`, found: `not tried (${ENVOY_PULL_ENV}=0)`, ms: 0 });
     return done(undefined);
   }
-  const pulled = await timed(() => probe.pull(image, options.pullTimeoutMs ?? 60_000));
+  const pulled = await timed(() => probe.pull(image, options.pullTimeoutMs ?? defaultTimeouts.imagePull));
   if (pulled.value.ok) {
     checked.push({ what: `pull ${image}`, found: 'pulled', ms: pulled.ms });
     return done({ kind: 'image', image, pulled: true });

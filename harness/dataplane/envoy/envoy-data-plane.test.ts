@@ -58,7 +58,7 @@ describe('envoy: availability and the data plane adapter', function () {
     writeFileSync(script, '#!/bin/sh\necho "envoy  version: 0000/1.32.5/Clean/RELEASE/BoringSSL"\n');
     chmodSync(script, 0o755);
     // The real probe runs it: a script standing in for the binary.
-    const ok = await checkEnvoyAvailability({ env: { [ENVOY_BINARY_ENV]: script }, probe: { ...fakeProbe({}), version: (await import('./availability.ts')).dockerCliProbe.version } });
+    const ok = await checkEnvoyAvailability({ env: { [ENVOY_BINARY_ENV]: script }, probe: { ...fakeProbe({}), version: (await import('./availability.ts')).binaryVersion } });
     expect(ok.source).to.deep.equal({ kind: 'binary', path: script, version: 'envoy  version: 0000/1.32.5/Clean/RELEASE/BoringSSL' });
     const notEnvoy = await checkEnvoyAvailability({ env: { [ENVOY_BINARY_ENV]: script }, probe: fakeProbe({ version: yes('GNU coreutils 9.1') }) });
     expect(notEnvoy.available).to.equal(false);
@@ -108,6 +108,7 @@ describe('envoy: availability and the data plane adapter', function () {
 
   it('the docker/envoy recipe pins the same image as the renderer', function () {
     expect(readFileSync(join(projectRoot, 'docker', 'envoy', 'Dockerfile'), 'utf8')).to.contain(`FROM ${ENVOY_IMAGE}\n`);
+    expect(JSON.parse(readFileSync(join(projectRoot, 'docker', 'envoy', 'image.json'), 'utf8')).published).to.equal(ENVOY_IMAGE);
   });
 
   it('stages a dynamically linked host binary so it runs with only its copied libraries and loader', function () {
