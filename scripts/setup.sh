@@ -7,7 +7,8 @@
 #   2. A Docker engine that answers. On a Debian/Ubuntu host, as root, with no engine running:
 #      installs docker.io from apt (if dockerd is missing) and starts dockerd in the background,
 #      then waits for its socket. Anywhere else it prints what you must do, and exits 1.
-#   3. Debian's chromium, used by the report's browser test (skipped with --no-browser).
+#   3. Debian's chromium, used by the report's browser test, and libxml2-utils (xmllint), which
+#      checks junit.xml against the JUnit schema (both skipped with --no-browser).
 #
 # Options:
 #   --no-docker    skip step 2 (unit tests and static commands work without an engine)
@@ -132,7 +133,21 @@ ensure_browser() {
   fi
 }
 
+# ---------------------------------------------------------------- 3b. xmllint (JUnit schema test)
+ensure_xmllint() {
+  if command -v xmllint >/dev/null 2>&1; then say "xmllint $(command -v xmllint)"; return; fi
+  if is_root && has_apt; then
+    say "installing libxml2-utils from apt (xmllint, for the JUnit schema test)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq libxml2-utils >/dev/null
+    say "xmllint $(command -v xmllint)"
+  else
+    say "no xmllint found: the JUnit schema test will fail; install libxml2-utils"
+  fi
+}
+
 ensure_node
 [ $want_docker = 1 ] && ensure_docker
 [ $want_browser = 1 ] && ensure_browser
+[ $want_browser = 1 ] && ensure_xmllint
 say "done"
