@@ -108,7 +108,7 @@ describe('index.html in headless Chromium', function () {
     expect(label).to.contain('<script>alert("xss")</script>');
     expect(await hostilePage.locator('img').count()).to.equal(0);
     // The check can fail: the same page with script allowed to run would have raised the alert.
-    await hostilePage.evaluate(() => setTimeout(() => alert('probe'), 0));
+    await hostilePage.evaluate("setTimeout(() => alert('probe'), 0)");
     await hostilePage.waitForEvent('dialog', { timeout: 2000 }).catch(() => undefined);
     expect(dialogs).to.deep.equal(['probe']);
     await hostilePage.close();
