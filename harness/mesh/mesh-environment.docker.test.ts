@@ -1,0 +1,231 @@
+/**
+ * The reference data plane in containers, driven through the mesh environment: the seed's
+ * policies, clients of every kind, and real clients no one here wrote (curl, openssl s_client)
+ * run from the host against a pod's address.
+ */
+import { execFile } from 'node:child_process';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { expect } from 'chai';
+import { awaitConvergence } from '../conformance/await-convergence.ts';
+import { allowed, and, appNeverSaw, denied403, peerIdentity, rejectedBeforeHttp, reset, tlsAlert } from '../conformance/checks.ts';
+import { expectCall } from '../conformance/expect-call.ts';
+import { ReferenceDataPlane } from '../dataplane/reference/reference-data-plane.ts';
+import { readPolicies } from '../model/load-policies.ts';
+import { resolveMesh, type ResolvedMesh } from '../model/resolve.ts';
+import { topologyFromYaml } from '../model/topology.ts';
+import { makeBadCertificate } from '../pki/attacker-kit.ts';
+import { MeshCa } from '../pki/mesh-ca.ts';
+import { projectRoot } from '../project-root.ts';
+import { DockerRuntime } from '../runtime/docker/docker-runtime.ts';
+import { MeshEnvironment } from './mesh-environment.ts';
+
+const run = promisify(execFile);
+const ORDER_SA = { namespace: 'prod-namespace', serviceAccount: 'order-service-sa' };
+const ORDER_ID = 'spiffe://cluster.local/ns/prod-namespace/sa/order-service-sa';
+
+/** The seed's services, one replica each, plus `ledger` whose ports are PERMISSIVE, DISABLE and STRICT. */
+const TOPOLOGY = `apiVersion: meshproof.dev/v1alpha1
+kind: Topology
+namespaces: [prod-namespace, legacy]
+workloads:
+- {name: payment-service, namespace: prod-namespace, serviceAccount: payment-service-sa, labels: {app: payment-service}, ports: [{port: 8080, protocol: http}]}
+- {name: ledger, namespace: prod-namespace, serviceAccount: ledger-sa, labels: {app: ledger}, ports: [{port: 9080, protocol: http}, {port: 9081, protocol: http}, {port: 9082, protocol: http}]}
+services:
+- {name: payment-service, namespace: prod-namespace, selector: {app: payment-service}, ports: [{port: 80, targetPort: 8080}]}
+clients:
+- {name: order-client, namespace: prod-namespace, serviceAccount: order-service-sa}
+- {name: product-client, namespace: prod-namespace, serviceAccount: product-service-sa}
+- {name: legacy-client, namespace: legacy, sidecar: false}
+`;
+
+const LEDGER_MODES = `apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: ledger, namespace: prod-namespace}
+spec:
+  selector: {matchLabels: {app: ledger}}
+  portLevelMtls:
+    "9080": {mode: PERMISSIVE}
+    "9081": {mode: DISABLE}
+`;
+
+describe('mesh environment with the reference data plane (containers)', function () {
+  this.timeout(300_000);
+  let runtime: DockerRuntime;
+  let env: MeshEnvironment;
+  let ca: MeshCa;
+  let dir: string;
+  let mesh: ResolvedMesh;
+
+  const seed = (file: string): string => join(projectRoot, 'fixtures/seed', file);
+  const load = (extra: string): ResolvedMesh => {
+    writeFileSync(join(dir, 'extra.yaml'), extra);
+    const { set, issues } = readPolicies([seed('peer-authentication.yaml'), seed('authorization-policy.yaml'), seed('service-account.yaml'), join(dir, 'extra.yaml')]);
+    expect(issues.filter((i) => i.severity === 'error')).to.deep.equal([]);
+    return resolveMesh(set, topologyFromYaml(TOPOLOGY));
+  };
+
+  before(async function () {
+    dir = mkdtempSync(join(tmpdir(), 'meshproof-mesh-test-'));
+    runtime = await DockerRuntime.start();
+    ca = await MeshCa.create();
+    mesh = load(LEDGER_MODES);
+    env = await MeshEnvironment.start({ runtime, mesh, dataPlane: new ReferenceDataPlane(), ca, attackers: ['mallory'], timeouts: runtime.timeouts });
+  });
+
+  after(async function () {
+    await env?.close();
+    await runtime?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  describe('STRICT (prod-namespace)', function () {
+    it('closes a plaintext call without a response; the app never sees it; the sidecar logs NR', async function () {
+      const e = await env.call('legacy-client', { to: 'payment-service', method: 'POST', path: '/pay/1' });
+      expectCall(e, and(reset(), appNeverSaw()));
+      expect(e.accessLog?.map((l) => [l.responseFlags, l.responseCodeDetails])).to.deep.equal([['NR', 'filter_chain_not_found']]);
+    });
+
+    it('refuses TLS without a client certificate with the handshake alert', async function () {
+      const e = await env.call('mallory', { to: 'payment-service', protocol: 'tls-handshake' });
+      expectCall(e, and(tlsAlert(/certificate required/), appNeverSaw()));
+    });
+
+    for (const kind of ['rogue-ca', 'expired', 'foreign-trust-domain'] as const) {
+      it(`refuses a ${kind} certificate before any request reaches the app`, async function () {
+        const bad = await makeBadCertificate(ca, kind, ORDER_SA);
+        const e = await env.call('mallory', { to: 'payment-service', method: 'POST', path: '/pay/1', tls: { certChainPem: bad.certChainPem, keyPem: bad.keyPem } });
+        expectCall(e, and(rejectedBeforeHttp(), appNeverSaw()));
+      });
+    }
+
+    it('refuses a TLS 1.1-only client', async function () {
+      const order = env.credentialsOf('order-client');
+      const e = await env.call('mallory', { to: 'payment-service', path: '/pay/1', tls: { certChainPem: order.certChainPem, keyPem: order.keyPem, maxVersion: 'TLSv1.1' } });
+      expectCall(e, and(tlsAlert(), appNeverSaw()));
+    });
+  });
+
+  describe("the seed's AuthorizationPolicy: payment-service takes POST /pay/* from order-service-sa only", function () {
+    const rows: [from: string, method: string, path: string, allow: boolean][] = [
+      ['order-client', 'POST', '/pay/1', true],
+      ['order-client', 'POST', '/pay/2?amount=3', true],
+      ['order-client', 'GET', '/pay/1', false],
+      ['order-client', 'POST', '/refund/1', false],
+      ['order-client', 'POST', '/pay', false],
+      ['product-client', 'POST', '/pay/1', false],
+    ];
+    for (const [from, method, path, allow] of rows) {
+      it(`${from} ${method} ${path} → ${allow ? '200' : '403'}`, async function () {
+        const e = await env.call(from, { to: 'payment-service', method, path });
+        if (allow) {
+          expectCall(e, and(allowed(), peerIdentity(ORDER_ID)));
+          expect(e.serverSaw?.map((r) => `${r.method} ${r.path}`)).to.deep.equal([`${method} ${path}`]);
+        } else {
+          expectCall(e, and(denied403(), appNeverSaw()));
+          expect(e.accessLog?.[0]).to.include({ status: 403, responseCodeDetails: 'rbac_access_denied_matched_policy[none]', connectionSecurity: 'mutual_tls' });
+        }
+      });
+    }
+
+    it('counts the denials in Envoy and Istio metrics', async function () {
+      const m = await env.metrics('payment-service');
+      expect(m.value('envoy_http_rbac_denied', { envoy_http_conn_manager_prefix: 'inbound_8080' })).to.equal(4);
+      expect(m.value('istio_requests_total', { response_code: '403', destination_principal: 'spiffe://cluster.local/ns/prod-namespace/sa/payment-service-sa', connection_security_policy: 'mutual_tls' })).to.equal(4);
+      expect(m.value('istio_requests_total', { response_code: '200', source_principal: ORDER_ID })).to.equal(2);
+      expect(m.value('envoy_listener_ssl_fail_verify_no_cert')).to.be.greaterThan(0);
+    });
+  });
+
+  describe('PERMISSIVE and DISABLE ports (ledger)', function () {
+    it('PERMISSIVE takes plaintext (no identity) and mTLS (with identity) on the same port', async function () {
+      expectCall(await env.call('legacy-client', { to: 'ledger', port: 9080, path: '/plain' }), and(allowed(), peerIdentity(undefined)));
+      expectCall(await env.call('order-client', { to: 'ledger', port: 9080, path: '/mtls' }), and(allowed(), peerIdentity(ORDER_ID)));
+    });
+
+    it('DISABLE refuses TLS and takes plaintext (an in-mesh client sends plaintext there, as auto mTLS does)', async function () {
+      const order = env.credentialsOf('order-client');
+      expectCall(await env.call('mallory', { to: 'ledger', port: 9081, tls: { certChainPem: order.certChainPem, keyPem: order.keyPem } }), and(tlsAlert(), appNeverSaw()));
+      expectCall(await env.call('order-client', { to: 'ledger', port: 9081 }), and(allowed(), peerIdentity(undefined)));
+    });
+  });
+
+  describe('clients no one here wrote, from the host', function () {
+    let pemDir: string;
+    before(function () {
+      pemDir = mkdtempSync(join(tmpdir(), 'meshproof-curl-'));
+      const order = env.credentialsOf('order-client');
+      writeFileSync(join(pemDir, 'cert.pem'), order.certChainPem);
+      writeFileSync(join(pemDir, 'key.pem'), order.keyPem, { mode: 0o600 });
+      writeFileSync(join(pemDir, 'root.pem'), ca.rootCertPem);
+    });
+    after(function () {
+      rmSync(pemDir, { recursive: true, force: true });
+    });
+    const curl = async (args: string[]): Promise<{ code: number; out: string }> => {
+      try {
+        const r = await run('curl', ['-sS', '--max-time', '5', ...args]);
+        return { code: 0, out: r.stdout + r.stderr };
+      } catch (error) {
+        const e = error as { code?: number; stdout?: string; stderr?: string };
+        return { code: e.code ?? -1, out: (e.stdout ?? '') + (e.stderr ?? '') };
+      }
+    };
+
+    it('curl, plaintext to STRICT: empty reply or reset (exit 52/56), and the app never sees it', async function () {
+      const before = (await env.pod('payment-service').agent.received()).length;
+      const r = await curl([`http://${env.pod('payment-service').pod.ip}:8080/pay/1`, '-X', 'POST']);
+      expect(r.code, r.out).to.be.oneOf([52, 56]);
+      expect((await env.pod('payment-service').agent.received()).length).to.equal(before);
+    });
+
+    it("curl with order-service's mesh certificate: 200 and the echo app reports the identity", async function () {
+      const r = await curl(['-k', '--cert', join(pemDir, 'cert.pem'), '--key', join(pemDir, 'key.pem'), '-X', 'POST', `https://${env.pod('payment-service').pod.ip}:8080/pay/curl`, '-w', '\\n%{http_code}']);
+      expect(r.code, r.out).to.equal(0);
+      expect(r.out.trim().split('\n').at(-1)).to.equal('200');
+      expect(JSON.parse(r.out.trim().split('\n')[0]!)).to.include({ peerIdentity: ORDER_ID, path: '/pay/curl' });
+    });
+
+    it('openssl s_client without a client certificate gets a handshake alert', async function () {
+      let out = '';
+      try {
+        const r = await run('openssl', ['s_client', '-connect', `${env.pod('payment-service').pod.ip}:8080`, '-CAfile', join(pemDir, 'root.pem')], { timeout: 10_000 });
+        out = r.stdout + r.stderr;
+      } catch (error) {
+        const e = error as { stdout?: string; stderr?: string };
+        out = (e.stdout ?? '') + (e.stderr ?? '');
+      }
+      expect(out).to.match(/alert certificate required|alert handshake failure/);
+    });
+  });
+
+  describe('at run time', function () {
+    it('a new certificate for payment-service is what the next handshake presents', async function () {
+      const next = await env.rotateCertificates('payment-service');
+      await awaitConvergence(
+        async () => {
+          const e = await env.call('order-client', { to: 'payment-service', protocol: 'tls-handshake' });
+          const seen = e.observation.tls?.peerChain[0]?.fingerprint256;
+          return seen === next.fingerprint256 ? undefined : new Error(`server still presents ${seen}`);
+        },
+        { name: 'rotated certificate in use', timeoutMs: 10_000, intervalMs: 100, consecutiveSuccesses: 1 },
+      );
+    });
+
+    it('apply(): prod-namespace PERMISSIVE lets plaintext in, where the authorization policy then denies it (403, not reset)', async function () {
+      const permissive = load(`${LEDGER_MODES}---
+apiVersion: security.istio.io/v1
+kind: PeerAuthentication
+metadata: {name: prod-permissive, namespace: prod-namespace, creationTimestamp: "2020-01-01T00:00:00Z"}
+spec: {mtls: {mode: PERMISSIVE}}
+`);
+      expect(permissive.workloads.find((w) => w.name === 'payment-service')?.mtlsMode).to.equal('PERMISSIVE');
+      await env.apply(permissive);
+      expect(env.generation).to.equal(2);
+      expectCall(await env.call('legacy-client', { to: 'payment-service', method: 'POST', path: '/pay/1' }), and(denied403(), appNeverSaw()));
+      expectCall(await env.call('order-client', { to: 'payment-service', method: 'POST', path: '/pay/1' }), allowed());
+    });
+  });
+});

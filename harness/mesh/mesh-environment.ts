@@ -1,0 +1,345 @@
+/**
+ * The mesh environment: a topology and its policies, running. One pod per workload replica (echo
+ * app + the data plane's sidecar, with its own workload certificate kept fresh by a CertRotator),
+ * one per client (in-mesh clients with a sidecar and identity, plaintext clients without), and
+ * attacker pods that present the certificates a case hands them.
+ *
+ * Suites talk to it in the words of the specification:
+ *
+ *   const env = await MeshEnvironment.start({ runtime, mesh, dataPlane, ca });
+ *   const e = await env.call('order-client', { to: 'payment-service', method: 'POST', path: '/pay/1' });
+ *   ctx.expect(e, and(allowed(), peerIdentity(env.identityOf('order-client'))));
+ *   await env.apply(resolveMesh(strictPolicies, topology));   // rewrite sidecar configs, await convergence
+ *   (await env.metrics('payment-service')).value('envoy_http_rbac_denied');
+ *
+ * Every call returns two-ended evidence: what the client observed, what the destination apps
+ * received meanwhile (echo agents), and the access-log lines the sidecars wrote for it.
+ */
+import { join } from 'node:path';
+import { resolveTimeouts, type Timeouts } from '../config/timeouts.ts';
+import { awaitConvergence } from '../conformance/await-convergence.ts';
+import type { CallEvidence } from '../conformance/evidence.ts';
+import { SIDECAR_CERT_DIR, type DataPlaneAdapter, type ProxyTarget, type RenderedProxy } from '../dataplane/types.ts';
+import { unixGet } from '../dataplane/unix-http.ts';
+import { ErrorCode, MeshproofError } from '../errors.ts';
+import type { ResolvedMesh } from '../model/resolve.ts';
+import { CertRotator } from '../pki/cert-rotator.ts';
+import type { MeshCa } from '../pki/mesh-ca.ts';
+import type { WorkloadCredentials } from '../pki/workload-credentials.ts';
+import { READY_LINE, type Pod, type RunNetwork, type Runtime } from '../runtime/types.ts';
+import { AgentClient, AGENT_SOCKET } from '../traffic/agent-client.ts';
+import type { AccessLogEntry, EchoReport } from '../traffic/types.ts';
+import { entriesSince, logSize } from './access-log-file.ts';
+import { buildCallRequest, resolveTarget, type CallTarget, type MeshCall } from './mesh-call.ts';
+import { MetricSamples } from './metrics.ts';
+import { findParticipant, planParticipants, type Participant } from './participants.ts';
+
+/** The echo app's port in pods without a sidecar. */
+const APP_PORT_WITHOUT_SIDECAR = 8080;
+
+export interface MeshEnvironmentOptions {
+  readonly runtime: Runtime;
+  readonly mesh: ResolvedMesh;
+  readonly dataPlane: DataPlaneAdapter;
+  readonly ca: MeshCa;
+  /** Names of attacker pods to start (no sidecar, no identity). */
+  readonly attackers?: readonly string[];
+  readonly timeouts?: Partial<Timeouts>;
+  /** The run seed; the echo apps' ?codes= mixes derive from it. Default 1. */
+  readonly seed?: number;
+  /** Multiplies policy durations in rendered configs. Default 1. */
+  readonly timeScale?: number;
+  /** Lifetime of workload certificates (renewed at half of it). Default the CA's (24 h). */
+  readonly certificateTtlMs?: number;
+  /** Pods started at once. Default 3 (a 2-core machine). */
+  readonly startConcurrency?: number;
+}
+
+/** One running pod of the environment. */
+export interface MeshPod {
+  readonly participant: Participant;
+  readonly pod: Pod;
+  readonly agent: AgentClient;
+  /** The sidecar's rendering in force (pods with a sidecar). */
+  readonly rendered?: RenderedProxy;
+  readonly rotator?: CertRotator;
+}
+
+export class MeshEnvironment {
+  readonly dataPlane: DataPlaneAdapter;
+  readonly network: RunNetwork;
+  readonly participants: readonly Participant[];
+  readonly timeouts: Timeouts;
+  readonly #options: MeshEnvironmentOptions;
+  readonly #pods = new Map<string, MeshPod>();
+  readonly #turn = new Map<string, number>();
+  #mesh: ResolvedMesh;
+  #generation = 1;
+  #closed = false;
+
+  private constructor(options: MeshEnvironmentOptions, network: RunNetwork, participants: readonly Participant[]) {
+    this.#options = options;
+    this.#mesh = options.mesh;
+    this.dataPlane = options.dataPlane;
+    this.network = network;
+    this.participants = participants;
+    this.timeouts = resolveTimeouts(options.timeouts);
+  }
+
+  /**
+   * Starts every pod. Throws MESHPROOF_ERR_RUNTIME_UNAVAILABLE when the data plane cannot run here
+   * (the reason is the adapter's), and removes what it started if a pod fails to start.
+   */
+  static async start(options: MeshEnvironmentOptions): Promise<MeshEnvironment> {
+    const info = await options.dataPlane.info();
+    if (!info.available) throw new MeshproofError(ErrorCode.RuntimeUnavailable, `data plane ${info.name} cannot run here: ${info.unavailableReason ?? 'unavailable'}`);
+    const participants = planParticipants(options.mesh, options.attackers ?? []);
+    const network = await options.runtime.createNetwork('mesh');
+    const env = new MeshEnvironment(options, network, participants);
+    try {
+      const rendered = new Map<string, RenderedProxy>();
+      for (const p of participants) {
+        const target = proxyTarget(p, options.mesh);
+        if (target !== undefined) rendered.set(p.pod, await options.dataPlane.render(options.mesh, target, env.#renderOptions()));
+      }
+      await options.runtime.prepareImages(['echo', ...new Set([...rendered.values()].map((r) => r.container.image))]);
+      await mapLimit(participants, options.startConcurrency ?? 3, (p) => env.#startPod(p, rendered.get(p.pod)));
+    } catch (error) {
+      await env.close();
+      throw error;
+    }
+    return env;
+  }
+
+  /** The policies and topology in force. */
+  get mesh(): ResolvedMesh {
+    return this.#mesh;
+  }
+
+  get generation(): number {
+    return this.#generation;
+  }
+
+  /** A running pod by pod name, `namespace/name` or unambiguous name (a workload: its first replica). */
+  pod(ref: string): MeshPod {
+    const p = findParticipant(this.participants, ref);
+    const running = this.#pods.get(p.pod);
+    if (running === undefined) throw new MeshproofError(ErrorCode.Internal, `pod ${p.pod} is not running`);
+    return running;
+  }
+
+  /** The pods of a workload or service (all replicas), or the one pod named. */
+  podsOf(ref: string): MeshPod[] {
+    const service = this.#mesh.destinations.find((d) => d.key === ref || d.name === ref || d.host === ref);
+    const workloads = service?.workloads ?? this.#mesh.workloads.filter((w) => w.key === ref || w.name === ref).map((w) => w.key);
+    if (workloads.length > 0) return [...this.#pods.values()].filter((m) => m.participant.workload !== undefined && workloads.includes(m.participant.workload.key));
+    return [this.pod(ref)];
+  }
+
+  /** The SPIFFE id a participant's sidecar presents; undefined for plaintext clients and attackers. */
+  identityOf(ref: string): string | undefined {
+    return this.pod(ref).rotator?.identity;
+  }
+
+  /** A pod's current workload certificate and key (to craft calls a case needs). */
+  credentialsOf(ref: string): WorkloadCredentials {
+    const rotator = this.pod(ref).rotator;
+    if (rotator === undefined) throw new MeshproofError(ErrorCode.BadArgument, `${ref} has no workload identity`);
+    return rotator.current;
+  }
+
+  /** Where a call goes: the candidate pods and the workload port (what an oracle needs). */
+  target(call: MeshCall): CallTarget {
+    return resolveTarget(this.#mesh, this.participants, call);
+  }
+
+  /**
+   * Makes one call from `from`'s pod and collects both ends: the client's Observation, what the
+   * destination apps received during the call, and the access-log lines the sidecars wrote.
+   * A service is served by its replicas in turn.
+   */
+  async call(from: string, call: MeshCall): Promise<CallEvidence> {
+    const source = this.pod(from);
+    const target = this.target(call);
+    const destination = this.#pods.get(target.pod ?? this.#nextPod(target))!;
+    const workload = this.#mesh.workloads.find((w) => w.key === destination.participant.workload!.key)!;
+    const port = workload.ports.find((p) => p.port === target.workloadPort)!;
+    const request = buildCallRequest(
+      { participant: source.participant, ...(source.rotator === undefined ? {} : { credentials: source.rotator.current }) },
+      { ip: destination.pod.ip, port: destination.rendered?.inboundPorts.get(port.port) ?? port.port, identity: workload.spiffeId, mode: port.mtlsMode },
+      call,
+      this.timeouts.probe,
+    );
+    const watched = target.candidates.map((pod) => this.#pods.get(pod)!);
+    const logs = [...new Set([...watched, source])].filter((m) => m.rendered?.accessLog !== undefined && m.pod.sidecar !== undefined);
+    const logPath = (m: MeshPod): string => join(m.pod.sidecar!.hostDir, m.rendered!.accessLog!);
+    const [seenBefore, logBefore] = await Promise.all([Promise.all(watched.map((m) => lastRequestId(m.agent))), Promise.all(logs.map((m) => logSize(logPath(m))))]);
+    const observation = await source.agent.call(request);
+    const [received, logged] = await Promise.all([
+      Promise.all(watched.map(async (m, i) => (await m.agent.received()).filter((r) => r.requestId > seenBefore[i]!))),
+      Promise.all(logs.map((m, i) => entriesSince(logPath(m), logBefore[i]))),
+    ]);
+    return {
+      label: `${source.participant.name} ${request.method ?? 'GET'} ${request.path ?? '/'} → ${target.display}`,
+      from: source.participant.pod,
+      to: target.display,
+      observation,
+      serverSaw: received.flat(),
+      accessLog: logged.flat(),
+    };
+  }
+
+  /**
+   * New policies for the same topology: every sidecar's config is rendered again and rewritten
+   * in place, then this waits (awaitConvergence, timeouts.convergence) until every sidecar says
+   * it enforces the new generation.
+   */
+  async apply(mesh: ResolvedMesh): Promise<void> {
+    const live = this.dataPlane.liveReload;
+    if (live === undefined) throw new MeshproofError(ErrorCode.NotSupported, `data plane ${this.dataPlane.name} cannot change policies in running pods`, { hint: 'start a new environment with the new policies' });
+    assertSameTopology(this.#mesh, mesh);
+    this.#generation += 1;
+    const generation = this.#generation;
+    const withSidecar = [...this.#pods.values()].filter((m) => m.pod.sidecar !== undefined);
+    for (const m of withSidecar) {
+      const target = proxyTarget(m.participant, mesh);
+      if (target === undefined) continue;
+      const rendered = await this.dataPlane.render(mesh, target, this.#renderOptions());
+      await rendered.write(m.pod.sidecar!.hostDir);
+      this.#pods.set(m.participant.pod, { ...m, rendered });
+    }
+    this.#mesh = mesh;
+    await awaitConvergence(
+      async () => {
+        for (const m of withSidecar) {
+          const applied = await live.appliedGeneration(m.pod.sidecar!.hostDir);
+          if (applied !== generation) return new Error(`${m.participant.pod} enforces generation ${applied ?? 'unknown'}, not ${generation}`);
+        }
+        return undefined;
+      },
+      { name: `policy generation ${generation} in effect on ${withSidecar.length} sidecars`, timeoutMs: this.timeouts.convergence, intervalMs: this.timeouts.convergenceInterval },
+    );
+  }
+
+  /** Metrics from the sidecars of a pod, workload or service (replicas added up). */
+  async metrics(ref: string): Promise<MetricSamples> {
+    const pods = this.podsOf(ref).filter((m) => m.rendered?.metricsSocket !== undefined && m.pod.sidecar !== undefined);
+    if (pods.length === 0) throw new MeshproofError(ErrorCode.BadArgument, `${ref} has no sidecar exposing metrics`);
+    const scraped = await Promise.all(
+      pods.map(async (m) => {
+        const answer = await unixGet(join(m.pod.sidecar!.hostDir, m.rendered!.metricsSocket!), '/stats/prometheus', this.timeouts.control);
+        if (answer.status !== 200) throw new MeshproofError(ErrorCode.RuntimeOperation, `metrics of ${m.participant.pod}: status ${answer.status}`);
+        return MetricSamples.parse(answer.body);
+      }),
+    );
+    return MetricSamples.merge(scraped);
+  }
+
+  /** Everything the sidecars of a pod, workload or service have logged so far. */
+  async accessLog(ref: string): Promise<AccessLogEntry[]> {
+    const pods = this.podsOf(ref).filter((m) => m.rendered?.accessLog !== undefined && m.pod.sidecar !== undefined);
+    return (await Promise.all(pods.map((m) => entriesSince(join(m.pod.sidecar!.hostDir, m.rendered!.accessLog!))))).flat();
+  }
+
+  /** Issues the pod a new certificate now (the PKI's `..data` switch); the sidecar picks it up. */
+  async rotateCertificates(ref: string): Promise<WorkloadCredentials> {
+    const rotator = this.pod(ref).rotator;
+    if (rotator === undefined) throw new MeshproofError(ErrorCode.BadArgument, `${ref} has no workload certificate`);
+    return rotator.rotateNow();
+  }
+
+  /** Stops certificate renewals and removes the environment's pods (the runtime keeps its network until it closes). */
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const pods = [...this.#pods.values()];
+    await Promise.allSettled(pods.map((m) => m.rotator?.stop()));
+    await Promise.allSettled(pods.map((m) => m.agent.close()));
+    await Promise.allSettled(pods.map((m) => m.pod.remove()));
+  }
+
+  #renderOptions(): { generation: number; timeScale: number } {
+    return { generation: this.#generation, timeScale: this.#options.timeScale ?? 1 };
+  }
+
+  #nextPod(target: CallTarget): string {
+    const turn = this.#turn.get(target.display) ?? 0;
+    this.#turn.set(target.display, turn + 1);
+    return target.candidates[turn % target.candidates.length]!;
+  }
+
+  async #startPod(p: Participant, rendered: RenderedProxy | undefined): Promise<void> {
+    const o = this.#options;
+    let rotator: CertRotator | undefined;
+    const pod = await o.runtime.startPod({
+      name: p.pod,
+      network: this.network,
+      app: { image: 'echo', readyLine: READY_LINE, env: { ECHO_PORT: String(rendered?.appPort ?? APP_PORT_WITHOUT_SIDECAR), ECHO_SEED: String(o.seed ?? 1) } },
+      ...(rendered === undefined ? {} : { sidecar: rendered.container }),
+      labels: { 'org.meshproof.participant': p.kind },
+      prepare: async (dirs) => {
+        if (rendered === undefined || dirs.sidecar === undefined) return;
+        rotator = await CertRotator.start({
+          ca: o.ca,
+          workload: { namespace: p.namespace!, serviceAccount: p.serviceAccount! },
+          dir: join(dirs.sidecar, SIDECAR_CERT_DIR),
+          ...(o.certificateTtlMs === undefined ? {} : { ttlMs: o.certificateTtlMs }),
+        });
+        await rendered.write(dirs.sidecar);
+      },
+    }).catch(async (error: unknown) => {
+      await rotator?.stop();
+      throw error;
+    });
+    const agent = new AgentClient(join(pod.app.hostDir, AGENT_SOCKET), this.timeouts.control);
+    this.#pods.set(p.pod, { participant: p, pod, agent, ...(rendered === undefined ? {} : { rendered }), ...(rotator === undefined ? {} : { rotator }) });
+  }
+}
+
+/** The proxy of a participant, as `mesh` (the policies in force, or about to be) resolves it. */
+function proxyTarget(p: Participant, mesh: ResolvedMesh): ProxyTarget | undefined {
+  if (p.kind === 'workload' && p.workload !== undefined) {
+    const workload = mesh.workloads.find((w) => w.key === p.workload!.key);
+    return workload === undefined ? undefined : { kind: 'workload', workload, pod: p.pod };
+  }
+  if (p.kind === 'mesh-client' && p.client !== undefined) {
+    const client = mesh.clients.find((c) => c.key === p.client!.key);
+    return client === undefined ? undefined : { kind: 'client', client, pod: p.pod };
+  }
+  return undefined;
+}
+
+async function lastRequestId(agent: AgentClient): Promise<number> {
+  const reports: EchoReport[] = await agent.received();
+  return reports.at(-1)?.requestId ?? 0;
+}
+
+/** apply() changes policies only: the same workloads, replicas, ports and clients. */
+function assertSameTopology(before: ResolvedMesh, after: ResolvedMesh): void {
+  const shape = (m: ResolvedMesh): string =>
+    JSON.stringify({
+      workloads: m.workloads.map((w) => [w.key, w.serviceAccount, w.replicas, w.ports.map((p) => [p.port, p.protocol])]),
+      clients: m.clients.map((c) => [c.key, c.client.sidecar, c.client.serviceAccount ?? null]),
+    });
+  if (shape(before) !== shape(after)) {
+    throw new MeshproofError(ErrorCode.BadArgument, 'apply() takes new policies for the same topology; the workloads, replicas, ports or clients differ', { hint: 'start a new MeshEnvironment for another topology' });
+  }
+}
+
+async function mapLimit<T>(items: readonly T[], limit: number, run: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const errors: unknown[] = [];
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const item = items[next++]!;
+      try {
+        await run(item);
+      } catch (error) {
+        errors.push(error);
+        next = items.length;
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
+  if (errors.length > 0) throw errors[0];
+}
