@@ -19,7 +19,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
-import { parseSource } from '../cli/commands/explain.ts';
+import { parseRequestSource } from '../oracle/request-source.ts';
 import { ErrorCode, MeshproofError, type SourceLocation } from '../errors.ts';
 import type { Issue } from '../model/issues.ts';
 import type { ResolvedMesh } from '../model/resolve.ts';
@@ -150,7 +150,7 @@ export function checkIntents(mesh: ResolvedMesh, intents: readonly Intent[]): In
   return intents.map((intent) => {
     let decision: Decision;
     try {
-      decision = oracle.decide({ source: parseSource(intent.from, mesh.mesh.trustDomain), to: intent.to, method: intent.method, path: intent.path, ...(intent.port === undefined ? {} : { port: intent.port }) });
+      decision = oracle.decide({ source: parseRequestSource(intent.from, mesh.mesh.trustDomain, 'from'), to: intent.to, method: intent.method, path: intent.path, ...(intent.port === undefined ? {} : { port: intent.port }) });
     } catch (error) {
       // An unknown workload or port is the intent file's mistake: say where.
       if (error instanceof MeshproofError) throw new MeshproofError(error.code, error.message, { location: intent.location, ...(error.hint === undefined ? {} : { hint: error.hint }) });

@@ -5,10 +5,10 @@
 import type { Command } from 'commander';
 import { ErrorCode, ExitCode, MeshproofError } from '../../errors.ts';
 import { throwIfErrors } from '../../model/issues.ts';
-import { principalOf } from '../../model/identity.ts';
 import { resolveMesh } from '../../model/resolve.ts';
 import type { Decision } from '../../oracle/decision.ts';
-import { InboundOracle, type InboundRequest, type RequestSource } from '../../oracle/inbound.ts';
+import { InboundOracle, type InboundRequest } from '../../oracle/inbound.ts';
+import { parseRequestSource } from '../../oracle/request-source.ts';
 import { TOPOLOGY_HELP, readPolicyInputs } from '../../model/policy-inputs.ts';
 
 interface ExplainOptions {
@@ -21,15 +21,6 @@ interface ExplainOptions {
   readonly host?: string;
   readonly topology?: string;
   readonly json?: boolean;
-}
-
-/** `plaintext`, `ns/sa`, `td/ns/x/sa/y` or `spiffe://…`. */
-export function parseSource(from: string, trustDomain: string): RequestSource {
-  if (from === 'plaintext') return { kind: 'plaintext' };
-  if (from.startsWith('spiffe://') || from.split('/').length === 5) return { kind: 'mesh', identity: from };
-  const parts = from.split('/');
-  if (parts.length === 2 && parts[0] !== '' && parts[1] !== '') return { kind: 'mesh', identity: principalOf(trustDomain, parts[0] ?? '', parts[1] ?? '') };
-  throw new MeshproofError(ErrorCode.BadArgument, `--from '${from}' is not 'plaintext', 'namespace/serviceaccount' or a SPIFFE identity`, { hint: 'e.g. --from prod-namespace/order-service-sa or --from plaintext' });
 }
 
 function parseHeaders(values: readonly string[]): [string, string][] {
@@ -81,7 +72,7 @@ export function register(program: Command): void {
       const port = options.port === undefined ? undefined : Number(options.port);
       if (port !== undefined && !Number.isInteger(port)) throw new MeshproofError(ErrorCode.BadArgument, `--port '${options.port}' is not a number`);
       const request: InboundRequest = {
-        source: parseSource(options.from, mesh.mesh.trustDomain),
+        source: parseRequestSource(options.from, mesh.mesh.trustDomain),
         to: options.to,
         method: options.method,
         path: options.path,
