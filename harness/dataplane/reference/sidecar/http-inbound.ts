@@ -1,30 +1,24 @@
 /**
  * The HTTP connection manager of the inbound chain: parse HTTP/1.1, normalize the path, run the
- * RBAC filters, forward what is allowed to the app with x-forwarded-client-cert, and log it.
+ * RBAC filters, forward what is allowed to the app with x-forwarded-client-cert (app-forwarder.ts),
+ * and log it.
  *
  * Local replies are Envoy's: 403 `RBAC: access denied`; 400 for a path that fails normalization
  * or for bytes that are not HTTP (flag DPE, e.g. TLS sent to a DISABLE port); 431 for request
- * headers over max_request_headers_kb; 503 with `upstream connect error or disconnect/reset before
- * headers. reset reason: …` and UF/UC when the app cannot be reached. The inbound route has no
- * timeout (Istio sets 0s) and retries connection failures twice before giving up (Istio ≥ 1.24:
- * `retry_on: reset-before-request, num_retries: 2`; here only failures where nothing was sent).
+ * headers over max_request_headers_kb; 503 UF/UC when the app cannot be reached.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { pipeline } from 'node:stream';
 import type { Pool } from 'undici';
 import type { AccessLogEntry } from '../../../traffic/types.ts';
 import type { AccessLog } from './access-log.ts';
+import { forwardToApp, isHopByHop } from './app-forwarder.ts';
 import { plainIp, type Downstream } from './downstream.ts';
 import { normalizePath } from './path-normalization.ts';
 import type { SidecarStats } from './stats.ts';
 
 export const RBAC_DENIED_BODY = 'RBAC: access denied';
-const UPSTREAM_RESET = 'upstream connect error or disconnect/reset before headers. reset reason: ';
-const INBOUND_RETRIES = 2;
-const HOP_BY_HOP = new Set(['connection', 'keep-alive', 'proxy-connection', 'transfer-encoding', 'upgrade', 'te', 'trailer', 'http2-settings']);
-const CONNECT_FAILURES = new Set(['ECONNREFUSED', 'UND_ERR_CONNECT_TIMEOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ECONNRESET_BEFORE_CONNECT']);
 
 export interface HttpInboundDeps {
   readonly pod: string;
@@ -127,53 +121,11 @@ export class HttpInbound {
     });
     this.#deps.stats.rbac('http', d.statPrefix, decision.filters);
     if (!decision.allowed) return this.#localReply(x, 403, RBAC_DENIED_BODY, '-', decision.responseCodeDetails ?? 'rbac_access_denied');
-    this.#forward(x, normalized.path).catch((error: unknown) => {
-      this.#deps.diagnostics(`forwarding ${req.method} ${req.url} failed inside the sidecar: ${(error as Error).stack ?? String(error)}`);
-      this.#localReply(x, 500, 'internal error in the reference sidecar', '-', 'meshproof_internal_error');
+    const upstreamHost = `${config.inbound.appAddress}:${d.port.appPort}`;
+    forwardToApp(this.#deps.upstream(d.port.appPort), req, x.res, normalized.path, upstreamHeaders(req, d), {
+      log: (status, flags, details) => this.#log(x, status, flags, details, upstreamHost),
+      localReply: (status, body, flags, details) => this.#localReply(x, status, body, flags, details, upstreamHost),
     });
-  }
-
-  async #forward(x: Exchange, path: string): Promise<void> {
-    const { d, req, res } = x;
-    const headers = upstreamHeaders(req, d);
-    const hasBody = req.headers['content-length'] !== undefined ? req.headers['content-length'] !== '0' : req.headers['transfer-encoding'] !== undefined;
-    const abort = new AbortController();
-    res.once('close', () => abort.abort());
-    const pool = this.#deps.upstream(d.port.appPort);
-    const upstreamHost = `${d.state.config.inbound.appAddress}:${d.port.appPort}`;
-    for (let attempt = 0; ; attempt++) {
-      const sentAt = performance.now();
-      try {
-        const response = await pool.request({ method: req.method ?? 'GET', path, headers, body: hasBody ? req : null, signal: abort.signal, headersTimeout: 0, bodyTimeout: 0 });
-        if (res.destroyed) {
-          response.body.destroy();
-          return;
-        }
-        const out: Record<string, string | string[]> = {};
-        for (const [name, value] of Object.entries(response.headers)) if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
-        out['server'] = 'istio-envoy';
-        out['x-envoy-upstream-service-time'] = String(Math.round(performance.now() - sentAt));
-        res.writeHead(response.statusCode, out);
-        // Log before the last byte leaves (this listener runs before pipeline's, which ends the
-        // response): a caller can read the line as soon as it has its answer.
-        response.body.once('end', () => this.#log(x, response.statusCode, '-', 'via_upstream', upstreamHost));
-        pipeline(response.body, res, (error) => {
-          if (error !== undefined && error !== null && !x.logged && !abort.signal.aborted) {
-            this.#log(x, response.statusCode, 'UC', 'upstream_reset_after_response_started{connection_termination}', upstreamHost);
-            req.socket.destroy();
-          }
-        });
-        return;
-      } catch (error) {
-        if (abort.signal.aborted || res.destroyed) return;
-        const code = (error as NodeJS.ErrnoException).code ?? (error as { cause?: NodeJS.ErrnoException }).cause?.code ?? '';
-        const connectFailure = CONNECT_FAILURES.has(code);
-        if (connectFailure && !hasBody && attempt < INBOUND_RETRIES) continue;
-        const flags = connectFailure ? (attempt > 0 ? 'UF,URX' : 'UF') : 'UC';
-        const reason = connectFailure ? 'connection failure' : 'connection termination';
-        return this.#localReply(x, 503, `${UPSTREAM_RESET}${reason}`, flags, `upstream_reset_before_response_started{${reason.replace(' ', '_')}}`, upstreamHost);
-      }
-    }
   }
 
   #localReply(x: Exchange, status: number, body: string, flags: string, details: string, upstreamHost?: string): void {
@@ -252,7 +204,7 @@ function remoteIp(req: IncomingMessage, d: Downstream): string {
 function upstreamHeaders(req: IncomingMessage, d: Downstream): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(req.headers)) {
-    if (value !== undefined && !HOP_BY_HOP.has(name)) headers[name] = value;
+    if (value !== undefined && !isHopByHop(name)) headers[name] = value;
   }
   // forward_client_cert_details APPEND_FORWARD: append this hop on mutual TLS, drop the header otherwise.
   const incoming = req.headers['x-forwarded-client-cert'];

@@ -48,22 +48,32 @@ export interface LocalPodOptions {
   readonly accessLogStdout?: boolean;
   readonly drainTimeoutMs?: number;
   readonly istioAlpnOnPermissive?: boolean;
+  /** An app already listening on 127.0.0.1 at this port (the benchmark's echo process); default: an EchoServer here. */
+  readonly appPort?: number;
 }
 
 export class LocalPod {
   readonly dir: string;
-  readonly echo: EchoServer;
+  readonly #echo: EchoServer | undefined;
+  readonly appPort: number;
   readonly credentials: WorkloadCredentials;
   readonly #options: LocalPodOptions;
   #sidecar: Sidecar | undefined;
   #child: ChildProcess | undefined;
   #generation = 1;
 
-  private constructor(options: LocalPodOptions, dir: string, echo: EchoServer, credentials: WorkloadCredentials) {
+  private constructor(options: LocalPodOptions, dir: string, echo: EchoServer | undefined, credentials: WorkloadCredentials) {
     this.#options = options;
     this.dir = dir;
-    this.echo = echo;
+    this.#echo = echo;
+    this.appPort = options.appPort ?? echo!.port();
     this.credentials = credentials;
+  }
+
+  /** The echo app this pod started (not when it was given an appPort). */
+  get echo(): EchoServer {
+    if (this.#echo === undefined) throw new Error('this pod forwards to an app it did not start');
+    return this.#echo;
   }
 
   static async start(options: LocalPodOptions): Promise<LocalPod> {
@@ -72,8 +82,8 @@ export class LocalPod {
     const w = findWorkload(mesh, options.workload);
     const credentials = await options.ca.issue({ namespace: w.namespace, serviceAccount: w.serviceAccount });
     await writeWorkloadFiles(join(dir, SIDECAR_CERT_DIR), credentials);
-    const echo = new EchoServer({ pod: `${w.name}-0`, host: '127.0.0.1', port: 0 });
-    await echo.listen();
+    const echo = options.appPort === undefined ? new EchoServer({ pod: `${w.name}-0`, host: '127.0.0.1', port: 0 }) : undefined;
+    await echo?.listen();
     const pod = new LocalPod(options, dir, echo, credentials);
     await pod.#writeConfig(options.policiesYaml);
     try {
@@ -101,7 +111,7 @@ export class LocalPod {
     const w = findWorkload(mesh, o.workload);
     const config = renderSidecarConfig(mesh, { kind: 'workload', workload: w, pod: `${w.name}-0` }, {
       generation: this.#generation,
-      appPort: this.echo.port(),
+      appPort: this.appPort,
       bindAddress: '127.0.0.1',
       adminPort: null,
       accessLogStdout: o.accessLogStdout ?? false,
@@ -165,7 +175,7 @@ export class LocalPod {
       this.#child.kill('SIGTERM');
       await exited;
     }
-    await this.echo.close();
+    await this.#echo?.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
