@@ -318,3 +318,62 @@ spec:
     });
   });
 });
+
+describe('reference sidecar: PERMISSIVE with Istio ALPN matching (render option istioAlpnOnPermissive)', function () {
+  this.timeout(20_000);
+  let ca: MeshCa;
+  let order: WorkloadCredentials;
+  let pod: LocalPod;
+  let http: number, tcp: number;
+
+  before(async function () {
+    ca = await MeshCa.create();
+    order = await ca.issue(ORDER);
+    [http, tcp] = (await freePorts(2)) as [number, number];
+    pod = await LocalPod.start({
+      ca,
+      istioAlpnOnPermissive: true,
+      workload: 'prod/payment',
+      topologyYaml: `apiVersion: meshproof.dev/v1alpha1
+kind: Topology
+namespaces: [prod]
+workloads:
+- {name: payment, namespace: prod, serviceAccount: payment, ports: [{port: ${http}, protocol: http}, {port: ${tcp}, protocol: tcp}]}
+`,
+      policiesYaml: '',
+    });
+  });
+
+  after(async function () {
+    await pod?.close();
+  });
+
+  /** An HTTP request over TLS offering these ALPN values; the status line, or the error. */
+  const overTls = (port: number, alpn: string[]): Promise<string> =>
+    new Promise((resolve) => {
+      const s = tlsConnect({ host: '127.0.0.1', port, cert: order.certChainPem, key: order.keyPem, ca: ca.rootCertPem, ALPNProtocols: alpn, checkServerIdentity: () => undefined });
+      let data = '';
+      s.on('secureConnect', () => s.write('GET /alpn HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n'));
+      s.on('data', (d: Buffer) => (data += d.toString()));
+      s.on('close', () => resolve(data.split('\r\n')[0] ?? ''));
+      s.on('error', (e: NodeJS.ErrnoException) => resolve(`error ${e.code ?? e.message}`));
+    });
+
+  it('takes TLS offering an Istio ALPN into the mTLS chain', async function () {
+    expect(await overTls(http, ['istio-peer-exchange', 'istio'])).to.equal('HTTP/1.1 200 OK');
+    expect(pod.echo.received().at(-1)?.peerIdentity).to.equal(ORDER_URI);
+  });
+
+  it('closes other TLS on an HTTP port (no filter chain: NR), as Istio does', async function () {
+    const before = pod.echo.received().length;
+    expect(await overTls(http, ['h2', 'http/1.1'])).to.match(/^(error|$)/);
+    expect(pod.echo.received().length).to.equal(before);
+    expect((await pod.accessLog()).at(-1)).to.include({ responseFlags: 'NR', responseCodeDetails: 'filter_chain_not_found' });
+  });
+
+  it('passes other TLS through to the app on a TCP port (Istio\'s plain-TLS passthrough chain)', async function () {
+    await overTls(tcp, ['h2']);
+    const last = (await pod.accessLog()).at(-1);
+    expect(last).to.include({ status: 0, responseFlags: '-', connectionSecurity: 'none', upstreamHost: `127.0.0.1:${pod.appPort}` });
+  });
+});
