@@ -201,6 +201,39 @@ describe('mesh environment with the reference data plane (containers)', function
     });
   });
 
+  describe('hostile input, from the host', function () {
+    it('malformed HTTP, oversized headers, TLS garbage and a slowloris client leave the sidecar serving', async function () {
+      const { connect } = await import('node:net');
+      const ledger = env.pod('ledger').pod.ip;
+      const payment = env.pod('payment-service').pod.ip;
+      const send = (host: string, port: number, bytes: string | Buffer): Promise<string> =>
+        new Promise((resolve) => {
+          const s = connect(port, host, () => s.write(bytes));
+          let data = '';
+          s.on('data', (d: Buffer) => (data += d.toString('latin1')));
+          s.on('close', () => resolve(data));
+          s.on('error', () => undefined);
+          setTimeout(() => s.destroy(), 3_000);
+        });
+      expect(await send(ledger, 9080, 'NOT HTTP AT ALL\r\n\r\n')).to.match(/^HTTP\/1\.1 400/);
+      expect(await send(ledger, 9080, `GET / HTTP/1.1\r\nHost: x\r\nX-Big: ${'a'.repeat(70 * 1024)}\r\n\r\n`)).to.match(/^HTTP\/1\.1 431/);
+      expect(await send(payment, 8080, Buffer.concat([Buffer.from([0x16, 0x03, 0x01, 0x00, 0x40]), Buffer.alloc(64, 0x7a)]))).to.not.match(/HTTP/);
+      const slow = connect(9080, ledger);
+      slow.on('error', () => undefined);
+      slow.write('GET /slow HTTP/1.1\r\nHost: x\r\n');
+      const drip = setInterval(() => slow.write('X-A: b\r\n'), 100);
+      try {
+        expectCall(await env.call('order-client', { to: 'payment-service', method: 'POST', path: '/pay/after-abuse', timeoutMs: 2_000 }), allowed());
+        expectCall(await env.call('legacy-client', { to: 'ledger', port: 9080, path: '/after-abuse', timeoutMs: 2_000 }), allowed());
+      } finally {
+        clearInterval(drip);
+        slow.destroy();
+      }
+      expect(await env.pod('payment-service').pod.sidecar!.isRunning()).to.equal(true);
+      expect(await env.pod('ledger').pod.sidecar!.isRunning()).to.equal(true);
+    });
+  });
+
   describe('at run time', function () {
     it('a new certificate for payment-service is what the next handshake presents', async function () {
       const next = await env.rotateCertificates('payment-service');

@@ -65,6 +65,16 @@ spec:
     to: [{operation: {methods: ["POST"], paths: ["/pay/*"]}}]
   - to: [{operation: {paths: ["/open/*"]}}]
   - to: [{operation: {ports: ["${tcpStrict}"]}}]
+---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: tcp-deny, namespace: prod}
+spec:
+  selector: {matchLabels: {app: payment}}
+  action: DENY
+  rules:
+  - from: [{source: {notPrincipals: ["cluster.local/ns/prod/sa/order"]}}]
+    to: [{operation: {ports: ["${tcpStrict}"]}}]
 `;
     pod = await LocalPod.start({ ca, topologyYaml: topology, policiesYaml: policies, workload: 'prod/payment', drainTimeoutMs: 2_000 });
   });
@@ -207,6 +217,24 @@ spec:
       });
       expect(obs).to.match(/^HTTP\/1\.1 200/);
       expect(obs).to.include('"path":"/tcp"');
+    });
+
+    it('closes a connection the TCP RBAC filter denies, with no bytes, and logs the DENY rule', async function () {
+      const product = await ca.issue({ namespace: 'prod', serviceAccount: 'product' });
+      const before = pod.echo.received().length;
+      const received = await new Promise<string>((resolve) => {
+        const s = tlsConnect({ host: '127.0.0.1', port: tcpStrict, cert: product.certChainPem, key: product.keyPem, ca: ca.rootCertPem, checkServerIdentity: () => undefined });
+        let data = '';
+        s.on('secureConnect', () => s.write('GET /tcp HTTP/1.1\r\nHost: x\r\n\r\n'));
+        s.on('data', (d: Buffer) => (data += d.toString()));
+        s.on('close', () => resolve(data));
+        s.on('error', () => undefined);
+      });
+      expect(received).to.equal('');
+      expect(pod.echo.received().length).to.equal(before);
+      expect((await pod.accessLog()).at(-1)).to.include({ status: 0, responseCodeDetails: 'rbac_access_denied_matched_policy[ns[prod]-policy[tcp-deny]-rule[0]]', connectionSecurity: 'mutual_tls' });
+      expect(await metric('envoy_tcp_rbac_denied', { envoy_tcp_prefix: `inbound_${tcpStrict}` })).to.equal(1);
+      expect(await metric('istio_tcp_connections_opened_total', { source_principal: ORDER_URI })).to.equal(1);
     });
 
     it('closes plaintext with no bytes', async function () {
