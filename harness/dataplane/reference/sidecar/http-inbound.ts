@@ -50,6 +50,9 @@ export class HttpInbound {
     this.#deps = deps;
     this.#server = createServer({ maxHeaderSize: deps.maxHeaderBytes, keepAliveTimeout: 3_600_000, requireHostHeader: true }, (req, res) => this.#onRequest(req, res));
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.#onClientError(error, socket));
+    // A client that sends its request and closes its sending side still gets the answer (Node's
+    // server would abort the request on the early end).
+    (this.#server as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
   }
 
   /** Takes over a connection whose first bytes were read and put back. */

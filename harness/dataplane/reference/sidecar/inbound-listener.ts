@@ -118,10 +118,9 @@ export class InboundListener {
       socket.destroy();
     }, state.config.inbound.listenerFiltersTimeoutMs);
     let seen: Buffer = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
-      const inspection = inspectClientHello(seen);
-      if (inspection.kind === 'need-more' && seen.length < MAX_CLIENT_HELLO) return;
+    let routed = false;
+    const route = (inspection: Inspection): void => {
+      routed = true;
       clearTimeout(timer);
       socket.removeListener('data', onData);
       socket.pause();
@@ -133,8 +132,20 @@ export class InboundListener {
         socket.destroy();
       }
     };
+    const onData = (chunk: Buffer): void => {
+      seen = seen.length === 0 ? chunk : Buffer.concat([seen, chunk]);
+      const inspection = inspectClientHello(seen);
+      if (inspection.kind === 'need-more' && seen.length < MAX_CLIENT_HELLO) return;
+      route(inspection);
+    };
     socket.on('data', onData);
-    socket.once('end', () => clearTimeout(timer));
+    socket.once('end', () => {
+      // The client stopped sending before the inspector could decide (nothing, or part of a
+      // ClientHello: anything else is decided on its first byte). No chain can take that.
+      if (routed) return;
+      clearTimeout(timer);
+      socket.destroy();
+    });
   }
 
   #route(socket: Socket, hello: Inspection, port: InboundPort, state: SidecarState): void {

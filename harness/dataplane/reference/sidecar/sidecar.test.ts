@@ -291,6 +291,29 @@ spec:
     });
   });
 
+  describe('half-closed connections', function () {
+    const halfClose = (port: number, bytes: Buffer | string): Promise<{ data: string; ms: number }> =>
+      new Promise((resolve) => {
+        const started = Date.now();
+        const s = tcpConnect(port, '127.0.0.1', () => s.end(bytes));
+        let data = '';
+        s.on('data', (d: Buffer) => (data += d.toString('latin1')));
+        s.on('close', () => resolve({ data, ms: Date.now() - started }));
+        s.on('error', () => undefined);
+      });
+
+    it('answers a plaintext request whose client closed its sending side', async function () {
+      const { data } = await halfClose(permissive, 'GET /open/half HTTP/1.1\r\nHost: x\r\n\r\n');
+      expect(data).to.match(/^HTTP\/1\.1 200/);
+    });
+
+    it('closes at once a connection that ends inside a ClientHello, rather than waiting for the inspector timeout', async function () {
+      const { data, ms } = await halfClose(strict, Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
+      expect(data).to.equal('');
+      expect(ms).to.be.lessThan(1_000);
+    });
+  });
+
   describe('at run time', function () {
     it('keeps an in-flight request and the open connection across a certificate rotation; new handshakes get the new certificate', async function () {
       const firstSerial = JSON.parse((await pod.admin('/certs')).body).certificates[0].cert_chain[0].serial_number as string;
