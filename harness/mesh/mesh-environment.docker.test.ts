@@ -12,6 +12,7 @@ import { expect } from 'chai';
 import { awaitConvergence } from '../conformance/await-convergence.ts';
 import { allowed, and, appNeverSaw, denied403, peerIdentity, rejectedBeforeHttp, reset, tlsAlert } from '../conformance/checks.ts';
 import { expectCall } from '../conformance/expect-call.ts';
+import { subscribe, type EventMap } from '../events.ts';
 import { ReferenceDataPlane } from '../dataplane/reference/reference-data-plane.ts';
 import { readPolicies } from '../model/load-policies.ts';
 import { resolveMesh, type ResolvedMesh } from '../model/resolve.ts';
@@ -255,8 +256,15 @@ metadata: {name: prod-permissive, namespace: prod-namespace, creationTimestamp: 
 spec: {mtls: {mode: PERMISSIVE}}
 `);
       expect(permissive.workloads.find((w) => w.name === 'payment-service')?.mtlsMode).to.equal('PERMISSIVE');
-      await env.apply(permissive);
+      const applied: EventMap['mesh:applied'][] = [];
+      const unsubscribe = subscribe('mesh:applied', (m) => applied.push(m));
+      try {
+        await env.apply(permissive);
+      } finally {
+        unsubscribe();
+      }
       expect(env.generation).to.equal(2);
+      expect(applied.map((a) => [a.generation, a.sidecars])).to.deep.equal([[2, 4]]);
       expectCall(await env.call('legacy-client', { to: 'payment-service', method: 'POST', path: '/pay/1' }), and(denied403(), appNeverSaw()));
       expectCall(await env.call('order-client', { to: 'payment-service', method: 'POST', path: '/pay/1' }), allowed());
     });

@@ -22,6 +22,7 @@ import type { CallEvidence } from '../conformance/evidence.ts';
 import { SIDECAR_CERT_DIR, type DataPlaneAdapter, type ProxyTarget, type RenderedProxy } from '../dataplane/types.ts';
 import { unixGet } from '../dataplane/unix-http.ts';
 import { ErrorCode, MeshproofError } from '../errors.ts';
+import { publish } from '../events.ts';
 import type { ResolvedMesh } from '../model/resolve.ts';
 import { CertRotator } from '../pki/cert-rotator.ts';
 import type { MeshCa } from '../pki/mesh-ca.ts';
@@ -31,6 +32,7 @@ import { AgentClient, AGENT_SOCKET } from '../traffic/agent-client.ts';
 import type { AccessLogEntry, EchoReport } from '../traffic/types.ts';
 import { entriesSince, logSize } from './access-log-file.ts';
 import { buildCallRequest, resolveTarget, type CallTarget, type MeshCall } from './mesh-call.ts';
+import './mesh-events.ts';
 import { MetricSamples } from './metrics.ts';
 import { findParticipant, planParticipants, type Participant } from './participants.ts';
 
@@ -179,14 +181,9 @@ export class MeshEnvironment {
       Promise.all(watched.map(async (m, i) => (await m.agent.received()).filter((r) => r.requestId > seenBefore[i]!))),
       Promise.all(logs.map((m, i) => entriesSince(logPath(m), logBefore[i]))),
     ]);
-    return {
-      label: `${source.participant.name} ${request.method ?? 'GET'} ${request.path ?? '/'} → ${target.display}`,
-      from: source.participant.pod,
-      to: target.display,
-      observation,
-      serverSaw: received.flat(),
-      accessLog: logged.flat(),
-    };
+    const label = `${source.participant.name} ${request.method ?? 'GET'} ${request.path ?? '/'} → ${target.display}`;
+    publish('mesh:call', { label, outcome: observation.outcome, ...(observation.status === undefined ? {} : { status: observation.status }), durationMs: observation.durationMs });
+    return { label, from: source.participant.pod, to: target.display, observation, serverSaw: received.flat(), accessLog: logged.flat() };
   }
 
   /**
@@ -209,7 +206,7 @@ export class MeshEnvironment {
       this.#pods.set(m.participant.pod, { ...m, rendered });
     }
     this.#mesh = mesh;
-    await awaitConvergence(
+    const converged = await awaitConvergence(
       async () => {
         for (const m of withSidecar) {
           const applied = await live.appliedGeneration(m.pod.sidecar!.hostDir);
@@ -219,6 +216,7 @@ export class MeshEnvironment {
       },
       { name: `policy generation ${generation} in effect on ${withSidecar.length} sidecars`, timeoutMs: this.timeouts.convergence, intervalMs: this.timeouts.convergenceInterval },
     );
+    publish('mesh:applied', { generation, sidecars: withSidecar.length, convergedInMs: converged.elapsedMs });
   }
 
   /** Metrics from the sidecars of a pod, workload or service (replicas added up). */
@@ -292,6 +290,7 @@ export class MeshEnvironment {
       throw error;
     });
     const agent = new AgentClient(join(pod.app.hostDir, AGENT_SOCKET), this.timeouts.control);
+    publish('mesh:pod', { pod: p.pod, kind: p.kind, ip: pod.ip, ...(rendered === undefined ? {} : { sidecar: rendered.container.image }) });
     this.#pods.set(p.pod, { participant: p, pod, agent, ...(rendered === undefined ? {} : { rendered }), ...(rotator === undefined ? {} : { rotator }) });
   }
 }

@@ -5,6 +5,9 @@
  *
  * A line is written synchronously before the last byte of the response goes out, so a caller
  * that has its response can read the line at once; no polling for the log is needed.
+ *
+ * As in Envoy, a failed TLS handshake writes no line (no filter chain ran a request); it shows in
+ * the envoy_listener_ssl_* counters. A connection that matches no filter chain does (NR).
  */
 import { closeSync, openSync, writeSync } from 'node:fs';
 import type { AccessLogEntry } from '../../../traffic/types.ts';

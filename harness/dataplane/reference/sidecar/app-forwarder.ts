@@ -48,7 +48,7 @@ export function forwardToApp(pool: Pool, req: IncomingMessage, res: ServerRespon
           controller = c;
           if (downstreamGone) c.abort(new Error('downstream connection closed'));
         },
-        onResponseStart(c, statusCode, upstreamHeaders) {
+        onResponseStart(_controller, statusCode, upstreamHeaders) {
           started = true;
           if (downstreamGone) return;
           const out: Record<string, string | string[]> = {};
@@ -59,7 +59,6 @@ export function forwardToApp(pool: Pool, req: IncomingMessage, res: ServerRespon
           out['server'] = 'istio-envoy';
           out['x-envoy-upstream-service-time'] = String(Math.round(performance.now() - sentAt));
           res.writeHead(statusCode, out);
-          void c;
         },
         onResponseData(c, chunk) {
           if (downstreamGone) return;
