@@ -198,9 +198,9 @@ function headerValue(req: IncomingMessage, name: string, path: string, tls: bool
 
 /** `remote_ip`: the last X-Forwarded-For address (no trusted hops, use_remote_address false), else the peer [derived]. */
 function remoteIp(req: IncomingMessage, d: Downstream): string {
-  const xff = req.headersDistinct['x-forwarded-for'];
+  const xff = req.headers['x-forwarded-for'];
   if (xff === undefined) return d.facts.sourceIp;
-  const last = xff.join(',').split(',').pop()?.trim() ?? '';
+  const last = xff.split(',').pop()?.trim() ?? '';
   return last === '' ? d.facts.sourceIp : plainIp(last);
 }
 

@@ -1,5 +1,6 @@
 import { expect } from 'chai';
-import { normalizePath, type PathNormalization } from './path-normalization.ts';
+import fc from 'fast-check';
+import { canonicalize, normalizePath, type PathNormalization } from './path-normalization.ts';
 
 const MODES: readonly PathNormalization[] = ['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'];
 
@@ -83,5 +84,18 @@ describe('path normalization (Envoy under Istio pathNormalization)', function ()
     it('does not change case', function () {
       expect(normalizePath('/Admin/%2e%2E/ADMIN', 'BASE')).to.deep.include({ path: '/ADMIN' });
     });
+  });
+
+  it('skips the canonicalizer only for paths it would leave as they are (property test)', function () {
+    const piece = fc.constantFrom('/', '.', '..', 'a', 'Z', '9', '-', '_', '~', '%', '2e', '2F', '41', '\\', '"', ';', '=', '*', ':', '@', '`', ' ', 'é');
+    fc.assert(
+      fc.property(fc.array(piece, { maxLength: 12 }), (parts) => {
+        const path = `/${parts.join('')}`;
+        const result = normalizePath(path, 'BASE');
+        if (path.includes('%00')) return !result.ok;
+        return result.ok && result.urlPath === canonicalize(path);
+      }),
+      { numRuns: 5000, seed: 42 },
+    );
   });
 });

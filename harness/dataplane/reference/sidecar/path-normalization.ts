@@ -29,6 +29,8 @@ export type NormalizedPath =
   | { readonly ok: false; readonly reason: string };
 
 const UNRESERVED = /^[A-Za-z0-9\-._~]$/;
+/** A path BASE leaves as it is: no escapes, no backslash, nothing to escape, no dot segments. */
+const ALREADY_CANONICAL = /^\/(?:[A-Za-z0-9\-_~!$&'()*+,;=:@]|\.(?![./]|$)|\/(?!\.(?:\.?)(?:\/|$)))*$/;
 
 export function normalizePath(target: string, mode: PathNormalization): NormalizedPath {
   const hash = target.indexOf('#');
@@ -38,13 +40,13 @@ export function normalizePath(target: string, mode: PathNormalization): Normaliz
   const query = question < 0 ? '' : noFragment.slice(question);
   if (/%00/.test(path)) return { ok: false, reason: 'path contains %00' };
   if (mode === 'DECODE_AND_MERGE_SLASHES') path = path.replace(/%2f/gi, '/').replace(/%5c/gi, '\\');
-  if (mode !== 'NONE') path = canonicalize(path);
+  if (mode !== 'NONE' && !ALREADY_CANONICAL.test(path)) path = canonicalize(path);
   if (mode === 'MERGE_SLASHES' || mode === 'DECODE_AND_MERGE_SLASHES') path = path.replace(/\/{2,}/g, '/');
   return { ok: true, path: path + query, urlPath: path };
 }
 
 /** Decodes unreserved escapes once, turns `\` into `/`, escapes what a path may not hold, resolves dot segments. */
-function canonicalize(path: string): string {
+export function canonicalize(path: string): string {
   let out = '';
   for (let i = 0; i < path.length; i++) {
     const c = path[i]!;
