@@ -200,7 +200,7 @@ function headerValue(req: IncomingMessage, name: string, path: string, tls: bool
 function remoteIp(req: IncomingMessage, d: Downstream): string {
   const xff = req.headers['x-forwarded-for'];
   if (xff === undefined) return d.facts.sourceIp;
-  const last = xff.split(',').pop()?.trim() ?? '';
+  const last = (Array.isArray(xff) ? xff.join(',') : xff).split(',').pop()?.trim() ?? '';
   return last === '' ? d.facts.sourceIp : plainIp(last);
 }
 
