@@ -65,6 +65,8 @@ spec:
     to: [{operation: {methods: ["POST"], paths: ["/pay/*"]}}]
   - to: [{operation: {paths: ["/open/*"]}}]
   - to: [{operation: {ports: ["${tcpStrict}"]}}]
+  - from: [{source: {remoteIpBlocks: ["203.0.113.0/24"]}}]
+    to: [{operation: {paths: ["/xff/*"]}}]
 ---
 apiVersion: security.istio.io/v1
 kind: AuthorizationPolicy
@@ -187,6 +189,12 @@ spec:
       expect(obs.status).to.equal(200);
       expect(obs.echo?.headers['x-forwarded-client-cert']).to.equal(undefined);
       expect(obs.echo?.peerIdentity).to.equal(undefined);
+    });
+
+    it('remoteIpBlocks match the last X-Forwarded-For address (no trusted hops), ipBlocks the peer', async function () {
+      expect((await probe({ protocol: 'http', port: permissive, path: '/xff/1', headers: { 'x-forwarded-for': '10.1.1.1, 203.0.113.9' } })).obs.status).to.equal(200);
+      expect((await probe({ protocol: 'http', port: permissive, path: '/xff/1', headers: { 'x-forwarded-for': '203.0.113.9, 10.1.1.1' } })).obs.status).to.equal(403);
+      expect((await probe({ protocol: 'http', port: permissive, path: '/xff/1' })).obs.status).to.equal(403);
     });
 
     it('PERMISSIVE: a principal rule still needs the certificate (plaintext POST /pay/1 → 403)', async function () {
