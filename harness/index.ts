@@ -89,7 +89,7 @@ export { SIDECAR_CERT_DIR, type DataPlaneAdapter, type ProxyTarget, type RenderO
 export { unixGet, type UnixGetResult } from './dataplane/unix-http.ts';
 export { ReferenceDataPlane, REFERENCE_APP_PORT, SIDECAR_IMAGE, type ReferenceDataPlaneOptions } from './dataplane/reference/reference-data-plane.ts';
 export { renderSidecarConfig, ISTIO_CIPHER_SUITES, SIDECAR_CONFIG_FILE, ADMIN_SOCKET, ACCESS_LOG_FILE, type ReferenceRenderOptions } from './dataplane/reference/render.ts';
-export { SIDECAR_CONFIG_API, ISTIO_MTLS_ALPNS, parseSidecarConfig, type SidecarConfig, type SidecarNode, type SidecarMesh, type InboundConfig } from './dataplane/reference/config.ts';
+export { SIDECAR_CONFIG_API, ISTIO_MTLS_ALPNS, parseSidecarConfig, type SidecarConfig, type SidecarNode, type SidecarMesh, type InboundConfig, type PolicySource } from './dataplane/reference/config.ts';
 export { translateAuthorization, expandTrustDomains, type TranslateOptions, type TranslatedAuthorization, type TranslateNote } from './dataplane/reference/authz-translator.ts';
 export type { RbacFilter, RbacRules, RbacPolicy, RbacAction, Permission as RbacPermission, Principal as RbacPrincipal, StringMatcher as RbacStringMatcher, HeaderMatcher as RbacHeaderMatcher } from './dataplane/reference/rbac.ts';
 export { MeshEnvironment, type MeshEnvironmentOptions, type MeshPod } from './mesh/mesh-environment.ts';

@@ -31,6 +31,17 @@ export interface SidecarConfig {
   readonly inbound: InboundConfig;
   /** What render wants a reader of /config_dump to know (CUSTOM failing closed, rules dropped on TCP, …). */
   readonly notes: readonly string[];
+  /** The AuthorizationPolicies the RBAC filters came from (for reading a dump; the sidecar does not use it). */
+  readonly sources?: { readonly authorizationPolicies: readonly PolicySource[] };
+}
+
+export interface PolicySource {
+  readonly namespace: string;
+  readonly name: string;
+  readonly action: string;
+  /** `file:line` of the resource. */
+  readonly at: string;
+  readonly dryRun?: boolean;
 }
 
 export interface SidecarNode {
@@ -171,6 +182,17 @@ export const SIDECAR_CONFIG_SCHEMA = {
       },
     },
     notes: { type: 'array', items: { type: 'string' } },
+    sources: {
+      type: 'object',
+      required: ['authorizationPolicies'],
+      additionalProperties: false,
+      properties: {
+        authorizationPolicies: {
+          type: 'array',
+          items: { type: 'object', required: ['namespace', 'name', 'action', 'at'], additionalProperties: false, properties: { namespace: str, name: str, action: str, at: { type: 'string' }, dryRun: { type: 'boolean' } } },
+        },
+      },
+    },
   },
 } as const;
 

@@ -27,6 +27,9 @@ describe('reference render', function () {
     expect(Object.keys(config.inbound.rbac.http[0]?.rules?.policies ?? {})).to.deep.equal(['ns[prod-namespace]-policy[restrict-payment-access]-rule[0]']);
     expect(config.notes[0]).to.match(/^port 8080\/http: STRICT from mesh istio-system\/default-mesh-wide-mtls \(STRICT\) at .* → namespace prod-namespace\/default \(STRICT\)/);
     expect(config.mesh).to.deep.include({ trustDomain: 'cluster.local', pathNormalization: 'BASE', minTlsVersion: 'TLSv1.2' });
+    expect(config.sources?.authorizationPolicies).to.have.length(1);
+    expect(config.sources?.authorizationPolicies[0]).to.include({ namespace: 'prod-namespace', name: 'restrict-payment-access', action: 'ALLOW' });
+    expect(config.sources?.authorizationPolicies[0]?.at).to.match(/authorization-policy\.yaml:\d+$/);
     // What render writes, the sidecar accepts.
     expect(parseSidecarConfig(JSON.stringify(config), 'rendered')).to.deep.equal(config);
   });

@@ -12,10 +12,11 @@
  */
 import { ErrorCode, MeshproofError } from '../../errors.ts';
 import { serviceFqdn } from '../../model/resolve-destination.ts';
+import { policyRef } from '../../model/resolve-peer-authentication.ts';
 import type { ResolvedMesh } from '../../model/resolve.ts';
 import { SIDECAR_CERT_DIR, type ProxyTarget, type RenderOptions } from '../types.ts';
 import { translateAuthorization } from './authz-translator.ts';
-import { ISTIO_MTLS_ALPNS, SIDECAR_CONFIG_API, type InboundPort, type SidecarConfig } from './config.ts';
+import { ISTIO_MTLS_ALPNS, SIDECAR_CONFIG_API, type InboundPort, type PolicySource, type SidecarConfig } from './config.ts';
 
 /** Istio's SupportedCiphers (TLS ≤ 1.2), in OpenSSL's names. */
 export const ISTIO_CIPHER_SUITES = ['ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'AES128-GCM-SHA256'] as const;
@@ -51,6 +52,7 @@ export function renderSidecarConfig(mesh: ResolvedMesh, target: ProxyTarget, opt
   const trustDomains = [settings.trustDomain, ...settings.trustDomainAliases.filter((a) => a !== settings.trustDomain)];
   const adminPort = options.adminPort === undefined ? ADMIN_PORT : options.adminPort;
   const notes: string[] = [];
+  const sources: PolicySource[] = [];
   let ports: InboundPort[] = [];
   let http: SidecarConfig['inbound']['rbac']['http'] = [];
   let tcp: SidecarConfig['inbound']['rbac']['tcp'] = [];
@@ -76,6 +78,10 @@ export function renderSidecarConfig(mesh: ResolvedMesh, target: ProxyTarget, opt
     for (const p of w.ports) {
       const from = p.mtlsSteps.map((s) => `${s.scope} ${s.policy.namespace}/${s.policy.name} (${s.mode}) at ${s.policy.at}`);
       notes.push(`port ${p.port}/${p.protocol}: ${p.mtlsMode}${from.length === 0 ? ' (no PeerAuthentication: PERMISSIVE default)' : ` from ${from.join(' → ')}`}`);
+    }
+    for (const p of w.authorizationPolicies) {
+      const ref = policyRef(p);
+      sources.push({ namespace: p.namespace, name: p.name, action: p.spec.action ?? 'ALLOW', at: ref.at, ...(p.annotations['istio.io/dry-run'] === undefined ? {} : { dryRun: p.annotations['istio.io/dry-run'].toLowerCase() === 'true' }) });
     }
     const translate = (protocol: 'http' | 'tcp') => translateAuthorization(w.authorizationPolicies, { protocol, trustDomains, rootNamespace: settings.rootNamespace });
     const httpOut = translate('http');
@@ -115,6 +121,7 @@ export function renderSidecarConfig(mesh: ResolvedMesh, target: ProxyTarget, opt
       maxRequestHeadersKb: 60,
     },
     notes,
+    sources: { authorizationPolicies: sources },
   };
 }
 
