@@ -64,6 +64,8 @@ export { simulateOutlierDetection, type OutlierSimulationInput, type OutlierSimu
 export { effectiveOutlierDetection, maxEjectedHosts, type EffectiveOutlierDetection } from './oracle/outlier-settings.ts';
 export { requestOutcome, effectiveRetryPolicy, parseRetryOn, DEFAULT_RETRY_ON, DEFAULT_RETRIES, type AttemptResult, type RequestOutcome, type RequestOutcomeInput, type EffectiveRetryPolicy } from './oracle/retry-outcome.ts';
 export { selectRoute, matchRequest, type RouteRequest } from './oracle/route-match.ts';
+export { EnvoyAdapter } from './dataplane/envoy/envoy-adapter.ts';
+export { createDataPlane, type CreateDataPlaneOptions } from './dataplane/create-data-plane.ts';
 export { EnvoyDataPlane, ENVOY_RECIPE, ENVOY_READY_LINE, type EnvoyDataPlaneOptions, type EnvoyDataPlaneInfo, type EnvoySidecar } from './dataplane/envoy/envoy-data-plane.ts';
 export { renderEnvoyBootstraps, renderWorkloadSidecar, ENVOY_IMAGE, type RenderedSidecar, type SidecarPortPlan } from './dataplane/envoy/bootstrap.ts';
 export { checkEnvoyAvailability, imageProbe, ENVOY_BINARY_ENV, ENVOY_PULL_ENV, type EnvoyAvailability, type EnvoySource, type ImageProbe } from './dataplane/envoy/availability.ts';

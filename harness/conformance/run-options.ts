@@ -10,8 +10,9 @@ import { ErrorCode, MeshproofError } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
 import type { Area } from './features.ts';
 
-export const DATA_PLANES = ['reference', 'envoy'] as const;
-export type DataPlaneName = (typeof DATA_PLANES)[number];
+import { DATA_PLANES, type DataPlaneName } from '../dataplane/names.ts';
+
+export { DATA_PLANES, type DataPlaneName };
 
 export const SUITE_AREAS: readonly Area[] = ['mtls', 'authz', 'resilience'];
 

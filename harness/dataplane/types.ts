@@ -43,7 +43,7 @@ export interface RenderedProxy {
   readonly notes: readonly string[];
 }
 
-/** What a report states about the data plane (the shape of report/schema.ts DataPlaneInfo). */
+/** What a report states about the data plane under test (report/schema.ts uses this type). */
 export interface DataPlaneInfo {
   readonly name: string;
   readonly version: string;

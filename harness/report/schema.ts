@@ -8,6 +8,7 @@
 import type { Area, Feature } from '../conformance/features.ts';
 import type { CaseOutcome } from '../conformance/outcome.ts';
 import type { AccessLogEntry, CallProtocol, Outcome } from '../traffic/types.ts';
+import type { DataPlaneInfo } from '../dataplane/types.ts';
 
 export const REPORT_API_VERSION = 'meshproof.dev/v1alpha1';
 
@@ -58,14 +59,8 @@ export interface RunInfo {
   readonly incomplete: readonly string[];
 }
 
-export interface DataPlaneInfo {
-  readonly name: string;
-  readonly version: string;
-  readonly claimedFeatures: readonly Feature[];
-  /** False when the data plane could not run here (e.g. no Envoy image); every case is then skipped with this reason. */
-  readonly available: boolean;
-  readonly unavailableReason?: string;
-}
+/** Name, version, claimed features and availability of the data plane under test (defined with the adapter interface). */
+export type { DataPlaneInfo } from '../dataplane/types.ts';
 
 /** success: every case passed; partial: none failed but some were skipped or not supported; failure: a case failed; error: none failed but the harness could not finish some; not-run: nothing ran. */
 export type VerdictResult = 'success' | 'partial' | 'failure' | 'error' | 'not-run';

@@ -19,6 +19,7 @@ import { Feature } from '../../conformance/features.ts';
 import type { CaseOutcome } from '../../conformance/outcome.ts';
 import type { ResolvedMesh } from '../../model/resolve.ts';
 import { POD_DIR_IN_CONTAINER, type ContainerSpec, type PodDirs } from '../../runtime/types.ts';
+import type { DataPlaneInfo } from '../types.ts';
 import { checkEnvoyAvailability, type AvailabilityOptions, type EnvoyAvailability, type EnvoySource } from './availability.ts';
 import { ENVOY_IMAGE, renderEnvoyBootstraps, type RenderedSidecar } from './bootstrap.ts';
 import { throwIfConfigInvalid, writeSidecarFiles } from './bootstrap-files.ts';
@@ -46,15 +47,8 @@ export interface EnvoySidecar {
   readonly rendered: RenderedSidecar;
 }
 
-/** What the report states about the data plane (the shape of report/schema.ts DataPlaneInfo, kept here so the data plane does not import the report). */
-export interface EnvoyDataPlaneInfo {
-  readonly name: 'envoy';
-  /** The pinned image, or the local binary's `--version` line. */
-  readonly version: string;
-  readonly claimedFeatures: readonly Feature[];
-  readonly available: boolean;
-  readonly unavailableReason?: string;
-}
+/** What the report states about the data plane: the adapter interface's DataPlaneInfo, named envoy. */
+export type EnvoyDataPlaneInfo = DataPlaneInfo & { readonly name: 'envoy' };
 
 export class EnvoyDataPlane {
   readonly name = 'envoy' as const;
