@@ -43,9 +43,14 @@ export class AgentClient {
     return this.#json<AgentHealth>('GET', '/healthz');
   }
 
-  /** Requests the echo app has received (newest last), for checks such as "the app never saw it". */
-  received(): Promise<EchoReport[]> {
-    return this.#json<EchoReport[]>('GET', '/received');
+  /** Requests the echo app has received (newest last), or only those after a request id. */
+  received(afterRequestId?: number): Promise<EchoReport[]> {
+    return this.#json<EchoReport[]>('GET', afterRequestId === undefined ? '/received' : `/received?after=${afterRequestId}`);
+  }
+
+  /** The id of the last request the echo app received (0 before the first): mark it before a call, then ask received(mark). */
+  async lastRequestId(): Promise<number> {
+    return (await this.#json<{ requestId: number }>('GET', '/received/last')).requestId;
   }
 
   async close(): Promise<void> {

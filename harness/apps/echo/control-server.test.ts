@@ -40,6 +40,21 @@ describe('echo app control socket', function () {
     expect(observation.echo?.pod).to.equal('payment-1');
   });
 
+  it('reports only what arrived after a mark, cheaply', async function () {
+    const mark = await agent.lastRequestId();
+    await get('/after-mark-1');
+    await get('/after-mark-2');
+    expect((await agent.received(mark)).map((r) => r.path)).to.deep.equal(['/after-mark-1', '/after-mark-2']);
+    expect(await agent.lastRequestId()).to.equal(mark + 2);
+    let error: unknown;
+    try {
+      await agent.received(-1);
+    } catch (caught) {
+      error = caught;
+    }
+    expect((error as Error).message).to.contain('400');
+  });
+
   it('fails every request in mode fail, and still records that the app saw it', async function () {
     await agent.setMode({ mode: 'fail' });
     const before = (await agent.received()).length;

@@ -19,7 +19,7 @@ export interface ControlServerOptions {
   readonly echoPort: number;
 }
 
-type Handler = (body: unknown) => Promise<unknown> | unknown;
+type Handler = (body: unknown, query: URLSearchParams) => Promise<unknown> | unknown;
 
 export class ControlServer {
   readonly #options: ControlServerOptions;
@@ -30,7 +30,12 @@ export class ControlServer {
     this.#options = options;
     this.#routes = {
       'GET /healthz': () => ({ pod: options.pod, echoPort: options.echoPort }),
-      'GET /received': () => options.echo.received(),
+      'GET /received': (_body, query) => {
+        const after = Number(query.get('after') ?? 0);
+        if (!Number.isInteger(after) || after < 0) throw new RangeError('after must be a request id (a whole number)');
+        return options.echo.received().filter((report) => report.requestId > after);
+      },
+      'GET /received/last': () => ({ requestId: options.echo.lastRequestId() }),
       'POST /call': async (body) => ({ ...(await call(body as CallRequest)), from: options.pod }),
       'POST /forward': (body) => forward(body as ForwardRequest, options.pod, defaultTimeouts.probe),
       'GET /mode': () => options.echo.mode,
@@ -59,11 +64,12 @@ export class ControlServer {
   }
 
   async #handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    const route = this.#routes[`${request.method} ${(request.url ?? '').split('?')[0]}`];
+    const url = new URL(request.url ?? '/', 'http://agent');
+    const route = this.#routes[`${request.method} ${url.pathname}`];
     try {
       if (route === undefined) return reply(response, 404, { error: `no route ${request.method} ${request.url}` });
       const text = await readBody(request);
-      reply(response, 200, await route(text === '' ? undefined : JSON.parse(text)));
+      reply(response, 200, await route(text === '' ? undefined : JSON.parse(text), url.searchParams));
     } catch (error) {
       reply(response, error instanceof RangeError || error instanceof SyntaxError ? 400 : 500, { error: (error as Error).message });
     }

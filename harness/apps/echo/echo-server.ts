@@ -96,6 +96,11 @@ export class EchoServer {
     return typeof address === 'object' && address !== null ? address.port : this.#options.port;
   }
 
+  /** The id of the last request received, 0 before the first. */
+  lastRequestId(): number {
+    return this.#nextId - 1;
+  }
+
   received(): readonly EchoReport[] {
     return this.#reports;
   }
