@@ -111,6 +111,17 @@ describe('caller', function () {
       expect(right.outcome).to.equal('response');
     });
 
+    it('offers the ALPN protocols the request names (Istio clients offer istio-http/1.1)', async function () {
+      const alpn = await start(createHttpsServer({ cert: certs.server.certPem, key: certs.server.keyPem, ALPNProtocols: ['istio-http/1.1', 'http/1.1'] }, (request, response) => {
+        response.end((request.socket as import('node:tls').TLSSocket).alpnProtocol || 'none');
+      }));
+      const istio = await call({ protocol: 'https', host: '127.0.0.1', port: alpn, tls: { alpn: ['istio-http/1.1', 'istio', 'http/1.1'] } });
+      expect(istio.body).to.equal('istio-http/1.1');
+      expect(istio.tls?.alpn).to.equal('istio-http/1.1');
+      const plain = await call({ protocol: 'https', host: '127.0.0.1', port: alpn, tls: {} });
+      expect(plain.body).to.equal('http/1.1');
+    });
+
     it('is refused in the handshake without a client certificate', async function () {
       const observation = await call({ ...mtls(), tls: { caPem: certs.caPem, servername: 'server' } });
       expect(observation.outcome).to.equal('tls-error');

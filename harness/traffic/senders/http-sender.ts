@@ -2,7 +2,7 @@
  * HTTP/1.1 and HTTPS (optionally mutual TLS) with undici, one fresh connection per call, so every
  * probe sees its own handshake. The request target is sent exactly as given.
  */
-import { TLSSocket } from 'node:tls';
+import { connect as connectTls, TLSSocket } from 'node:tls';
 import { Client, buildConnector } from 'undici';
 import { classifyError } from '../classify-error.ts';
 import { parseEcho } from '../echo-report.ts';
@@ -19,7 +19,9 @@ export async function sendHttp(request: CallRequest, timeoutMs: number): Promise
   // undici reports a TLS alert that arrives after the handshake (TLS 1.3 client-certificate
   // rejection) as 'other side closed'; the socket's own error says what really happened.
   let tlsFailure: Error | undefined;
-  const connector = buildConnector({ ...(secure ? toTlsOptions(request.tls, request.host) : {}), timeout: timeoutMs, maxCachedSessions: 0 });
+  // undici's own TLS connector always offers ALPN http/1.1 only; a mesh client offers Istio's
+  // values (istio-http/1.1, istio, …), so TLS sockets are made here with the request's ALPN.
+  const connector = secure ? tlsConnector(request, timeoutMs) : buildConnector({ timeout: timeoutMs });
   const client = new Client(`${secure ? 'https' : 'http'}://${host}:${request.port}`, {
     connect: (options, callback) => {
       connector(options, (error, socket) => {
@@ -76,6 +78,30 @@ export async function sendHttp(request: CallRequest, timeoutMs: number): Promise
   } finally {
     await client.destroy().catch(() => undefined);
   }
+}
+
+function tlsConnector(request: CallRequest, timeoutMs: number): buildConnector.connector {
+  const options = toTlsOptions(request.tls, request.host);
+  return (_connectOptions, callback) => {
+    const socket = connectTls({ host: request.host, port: request.port, ...options, ALPNProtocols: options.ALPNProtocols ?? ['http/1.1'] });
+    let settled = false;
+    const settle = (error: Error | null): void => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      socket.removeListener('error', onError);
+      if (error === null) callback(null, socket);
+      else {
+        socket.destroy();
+        callback(error, null);
+      }
+    };
+    const onError = (error: Error): void => settle(error);
+    const timer = setTimeout(() => settle(Object.assign(new Error(`TLS connect timed out after ${timeoutMs} ms`), { code: 'UND_ERR_CONNECT_TIMEOUT' })), timeoutMs);
+    socket.once('secureConnect', () => settle(null));
+    socket.once('error', onError);
+    return socket;
+  };
 }
 
 async function readLimited(body: AsyncIterable<Buffer>, limit: number): Promise<string> {
