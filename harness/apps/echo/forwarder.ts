@@ -8,6 +8,7 @@ import { Pool } from 'undici';
 import { call } from '../../traffic/caller.ts';
 import { classifyError } from '../../traffic/classify-error.ts';
 import { ECHO_HEADER } from '../../traffic/echo-report.ts';
+import { flattenHeaders } from '../../traffic/senders/http-sender.ts';
 import type { CallRequest, ForwardRequest, ForwardResponse, ForwardResult, Observation } from '../../traffic/types.ts';
 
 const MAX_COUNT = 100_000;
@@ -55,11 +56,7 @@ async function pooledCall(pool: Pool, request: CallRequest, timeoutMs: number): 
       signal: AbortSignal.timeout(timeoutMs),
     });
     const text = await response.body.text();
-    const headers: Record<string, string> = {};
-    for (const [name, value] of Object.entries(response.headers)) {
-      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
-    }
-    return summarize(response.statusCode, headers, text);
+    return summarize(response.statusCode, flattenHeaders(response.headers), text);
   } catch (error) {
     const failure = classifyError(error);
     return { outcome: failure.outcome, errorCode: failure.code };
