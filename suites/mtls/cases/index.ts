@@ -1,0 +1,12 @@
+/** The mTLS suite's cases, in the order they run (an explicit list: nothing registers itself on import). */
+import type { ConformanceCase } from '../../../harness/index.ts';
+import type { SecurityEnv } from '../../shared/security-env.ts';
+import { migrationCase } from './migration.ts';
+import { modeMatrixCases } from './mode-matrix.ts';
+import { pluginCaCase } from './plugin-ca.ts';
+import { rotationCase } from './rotation.ts';
+import { scopeCases } from './scope-precedence.ts';
+import { secureNamingCase } from './secure-naming.ts';
+import { tlsVersionCase } from './tls-version.ts';
+
+export const mtlsCases: readonly ConformanceCase<SecurityEnv>[] = [...modeMatrixCases, tlsVersionCase, ...scopeCases, migrationCase, secureNamingCase, rotationCase, pluginCaCase];
