@@ -51,7 +51,7 @@ export const pluginCaCase: ConformanceCase<SecurityEnv> = {
       ctx.verify(`the second certificate shown is the plug-in ca-cert.pem`, fingerprint256(intermediate) === fingerprint256(caPem) ? undefined : new Error(`it is ${inspectCertificate(intermediate).subject} (${fingerprint256(intermediate)}), ca-cert.pem is ${fingerprint256(caPem)}`));
       const root = rest.find((pem) => inspectCertificate(pem).selfSigned);
       if (root === undefined) {
-        ctx.finding('The sidecar presents its workload certificate and the intermediate (ca-cert.pem), not the root: clients verify with root-cert.pem. Seed note 003's s_client output (depth=2 Root CA, 'self signed certificate in certificate chain') shows an Istio sidecar sending the root as well, which TLS does not need.');
+        ctx.finding("The sidecar presents its workload certificate and the intermediate (ca-cert.pem), not the root: clients verify with root-cert.pem. Seed note 003's s_client output (depth=2 Root CA, 'self signed certificate in certificate chain') shows an Istio sidecar sending the root as well, which TLS does not need.");
       } else {
         const rootPem = await readFile(rootCert, 'utf8');
         ctx.verify('the root shown is the plug-in root-cert.pem', fingerprint256(root) === fingerprint256(rootPem) ? undefined : new Error(`it is ${fingerprint256(root)}, root-cert.pem is ${fingerprint256(rootPem)}`));
