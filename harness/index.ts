@@ -78,6 +78,8 @@ export * from './conformance/checks.ts';
 export { awaitConvergence, type ConvergenceOptions, type Converged } from './conformance/await-convergence.ts';
 export { Feature, ALL_FEATURES, AREA_PROMISE, type Area } from './conformance/features.ts';
 export { describeObservation, type CallEvidence } from './conformance/evidence.ts';
+export { SeededRandom } from './util/seeded-random.ts';
+export { parseRequestSource } from './oracle/request-source.ts';
 export { runCase, type CaseResult, type RunCaseOptions } from './conformance/case-runner.ts';
 export { conformanceSuite, reflectOutcome, ConformanceFailure, InfrastructureError, CASE_META, caseMetaOf, type CaseSuite, type SuiteSetup, type SuiteRuntimeInfo, type CaseMeta } from './conformance/mocha-cases.ts';
 export { resolveRunOptions, runOptionsFromEnv, runOptionsToEnv, pinRunOptions, replayCommand, suiteFile, runIdFromEnv, RUN_ID_ENV, DEFAULT_TIME_SCALE, DATA_PLANES, SUITE_AREAS, ENV_NAMES, FLAG_NAMES, type RunOptions, type RunOptionsInput, type DataPlaneName } from './conformance/run-options.ts';
