@@ -45,6 +45,9 @@ describe('live decision', function () {
     // A 403 with another body is not Envoy's RBAC denial; a server end not observed proves nothing.
     expect(observedDecision(ev({ ...forbidden, body: 'nope' }, []), 'p1')).to.equal('other');
     expect(observedDecision(ev(forbidden, undefined), 'p1')).to.equal('other');
+    // HEAD: no body, so a bodyless 403 counts as the RBAC denial only for HEAD.
+    expect(observedDecision(ev({ ...forbidden, body: '', request: { ...base.request, method: 'HEAD' } }, []), 'p1')).to.equal('deny');
+    expect(observedDecision(ev({ ...forbidden, body: '' }, []), 'p1')).to.equal('other');
   });
 
   it('counts only requests carrying the probe tag as seen', function () {

@@ -52,7 +52,9 @@ export function observedDecision(evidence: CallEvidence, tag?: string): LiveDeci
   if (seen.length > 0) return o.outcome === 'response' && o.status === 200 ? 'allow' : 'other';
   if (o.outcome === 'reset' || o.outcome === 'tls-error') return 'reject';
   if (o.outcome !== 'response') return 'other';
-  if (o.status === 403 && o.body === RBAC_DENIED_BODY) return 'deny';
+  // A response to HEAD has no body, so Envoy's RBAC body cannot be there to see.
+  const rbacBody = o.body === RBAC_DENIED_BODY || ((o.request.method ?? 'GET').toUpperCase() === 'HEAD' && (o.body ?? '') === '');
+  if (o.status === 403 && rbacBody) return 'deny';
   if (o.status === 400) return 'bad-request';
   return 'other';
 }

@@ -36,6 +36,7 @@ import {
   type MeshCall,
   type MeshEnvironment,
   type RequestSource,
+  type ResolvedMesh,
   type ResolvedWorkload,
   type WorkloadCredentials,
 } from '../../harness/index.ts';
@@ -105,7 +106,7 @@ export class LiveProber {
   /** The attacker pod that emulates identities and presents attacker certificates. */
   readonly attacker: string;
   readonly #issued = new Map<string, Promise<WorkloadCredentials>>();
-  #oracle: { generation: number; oracle: InboundOracle } | undefined;
+  #oracle: { mesh: ResolvedMesh; oracle: InboundOracle } | undefined;
   #count = 0;
 
   constructor(env: MeshEnvironment, ca: MeshCa, attacker: string) {
@@ -114,9 +115,14 @@ export class LiveProber {
     this.attacker = attacker;
   }
 
-  /** The oracle for the policies in force now (rebuilt after env.apply). */
+  /**
+   * The oracle for the policies in force now. Keyed on the mesh object itself, not on the
+   * environment's generation: apply() counts the generation up before it swaps the mesh, so a probe
+   * running meanwhile would otherwise cache the old policies under the new generation.
+   */
   oracle(): InboundOracle {
-    if (this.#oracle?.generation !== this.env.generation) this.#oracle = { generation: this.env.generation, oracle: new InboundOracle(this.env.mesh) };
+    const mesh = this.env.mesh;
+    if (this.#oracle?.mesh !== mesh) this.#oracle = { mesh, oracle: new InboundOracle(mesh) };
     return this.#oracle.oracle;
   }
 
@@ -228,7 +234,8 @@ export class LiveProber {
         return { caller: s.name, source: { kind: 'mesh', identity }, sourceLabel: shortIdentity(identity) };
       }
       case 'identity': {
-        const label = shortIdentity(s.identity);
+        // Named after the pod that really sends it: the same identity from its own client pod is another row.
+        const label = `${shortIdentity(s.identity)} (from ${this.attacker})`;
         // Auto mTLS: a sidecar sends plaintext to a DISABLE port.
         if (mode === 'DISABLE' && probe.forceTls !== true) return { caller: this.attacker, source: { kind: 'mesh', identity: s.identity }, tls: false, sourceLabel: label };
         const credentials = await this.credentialsFor(s.identity);

@@ -73,6 +73,8 @@ export function resolveManifests(suiteDir: string, manifests: readonly string[],
 export interface StartedSecurityEnv extends SecurityEnv {
   /** The container engine's version, for the report. */
   readonly engineVersion: string;
+  /** The same running environment, with manifests named relative to another suite folder. */
+  forSuite(suiteDir: string): SecurityEnv;
   close(): Promise<void>;
 }
 
@@ -89,9 +91,10 @@ export async function startSecurityEnv(options: SecurityEnvOptions): Promise<Sta
     const ca = await MeshCa.load(pluginCaDir);
     mesh = await MeshEnvironment.start({ runtime, mesh: initial, dataPlane: options.dataPlane, ca, attackers: [ATTACKER], seed: options.seed, timeScale: options.timeScale, timeouts: runtime.timeouts });
     const running = mesh;
-    let inForce = key(options.manifests);
     const prober = new LiveProber(running, ca, ATTACKER);
-    return {
+    // What is in force, by absolute file names, so views for other suite folders share it.
+    let inForce = key(options.suiteDir, options.manifests);
+    const view = (suiteDir: string): SecurityEnv => ({
       mesh: running,
       ca,
       pluginCaDir,
@@ -99,15 +102,20 @@ export async function startSecurityEnv(options: SecurityEnvOptions): Promise<Sta
       prober,
       attacker: ATTACKER,
       seed: options.seed,
-      engineVersion: runtime.engineVersion,
-      resolve: (manifests) => resolveManifests(options.suiteDir, manifests, topology),
+      resolve: (manifests) => resolveManifests(suiteDir, manifests, topology),
       async use(manifests) {
-        if (key(manifests) === inForce) return running.mesh;
-        const next = resolveManifests(options.suiteDir, manifests, topology);
+        const wanted = key(suiteDir, manifests);
+        if (wanted === inForce) return running.mesh;
+        const next = resolveManifests(suiteDir, manifests, topology);
         await running.apply(next);
-        inForce = key(manifests);
+        inForce = wanted;
         return next;
       },
+    });
+    return {
+      ...view(options.suiteDir),
+      engineVersion: runtime.engineVersion,
+      forSuite: view,
       async close() {
         await running.close();
         await runtime.close();
@@ -122,8 +130,8 @@ export async function startSecurityEnv(options: SecurityEnvOptions): Promise<Sta
   }
 }
 
-function key(manifests: readonly string[]): string {
-  return [...manifests].sort().join('\n');
+function key(suiteDir: string, manifests: readonly string[]): string {
+  return manifests.map((m) => resolve(suiteDir, m)).sort().join('\n');
 }
 
 /**

@@ -1,0 +1,170 @@
+/**
+ * A data plane that renders its proxies wrong on purpose, for the "can it fail" tests: it wraps a
+ * real adapter (the reference one) and alters what that adapter is asked to render (the resolved
+ * policies), or the files it writes. Each breakage is a bug a real data plane could have. Most can
+ * be changed on a running environment (apply() renders every proxy again with them); those in
+ * RESTART_ONLY must be in place when the pods start.
+ */
+import { readFileSync, rmSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import {
+  MeshCa,
+  SIDECAR_CERT_DIR,
+  SIDECAR_CONFIG_FILE,
+  readWorkloadFiles,
+  writeWorkloadFiles,
+  type AuthorizationPolicy,
+  type DataPlaneAdapter,
+  type DataPlaneInfo,
+  type Feature,
+  type LiveReload,
+  type ProxyTarget,
+  type RenderOptions,
+  type RenderedProxy,
+  type ResolvedMesh,
+  type ResolvedWorkload,
+} from '../../../harness/index.ts';
+
+export const BREAKAGES = {
+  /** STRICT rendered as PERMISSIVE: plaintext gets in where it must be reset. */
+  'strict-as-permissive': 'STRICT ports are rendered PERMISSIVE',
+  /** A port with no PeerAuthentication rendered STRICT instead of Istio's PERMISSIVE default. */
+  'default-strict': "ports no PeerAuthentication covers are rendered STRICT instead of Istio's PERMISSIVE default",
+  /** portLevelMtls ignored: every port gets its workload's mode. */
+  'port-level-ignored': 'portLevelMtls is ignored: every port gets its workload-level mode',
+  /** A foreign trust domain trusted as an alias: the server accepts spiffe://evil.example/… */
+  'trust-foreign-domain': 'the trust domain evil.example is trusted as an alias of the mesh trust domain',
+  /** The TLS floor raised to 1.3: TLS 1.2 clients are refused. */
+  'tls13-only': 'the minimum TLS version is rendered as TLS 1.3',
+  /** Certificates read from a copy made at render time: rotations are never picked up. */
+  'frozen-certificates': 'the sidecar reads a copy of its certificates made when its config was written, so later rotations never reach it',
+  /** The sidecar presents a certificate for its identity from another CA than the plug-in CA. */
+  'foreign-ca-certificates': 'the sidecar presents a certificate for its own identity issued by a CA other than the plug-in CA',
+  /** ALLOW rules lose their paths and notPaths: any path is allowed where the rule matches otherwise. */
+  'ignore-paths': 'ALLOW rules are rendered without their paths and notPaths',
+  /** DENY policies dropped. */
+  'drop-deny': 'DENY policies are not rendered',
+  /** AUDIT policies dropped. */
+  'drop-audit': 'AUDIT policies are not rendered',
+  /** `when` conditions dropped from every rule. */
+  'ignore-when': '`when` conditions are not rendered',
+  /** Path normalization NONE instead of BASE. */
+  'no-path-normalization': 'path normalization is rendered as NONE instead of the mesh setting (BASE)',
+} as const;
+
+export type Breakage = keyof typeof BREAKAGES;
+
+/**
+ * Breakages in parts of the config a running reference sidecar does not re-apply (its TLS
+ * settings and certificate folder): they take effect only in pods started with them.
+ */
+export const RESTART_ONLY: ReadonlySet<Breakage> = new Set<Breakage>(['tls13-only', 'frozen-certificates', 'foreign-ca-certificates']);
+
+const FROZEN_CERT_DIR = 'certs-frozen';
+
+export class BreakableDataPlane implements DataPlaneAdapter {
+  readonly name: string;
+  readonly features: ReadonlySet<Feature>;
+  readonly liveReload?: LiveReload;
+  /** The breakages in force for the next render; empty renders faithfully. */
+  breakages: readonly Breakage[];
+  readonly #inner: DataPlaneAdapter;
+  #foreignCa: Promise<MeshCa> | undefined;
+
+  constructor(inner: DataPlaneAdapter, breakages: readonly Breakage[] = []) {
+    this.#inner = inner;
+    this.name = inner.name;
+    this.features = inner.features;
+    this.breakages = breakages;
+    if (inner.liveReload !== undefined) this.liveReload = inner.liveReload;
+  }
+
+  async info(): Promise<DataPlaneInfo> {
+    return this.#inner.info();
+  }
+
+  async render(mesh: ResolvedMesh, target: ProxyTarget, options: RenderOptions): Promise<RenderedProxy> {
+    const breakages = this.breakages;
+    const broken = breakages.reduce(breakMesh, mesh);
+    const brokenTarget: ProxyTarget = target.kind === 'workload' ? { ...target, workload: broken.workloads.find((w) => w.key === target.workload.key) ?? target.workload } : target;
+    const rendered = await this.#inner.render(broken, brokenTarget, options);
+    const certificates = breakages.includes('foreign-ca-certificates') ? 'foreign' : breakages.includes('frozen-certificates') ? 'frozen' : undefined;
+    if (certificates === undefined) return rendered;
+    const identity = target.kind === 'workload' ? { namespace: target.workload.namespace, serviceAccount: target.workload.serviceAccount } : undefined;
+    return {
+      ...rendered,
+      write: async (sidecarDir) => {
+        await rendered.write(sidecarDir);
+        const frozen = join(sidecarDir, FROZEN_CERT_DIR);
+        rmSync(frozen, { recursive: true, force: true });
+        if (certificates === 'foreign' && identity !== undefined) {
+          this.#foreignCa ??= MeshCa.create();
+          await writeWorkloadFiles(frozen, await (await this.#foreignCa).issue(identity));
+        } else {
+          await writeWorkloadFiles(frozen, await readWorkloadFiles(join(sidecarDir, SIDECAR_CERT_DIR)));
+        }
+        const configPath = join(sidecarDir, SIDECAR_CONFIG_FILE);
+        const config = JSON.parse(readFileSync(configPath, 'utf8')) as { certificates: { dir: string } };
+        config.certificates.dir = FROZEN_CERT_DIR;
+        await writeFile(`${configPath}.broken.tmp`, `${JSON.stringify(config, null, 2)}\n`);
+        await rename(`${configPath}.broken.tmp`, configPath);
+      },
+    };
+  }
+}
+
+/** The resolved mesh as a data plane with this bug would see it. */
+export function breakMesh(mesh: ResolvedMesh, breakage: Breakage): ResolvedMesh {
+  const settings = mesh.mesh;
+  switch (breakage) {
+    case 'trust-foreign-domain':
+      return { ...mesh, mesh: { ...settings, trustDomainAliases: [...settings.trustDomainAliases, 'evil.example'] } };
+    case 'tls13-only':
+      return { ...mesh, mesh: { ...settings, minTlsVersion: 'TLSv1.3' } };
+    case 'no-path-normalization':
+      return { ...mesh, mesh: { ...settings, pathNormalization: 'NONE' } };
+    case 'frozen-certificates':
+    case 'foreign-ca-certificates':
+      return mesh;
+    default:
+      return { ...mesh, workloads: mesh.workloads.map((w) => breakWorkload(w, breakage)) };
+  }
+}
+
+function breakWorkload(w: ResolvedWorkload, breakage: Breakage): ResolvedWorkload {
+  switch (breakage) {
+    case 'strict-as-permissive':
+      return { ...w, mtlsMode: w.mtlsMode === 'STRICT' ? 'PERMISSIVE' : w.mtlsMode, ports: w.ports.map((p) => (p.mtlsMode === 'STRICT' ? { ...p, mtlsMode: 'PERMISSIVE' } : p)) };
+    case 'default-strict':
+      return { ...w, ports: w.ports.map((p) => (p.mtlsSteps.every((s) => s.mode === 'UNSET') ? { ...p, mtlsMode: 'STRICT' } : p)) };
+    case 'port-level-ignored':
+      return { ...w, ports: w.ports.map((p) => ({ ...p, mtlsMode: w.mtlsMode, mtlsSteps: p.mtlsSteps.filter((s) => s.scope !== 'port') })) };
+    case 'drop-deny':
+      return { ...w, authorizationPolicies: w.authorizationPolicies.filter((p) => p.spec.action !== 'DENY') };
+    case 'drop-audit':
+      return { ...w, authorizationPolicies: w.authorizationPolicies.filter((p) => p.spec.action !== 'AUDIT') };
+    case 'ignore-paths':
+      return { ...w, authorizationPolicies: w.authorizationPolicies.map((p) => (p.spec.action === undefined || p.spec.action === 'ALLOW' ? withoutPaths(p) : p)) };
+    case 'ignore-when':
+      return { ...w, authorizationPolicies: w.authorizationPolicies.map((p) => ({ ...p, spec: { ...p.spec, ...(p.spec.rules === undefined ? {} : { rules: p.spec.rules.map(({ when: _when, ...rule }) => rule) }) } })) };
+    default:
+      return w;
+  }
+}
+
+function withoutPaths(p: AuthorizationPolicy): AuthorizationPolicy {
+  if (p.spec.rules === undefined) return p;
+  const rules = p.spec.rules.map((rule) =>
+    rule.to === undefined
+      ? rule
+      : {
+          ...rule,
+          to: rule.to.map((t) => {
+            const { paths: _paths, notPaths: _notPaths, ...operation } = t.operation ?? {};
+            return { ...t, operation };
+          }),
+        },
+  );
+  return { ...p, spec: { ...p.spec, rules } };
+}
