@@ -25,6 +25,18 @@ export interface RenderOptions {
   readonly generation: number;
   /** Multiplies policy durations (DestinationRule, VirtualService); 1 = real time. */
   readonly timeScale?: number;
+  /** The run seed: fault-injection rolls and other random choices in the proxy derive from it. */
+  readonly seed?: number;
+  /** Pod name → the address the proxy uses for that pod's endpoints instead (a DNS spoofing fault). */
+  readonly endpointOverrides?: ReadonlyMap<string, string>;
+}
+
+/** Where the app reaches its own proxy's outbound side (on 127.0.0.1 in the pod). */
+export interface OutboundPorts {
+  /** Port number called (a service port, or a workload port for one pod) → local HTTP listener; the Host header picks the destination. */
+  readonly http: ReadonlyMap<number, number>;
+  /** `<service FQDN or pod name>:<port>` → local TCP listener for that destination only. */
+  readonly tcp: ReadonlyMap<string, number>;
 }
 
 export interface RenderedProxy {
@@ -39,6 +51,10 @@ export interface RenderedProxy {
   readonly metricsSocket?: string;
   /** JSON-lines access log (AccessLogEntry per line) in the sidecar's folder (relative path). */
   readonly accessLog?: string;
+  /** Present when the proxy has an outbound side: in-mesh calls then go app → proxy → destination. */
+  readonly outbound?: OutboundPorts;
+  /** Response header in which the proxy reports each outbound request's response flags. */
+  readonly responseFlagsHeader?: string;
   /** What the render could not express or chose to do differently, for the report. */
   readonly notes: readonly string[];
 }

@@ -3,11 +3,14 @@
  * sidecar enforces, rendered from the resolved model by render.ts. The sidecar reads this file
  * and its certificate files, nothing else, and reloads the file when it changes.
  *
- * Version `meshproof.dev/reference-sidecar/v1`. The `inbound` section is this issue's; an
- * `outbound` section (clusters, routes, secure naming, resilience) will sit beside it.
+ * Version `meshproof.dev/reference-sidecar/v1`. The `inbound` section: listeners per workload
+ * port, mTLS modes, RBAC. The `outbound` section (outbound-config.ts): listeners for the app,
+ * clusters with secure naming, load balancing, circuit breakers and outlier detection, routes
+ * with timeouts, retries and faults. A config without `outbound` has no outbound side.
  */
 import { Ajv } from 'ajv';
 import { ErrorCode, MeshproofError } from '../../errors.ts';
+import { checkOutbound, OUTBOUND_CONFIG_SCHEMA, type OutboundConfig } from './outbound-config.ts';
 import type { RbacFilter } from './rbac.ts';
 import type { PathNormalization } from './sidecar/path-normalization.ts';
 
@@ -29,6 +32,7 @@ export interface SidecarConfig {
   readonly admin: SidecarAdmin;
   readonly accessLog: { readonly path?: string; readonly stdout: boolean };
   readonly inbound: InboundConfig;
+  readonly outbound?: OutboundConfig;
   /** What render wants a reader of /config_dump to know (CUSTOM failing closed, rules dropped on TCP, …). */
   readonly notes: readonly string[];
   /** The AuthorizationPolicies the RBAC filters came from (for reading a dump; the sidecar does not use it). */
@@ -181,6 +185,7 @@ export const SIDECAR_CONFIG_SCHEMA = {
         maxRequestHeadersKb: { type: 'integer', minimum: 1, maximum: 8192 },
       },
     },
+    outbound: OUTBOUND_CONFIG_SCHEMA,
     notes: { type: 'array', items: { type: 'string' } },
     sources: {
       type: 'object',
@@ -219,5 +224,7 @@ export function parseSidecarConfig(text: string, file: string): SidecarConfig {
     if (seen.has(p.port)) throw new MeshproofError(ErrorCode.ConfigInvalid, `inbound port ${p.port} is listed twice`, { location: { file, field: `inbound.ports.${i}.port` } });
     seen.add(p.port);
   }
+  const problem = config.outbound === undefined ? undefined : checkOutbound(config.outbound);
+  if (problem !== undefined) throw new MeshproofError(ErrorCode.ConfigInvalid, problem[1], { location: { file, field: problem[0] } });
   return config;
 }

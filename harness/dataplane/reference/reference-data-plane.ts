@@ -13,8 +13,9 @@ import { join } from 'node:path';
 import { Feature } from '../../conformance/features.ts';
 import type { ResolvedMesh } from '../../model/resolve.ts';
 import { READY_LINE } from '../../runtime/types.ts';
-import type { DataPlaneAdapter, DataPlaneInfo, LiveReload, ProxyTarget, RenderOptions, RenderedProxy } from '../types.ts';
+import type { DataPlaneAdapter, DataPlaneInfo, LiveReload, OutboundPorts, ProxyTarget, RenderOptions, RenderedProxy } from '../types.ts';
 import { unixGet } from '../unix-http.ts';
+import type { OutboundConfig } from './outbound-config.ts';
 import { ACCESS_LOG_FILE, ADMIN_SOCKET, SIDECAR_CONFIG_FILE, renderSidecarConfig, type ReferenceRenderOptions } from './render.ts';
 import { REFERENCE_SIDECAR_VERSION } from './sidecar/version.ts';
 
@@ -84,11 +85,26 @@ export class ReferenceDataPlane implements DataPlaneAdapter {
       write: (sidecarDir) => writeAtomically(join(sidecarDir, SIDECAR_CONFIG_FILE), text),
       appPort,
       inboundPorts: new Map(config.inbound.ports.map((p) => [p.port, p.port])),
+      ...(config.outbound === undefined ? {} : { outbound: outboundPorts(config.outbound) }),
+      ...(config.outbound?.responseFlagsHeader === undefined ? {} : { responseFlagsHeader: config.outbound.responseFlagsHeader }),
       metricsSocket: ADMIN_SOCKET,
       accessLog: ACCESS_LOG_FILE,
       notes: config.notes,
     };
   }
+}
+
+function outboundPorts(outbound: OutboundConfig): OutboundPorts {
+  const http = new Map<number, number>();
+  const tcp = new Map<string, number>();
+  for (const l of outbound.listeners) {
+    if (l.protocol === 'http') http.set(l.servicePort, l.port);
+    else {
+      const cluster = outbound.clusters.find((c) => c.name === l.cluster);
+      if (cluster !== undefined) tcp.set(`${cluster.service}:${cluster.port}`, l.port);
+    }
+  }
+  return { http, tcp };
 }
 
 /** Temp file then rename: the sidecar never reads a half-written config. */

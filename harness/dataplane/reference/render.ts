@@ -6,7 +6,9 @@
  * - the AuthorizationPolicies selecting the workload become RBAC filters for the HTTP and the
  *   TCP chain (authz-translator.ts);
  * - mesh settings: trust domain and aliases (SAN check, principal aliasing), path normalization,
- *   minimum TLS version, Istio's cipher suites.
+ *   minimum TLS version, Istio's cipher suites;
+ * - the outbound side (render-outbound.ts): listeners on loopback for the app, a cluster per
+ *   service port and pod port, DestinationRule and VirtualService resilience settings.
  * Paths in the config are relative to the config file's folder, so the same file works in a pod
  * (/run/meshproof) and in a local folder.
  */
@@ -17,6 +19,7 @@ import type { ResolvedMesh } from '../../model/resolve.ts';
 import { SIDECAR_CERT_DIR, type ProxyTarget, type RenderOptions } from '../types.ts';
 import { translateAuthorization } from './authz-translator.ts';
 import { ISTIO_MTLS_ALPNS, SIDECAR_CONFIG_API, type InboundPort, type PolicySource, type SidecarConfig } from './config.ts';
+import { renderOutbound, type OutboundRenderOptions } from './render-outbound.ts';
 
 /** Istio's SupportedCiphers (TLS ≤ 1.2), in OpenSSL's names. */
 export const ISTIO_CIPHER_SUITES = ['ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'AES128-GCM-SHA256'] as const;
@@ -26,6 +29,10 @@ export const ADMIN_SOCKET = 'admin.sock';
 export const ACCESS_LOG_FILE = 'access.log';
 /** Envoy's admin port, inside the pod only. */
 export const ADMIN_PORT = 15000;
+/** Istio's outbound capture port: the first outbound listener. */
+export const OUTBOUND_BASE_PORT = 15001;
+/** The response header carrying the client sidecar's response flags (default). */
+export const RESPONSE_FLAGS_HEADER = 'x-meshproof-response-flags';
 
 export interface ReferenceRenderOptions extends RenderOptions {
   /** The port the app listens on, on 127.0.0.1; must differ from every workload port. */
@@ -45,10 +52,25 @@ export interface ReferenceRenderOptions extends RenderOptions {
    * would never reach the mTLS chain. With false, any TLS on a PERMISSIVE port is treated as mTLS.
    */
   readonly istioAlpnOnPermissive?: boolean;
+  /** Seeds the outbound side's fault rolls, weighted routes and balancing. Default 1. */
+  readonly seed?: number;
+  /** First outbound listener port. Default 15001. */
+  readonly outboundBasePort?: number;
+  /** Where outbound listeners bind. Default 127.0.0.1 (only the pod's own app reaches them). */
+  readonly outboundBindAddress?: string;
+  /** Where a replica serves a workload port (default: its pod's DNS name, that port). */
+  readonly endpointAddress?: OutboundRenderOptions['endpointAddress'];
+  /** Pod name → the address its endpoints use instead (DNS spoofing). */
+  readonly endpointOverrides?: ReadonlyMap<string, string>;
+  /** Header carrying the response flags on outbound responses; null for none. Default RESPONSE_FLAGS_HEADER. */
+  readonly responseFlagsHeader?: string | null;
 }
 
 export function renderSidecarConfig(mesh: ResolvedMesh, target: ProxyTarget, options: ReferenceRenderOptions): SidecarConfig {
   const settings = mesh.mesh;
+  if (options.timeScale !== undefined && !(Number.isFinite(options.timeScale) && options.timeScale > 0)) {
+    throw new MeshproofError(ErrorCode.BadArgument, `time scale must be a positive number, found ${String(options.timeScale)}`, { hint: 'use e.g. --time-scale 0.02 to run 50 times faster' });
+  }
   const trustDomains = [settings.trustDomain, ...settings.trustDomainAliases.filter((a) => a !== settings.trustDomain)];
   const adminPort = options.adminPort === undefined ? ADMIN_PORT : options.adminPort;
   const notes: string[] = [];
@@ -97,6 +119,23 @@ export function renderSidecarConfig(mesh: ResolvedMesh, target: ProxyTarget, opt
     }
   }
   const node = nodeOf(target);
+  const taken = new Set<number>([options.appPort, ...(adminPort === null ? [] : [adminPort]), ...ports.map((p) => p.port)]);
+  const flagsHeader = options.responseFlagsHeader === undefined ? RESPONSE_FLAGS_HEADER : options.responseFlagsHeader;
+  const outbound = renderOutbound(
+    mesh,
+    node.namespace,
+    {
+      timeScale: options.timeScale ?? 1,
+      seed: options.seed ?? 1,
+      basePort: options.outboundBasePort ?? OUTBOUND_BASE_PORT,
+      taken,
+      ...(options.outboundBindAddress === undefined ? {} : { bindAddress: options.outboundBindAddress }),
+      ...(options.endpointAddress === undefined ? {} : { endpointAddress: options.endpointAddress }),
+      ...(options.endpointOverrides === undefined ? {} : { endpointOverrides: options.endpointOverrides }),
+      ...(flagsHeader === null ? {} : { responseFlagsHeader: flagsHeader }),
+    },
+    notes,
+  );
   return {
     apiVersion: SIDECAR_CONFIG_API,
     generation: options.generation,
@@ -120,6 +159,7 @@ export function renderSidecarConfig(mesh: ResolvedMesh, target: ProxyTarget, opt
       drainTimeoutMs: options.drainTimeoutMs ?? 5_000,
       maxRequestHeadersKb: 60,
     },
+    outbound,
     notes,
     sources: { authorizationPolicies: sources },
   };
