@@ -1,6 +1,6 @@
 /**
  * The admin interface, shaped after Envoy's: `/ready`, `/stats/prometheus`, `/config_dump`,
- * `/certs`, `/server_info`. It listens on a Unix socket in the sidecar's private folder (only the
+ * `/certs`, `/server_info`, `/clusters` (text, or JSON with `?format=json`). It listens on a Unix socket in the sidecar's private folder (only the
  * harness can reach it) and optionally on 127.0.0.1:15000 inside the pod, never on the pod address.
  */
 import { chmodSync, rmSync } from 'node:fs';
@@ -12,6 +12,7 @@ export interface AdminSources {
   readonly configDump: () => unknown;
   readonly certs: () => unknown;
   readonly serverInfo: () => unknown;
+  readonly clusters: (format: 'text' | 'json') => string | unknown;
 }
 
 export class AdminServer {
@@ -32,7 +33,8 @@ export class AdminServer {
 
   #listen(start: (server: Server, done: () => void) => void): Promise<void> {
     const server = createServer((req, res) => {
-      void this.#answer(req.method ?? 'GET', (req.url ?? '/').split('?')[0] ?? '/').then(
+      const url = new URL(req.url ?? '/', 'http://admin');
+      void this.#answer(req.method ?? 'GET', url.pathname, url.searchParams).then(
         ([status, type, body]) => {
           res.writeHead(status, { 'content-type': type, 'content-length': Buffer.byteLength(body) });
           res.end(body);
@@ -50,7 +52,7 @@ export class AdminServer {
     });
   }
 
-  async #answer(method: string, path: string): Promise<[number, string, string]> {
+  async #answer(method: string, path: string, query: URLSearchParams): Promise<[number, string, string]> {
     const json = (value: unknown): [number, string, string] => [200, 'application/json', `${JSON.stringify(value, null, 2)}\n`];
     if (method !== 'GET') return [405, 'text/plain', 'admin accepts GET only\n'];
     switch (path) {
@@ -64,8 +66,10 @@ export class AdminServer {
         return json(this.#sources.certs());
       case '/server_info':
         return json(this.#sources.serverInfo());
+      case '/clusters':
+        return query.get('format') === 'json' ? json(this.#sources.clusters('json')) : [200, 'text/plain', String(this.#sources.clusters('text'))];
       default:
-        return [404, 'text/plain', `no admin endpoint ${path}; try /ready, /stats/prometheus, /config_dump, /certs, /server_info\n`];
+        return [404, 'text/plain', `no admin endpoint ${path}; try /ready, /stats/prometheus, /config_dump, /certs, /server_info, /clusters\n`];
     }
   }
 

@@ -1,6 +1,6 @@
 /**
- * The reference sidecar: inbound listeners, admin, access log and metrics, driven by one config
- * file and the certificate files, both watched.
+ * The reference sidecar: inbound listeners, the outbound side (outbound/outbound-side.ts), admin,
+ * access log and metrics, driven by one config file and the certificate files, both watched.
  *
  * - Config change: the file is parsed and compiled first; a bad file is refused (the old config
  *   stays, /config_dump says why). New connections get the new generation; connections of older
@@ -21,6 +21,9 @@ import type { SidecarState } from './downstream.ts';
 import { watchFolder, type FolderWatch } from './folder-watch.ts';
 import { HttpInbound } from './http-inbound.ts';
 import { InboundListener } from './inbound-listener.ts';
+import { clustersJson, clustersText } from './outbound/clusters-admin.ts';
+import { OutboundSide } from './outbound/outbound-side.ts';
+import { compileListener } from './outbound/route-table.ts';
 import { RbacEngine } from './rbac-engine.ts';
 import { SidecarStats } from './stats.ts';
 import { REFERENCE_SIDECAR_VERSION } from './version.ts';
@@ -36,6 +39,8 @@ export interface SidecarOptions {
 }
 
 export function compileState(config: SidecarConfig): SidecarState {
+  // Route tables compile again when applied; compiling here refuses a bad regex with the whole config.
+  for (const l of config.outbound?.listeners ?? []) compileListener(l);
   return { config, generation: config.generation, rbac: { http: new RbacEngine(config.inbound.rbac.http), tcp: new RbacEngine(config.inbound.rbac.tcp) } };
 }
 
@@ -46,6 +51,7 @@ export class Sidecar {
   readonly #certificates: CertificateStore;
   readonly #http: HttpInbound;
   readonly #admin: AdminServer;
+  readonly #outbound: OutboundSide;
   readonly #listeners = new Map<number, InboundListener>();
   readonly #pools = new Map<number, Pool>();
   readonly #watches: FolderWatch[] = [];
@@ -55,6 +61,7 @@ export class Sidecar {
   #lastReloadError: string | undefined;
   #lastCertificateError: string | undefined;
   #ready = false;
+  #reloading: Promise<void> = Promise.resolve();
 
   private constructor(options: SidecarOptions, text: string, state: SidecarState, certificates: CertificateStore) {
     this.#options = options;
@@ -74,12 +81,14 @@ export class Sidecar {
       maxHeaderBytes: config.inbound.maxRequestHeadersKb * 1024,
       diagnostics: (line) => this.#diagnose(line),
     });
+    this.#outbound = new OutboundSide({ pod: config.node.pod, stats: this.#stats, accessLog: this.#accessLog, certificates, diagnostics: (line) => this.#diagnose(line) });
     this.#admin = new AdminServer({
       ready: () => this.#ready,
       metrics: () => this.#stats.metrics(),
       configDump: () => this.configDump(),
       certs: () => this.#certs(),
-      serverInfo: () => ({ version: REFERENCE_SIDECAR_VERSION, state: this.#ready ? 'LIVE' : 'PRE_INITIALIZING', uptime_seconds: Math.round((Date.now() - this.#startedAt) / 1000), node: this.#state.config.node }),
+      serverInfo: () => ({ version: REFERENCE_SIDECAR_VERSION, state: this.#ready ? 'LIVE' : 'PRE_INITIALIZING', uptime_seconds: Math.round((Date.now() - this.#startedAt) / 1000), node: this.#state.config.node, memory: process.memoryUsage() }),
+      clusters: (format) => (format === 'json' ? clustersJson(this.#outbound.clusters()) : clustersText(this.#outbound.clusters())),
     });
   }
 
@@ -92,6 +101,8 @@ export class Sidecar {
     const sidecar = new Sidecar(options, text, state, certificates);
     try {
       for (const port of config.inbound.ports) await sidecar.#addListener(port);
+      const outboundError = await sidecar.#outbound.apply(config.outbound);
+      if (outboundError !== undefined) throw new Error(outboundError);
       await sidecar.#admin.listen(config.admin.socket, config.admin.port === undefined ? undefined : { port: config.admin.port, address: config.admin.address ?? '127.0.0.1' });
     } catch (error) {
       await sidecar.close();
@@ -113,8 +124,17 @@ export class Sidecar {
     return [...this.#listeners.values()].map((l) => ({ port: l.port, address: l.address }));
   }
 
-  /** Re-reads the config file; applies it if it changed and is valid. Never throws. */
-  async reload(): Promise<void> {
+  /**
+   * Re-reads the config file; applies it if it changed and is valid. Never throws. Calls run one
+   * after another: a read that started earlier (an older file) is never applied after a newer one.
+   */
+  reload(): Promise<void> {
+    const next = this.#reloading.then(() => this.#reloadOnce());
+    this.#reloading = next;
+    return next;
+  }
+
+  async #reloadOnce(): Promise<void> {
     let text: string;
     try {
       text = await readFile(this.#options.configPath, 'utf8');
@@ -158,6 +178,8 @@ export class Sidecar {
         this.#lastReloadError = (error as Error).message;
       }
     }
+    const outboundError = await this.#outbound.apply(state.config.outbound);
+    if (outboundError !== undefined) this.#lastReloadError ??= outboundError;
     const fixed = restartOnlyChanges(previous, state.config);
     if (fixed.length > 0) this.#diagnose(`config generation ${state.generation}: ${fixed.join(', ')} changed; these take effect only when the sidecar restarts`);
     this.#stats.configGeneration.set(state.generation);
@@ -220,6 +242,7 @@ export class Sidecar {
       ...(this.#lastReloadError === undefined ? {} : { lastReloadError: this.#lastReloadError }),
       ...(this.#lastCertificateError === undefined ? {} : { lastCertificateError: this.#lastCertificateError }),
       listeners: [...this.#listeners.values()].map((l) => ({ address: l.address, port: l.port, protocol: l.config.protocol, mtlsMode: l.config.mtlsMode })),
+      outboundListeners: this.#outbound.listeners.map((l) => ({ name: l.name, port: l.port, servicePort: l.servicePort, protocol: l.protocol })),
       certificate: { serialNumber: c.leaf.serialNumber, uriSans: uriSans(c.leaf), validTo: c.leaf.validTo, loadedAt: c.loadedAt },
       config: this.#state.config,
     };
@@ -246,6 +269,7 @@ export class Sidecar {
     for (const w of this.#watches) w.close();
     await Promise.all([...this.#listeners.values()].map((l) => l.close(0)));
     this.#listeners.clear();
+    await this.#outbound.close();
     this.#http.close();
     await this.#admin.close();
     await Promise.all([...this.#pools.values()].map((p) => p.destroy()));

@@ -57,6 +57,16 @@ export interface IstioRequestFacts {
   readonly mutualTls: boolean;
 }
 
+/** What the client sidecar knows about an outbound request (reporter="source"). */
+export interface SourceRequestFacts {
+  /** The destination service FQDN (or the pod called). */
+  readonly destinationService: string;
+  /** The endpoint that answered, when one did. */
+  readonly destination?: { readonly workload?: string; readonly namespace?: string; readonly labels?: Readonly<Record<string, string>>; readonly principal?: string };
+  readonly responseCode: number;
+  readonly responseFlags: string;
+}
+
 const SSL_COUNTERS = ['handshake', 'connection_error', 'no_certificate', 'fail_verify_no_cert', 'fail_verify_error', 'fail_verify_san'] as const;
 export type SslCounter = (typeof SSL_COUNTERS)[number];
 
@@ -144,6 +154,57 @@ export class SidecarStats {
     }
     series.count.inc();
     series.duration.observe(durationMs);
+  }
+
+  /** istio_requests_total and istio_request_duration_milliseconds with reporter="source" (the client sidecar's view). */
+  sourceRequest(facts: SourceRequestFacts, durationMs: number): void {
+    const d = facts.destination;
+    const key = `source|${facts.destinationService}|${d?.workload ?? ''}|${d?.namespace ?? ''}|${d?.principal ?? ''}|${facts.responseCode}|${facts.responseFlags}`;
+    let series = this.#requestSeries.get(key);
+    if (series === undefined) {
+      const labels = this.#sourceLabels(facts);
+      series = { count: this.#counters.get('istio_requests_total')!.labels(labels), duration: this.#duration.labels(labels) };
+      this.#requestSeries.set(key, series);
+    }
+    series.count.inc();
+    series.duration.observe(durationMs);
+  }
+
+  #sourceLabels(f: SourceRequestFacts): Record<IstioLabel, string> {
+    const n = this.#node;
+    const d = f.destination;
+    const app = n.labels['app'] ?? n.workload ?? 'unknown';
+    const destApp = d?.labels?.['app'] ?? d?.workload ?? 'unknown';
+    const service = f.destinationService;
+    const fqdn = /^([^.]+)\.([^.]+)\.svc\./.exec(service);
+    return {
+      reporter: 'source',
+      source_workload: n.workload ?? n.pod.split('.')[0] ?? 'unknown',
+      source_workload_namespace: n.namespace,
+      source_principal: n.spiffeId,
+      source_app: app,
+      source_version: n.labels['version'] ?? 'unknown',
+      source_canonical_service: n.labels['service.istio.io/canonical-name'] ?? app,
+      source_canonical_revision: n.labels['service.istio.io/canonical-revision'] ?? n.labels['version'] ?? 'latest',
+      source_cluster: 'Kubernetes',
+      destination_workload: d?.workload ?? 'unknown',
+      destination_workload_namespace: d?.namespace ?? 'unknown',
+      destination_principal: d?.principal ?? 'unknown',
+      destination_app: destApp,
+      destination_version: d?.labels?.['version'] ?? 'unknown',
+      destination_service: service,
+      destination_service_name: fqdn?.[1] ?? service,
+      destination_service_namespace: fqdn?.[2] ?? d?.namespace ?? 'unknown',
+      destination_canonical_service: d?.labels?.['service.istio.io/canonical-name'] ?? destApp,
+      destination_canonical_revision: d?.labels?.['service.istio.io/canonical-revision'] ?? d?.labels?.['version'] ?? 'latest',
+      destination_cluster: d === undefined ? 'unknown' : 'Kubernetes',
+      request_protocol: 'http',
+      response_code: String(f.responseCode),
+      grpc_response_status: '',
+      response_flags: f.responseFlags,
+      // The client side cannot know what the server enforced.
+      connection_security_policy: 'unknown',
+    };
   }
 
   istioTcp(facts: IstioRequestFacts, event: 'opened' | 'closed', bytes?: { readonly sent: number; readonly received: number }): void {

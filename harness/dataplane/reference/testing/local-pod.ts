@@ -37,6 +37,13 @@ export async function freePorts(count: number): Promise<number[]> {
   return ports;
 }
 
+let nextLoopback = 0;
+/** A loopback address of its own (127.66.x.y) for a local pod's outbound listeners, so that pods in one process do not collide. */
+export function privateLoopback(): string {
+  nextLoopback += 1;
+  return `127.66.${Math.floor(nextLoopback / 250) % 250}.${(nextLoopback % 250) + 1}`;
+}
+
 export interface LocalPodOptions {
   readonly ca: MeshCa;
   readonly topologyYaml: string;
@@ -57,6 +64,8 @@ export class LocalPod {
   readonly #echo: EchoServer | undefined;
   readonly appPort: number;
   readonly credentials: WorkloadCredentials;
+  /** Where this pod's outbound listeners bind. */
+  readonly outboundAddress = privateLoopback();
   readonly #options: LocalPodOptions;
   #sidecar: Sidecar | undefined;
   #child: ChildProcess | undefined;
@@ -115,6 +124,7 @@ export class LocalPod {
       bindAddress: '127.0.0.1',
       adminPort: null,
       accessLogStdout: o.accessLogStdout ?? false,
+      outboundBindAddress: this.outboundAddress,
       ...(o.drainTimeoutMs === undefined ? {} : { drainTimeoutMs: o.drainTimeoutMs }),
       ...(o.istioAlpnOnPermissive === undefined ? {} : { istioAlpnOnPermissive: o.istioAlpnOnPermissive }),
     });
