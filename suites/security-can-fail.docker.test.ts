@@ -7,9 +7,13 @@
  *   that does not depend on it still passes (the failure is the breakage's, not the harness's).
  * Cases run through runCase, exactly as the suite files run them.
  */
-import { resolve } from 'node:path';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { expect } from 'chai';
-import { Feature, ReferenceDataPlane, resolveRunOptions, runCase, type CaseResult, type ConformanceCase } from '../harness/index.ts';
+import { chromium } from 'playwright-core';
+import { Feature, ReferenceDataPlane, buildReport, resolveRunOptions, runCase, writeReport, type CaseResult, type ConformanceCase } from '../harness/index.ts';
 import { authzCases } from './authz/cases/index.ts';
 import { userIntentsCase, userPoliciesCase } from './authz/cases/user-policies.ts';
 import { UserPolicyRun, type AuthzEnv } from './authz/user-policy-run.ts';
@@ -144,6 +148,33 @@ async function expectBroken(run: (name: string) => Promise<CaseResult>, breakage
   expect(control.outcome.status, `${expected.pass} under ${breakage}: ${JSON.stringify(control.outcome).slice(0, 800)}`).to.equal('passed');
 }
 
+const CHROMIUM = [process.env.MESHPROOF_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p !== undefined && p !== '' && existsSync(p));
+
+/** What a reader of index.html sees of the security views (the browser path of harness/report's own page test). */
+async function showInChromium(file: string): Promise<{ tlsRows: number; tlsDisagreeing: number; grids: { destination: string; probes: number }[]; cells: number; mismatchedCells: number; coverageRows: number; coverageNotExercised: number; experiments: string }> {
+  if (CHROMIUM === undefined) throw new Error('no Chromium: run sh scripts/setup.sh (installs Debian chromium) or set MESHPROOF_CHROMIUM');
+  const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
+  try {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
+    await page.goto(pathToFileURL(file).href, { waitUntil: 'load' });
+    return {
+      tlsRows: await page.locator('#tls-check tbody tr').count(),
+      tlsDisagreeing: await page.locator('#tls-check td.agree-no').count(),
+      grids: (await page.locator('#authz-matrix h3').allTextContents())
+        .map((t) => /^(\S+) (\d+) probes/.exec(t))
+        .filter((m): m is RegExpExecArray => m !== null)
+        .map((m) => ({ destination: m[1]!, probes: Number(m[2]) })),
+      cells: await page.locator('#authz-matrix td.cell:not(.d-none)').count(),
+      mismatchedCells: await page.locator('#authz-matrix td.mismatch').count(),
+      coverageRows: await page.locator('#rule-coverage tbody tr').count(),
+      coverageNotExercised: await page.locator('#rule-coverage td.agree-no').count(),
+      experiments: (await page.locator('#experiments').textContent()) ?? '',
+    };
+  } finally {
+    await browser.close();
+  }
+}
+
 /** `convergenceMs` shortens how long a change that never takes effect is waited for (the frozen certificates). */
 function start(breakable: BreakableDataPlane, convergenceMs?: number): Promise<StartedSecurityEnv> {
   return startSecurityEnv({ suiteDir: MTLS_DIR, manifests: BASE_MANIFESTS, dataPlane: breakable, seed: 1, timeScale: 0.02, ...(convergenceMs === undefined ? {} : { timeouts: { convergence: convergenceMs } }) });
@@ -156,6 +187,7 @@ describe('the security suites can fail: a broken data plane fails the cases that
     let started: StartedSecurityEnv;
     let breakable: BreakableDataPlane;
     let run: (name: string, extraFeatures?: readonly Feature[]) => Promise<CaseResult>;
+    const baseline: CaseResult[] = [];
 
     before(async function () {
       breakable = new BreakableDataPlane(new ReferenceDataPlane());
@@ -177,10 +209,41 @@ describe('the security suites can fail: a broken data plane fails the cases that
       const outcomes: string[] = [];
       for (const testCase of ALL) {
         const result = await run(testCase.shortName);
+        baseline.push(result);
         outcomes.push(`${testCase.shortName}: ${result.outcome.status}${result.outcome.status === 'failed' || result.outcome.status === 'error' ? ` (${result.outcome.message.slice(0, 300)})` : ''}`);
       }
       expect(ALL.filter((c) => c.features.some((f) => !breakable.features.has(f))).map((c) => c.shortName)).to.deep.equal(['secure-naming-refuses-impostor-server']);
       expect(outcomes.filter((o) => !o.endsWith(': passed') && o !== 'secure-naming-refuses-impostor-server: not-supported')).to.deep.equal([]);
+    });
+
+    it("the baseline's report, opened in Chromium, shows the tls-check table, the authorization grids and rule coverage the cases attached", async function () {
+      if (baseline.length === 0) this.skip();
+      const report = buildReport(baseline, {
+        id: 'can-fail-baseline',
+        startedAt: baseline[0]!.startedAt,
+        finishedAt: new Date().toISOString(),
+        options: resolveRunOptions({ seed: 1, suites: 'mtls,authz' }),
+        toolVersion: 'test',
+        host: { platform: process.platform, node: process.version },
+        dataPlane: await breakable.info(),
+      });
+      // Every attachment matched the report schema: none was turned into a finding and left out.
+      expect(report.findings.filter((f) => /attachment/.test(f.text)).map((f) => f.text)).to.deep.equal([]);
+      const attached = (name: string): number => baseline.reduce((n, r) => n + ((r.attachments[name] as unknown[] | undefined)?.length ?? 0), 0);
+      expect(report.tlsCheck.length).to.equal(48);
+      expect(report.authzMatrix.length).to.equal(attached('authzMatrix'));
+      expect(report.ruleCoverage.length).to.equal(attached('ruleCoverage'));
+      const shown = await showInChromium(writeReport(report, mkdtempSync(join(tmpdir(), 'meshproof-security-report-'))).files.html);
+      expect(shown.tlsRows).to.equal(report.tlsCheck.length);
+      expect(shown.tlsDisagreeing).to.equal(0);
+      expect(shown.grids.map((g) => g.destination)).to.deep.equal(['prod-namespace/payment-service:8080', 'prod-namespace/product-service:8082', 'prod-namespace/product-service:8083', 'legacy/inventory-service:9080']);
+      // Each grid's heading counts its probes: together, every cell of the report.
+      expect(shown.grids.reduce((n, g) => n + g.probes, 0)).to.equal(report.authzMatrix.length);
+      expect(shown.mismatchedCells).to.equal(0);
+      expect(shown.cells).to.be.greaterThan(0);
+      expect(shown.coverageRows).to.equal(report.ruleCoverage.length);
+      expect(shown.coverageNotExercised).to.equal(0);
+      expect(shown.experiments).to.contain('permissive-to-strict-migration');
     });
 
     for (const breakage of (Object.keys(EXPECTED) as Breakage[]).filter((b) => !RESTART_ONLY.has(b))) {
@@ -194,12 +257,19 @@ describe('the security suites can fail: a broken data plane fails the cases that
       });
     }
 
-    it('secure naming: with the client side claimed (the harness agent does what a client sidecar does), the impostor server is refused', async function () {
+    it('secure naming: claimed for the run (the reference data plane does not claim it yet), the impostor server is refused by the client side', async function () {
       await breakWith([]);
       const result = await run('secure-naming-refuses-impostor-server', [Feature.IdentitySecureNaming]);
       expect(result.outcome, JSON.stringify(result.outcome)).to.deep.equal({ status: 'passed' });
-      expect(result.evidence.at(-1)?.observation.outcome).to.equal('tls-error');
-      expect(result.evidence.at(-1)?.observation.error?.message).to.match(/secure naming: server identity \[spiffe:\/\/cluster\.local\/ns\/prod-namespace\/sa\/impostor\]/);
+      // Refused by the client side: the harness agent's TLS (secure naming error), or a client sidecar (503, UF).
+      const refused = result.evidence.at(-1)!;
+      const o = refused.observation;
+      if (o.outcome === 'tls-error') expect(o.error?.message).to.match(/secure naming: server identity \[spiffe:\/\/cluster\.local\/ns\/prod-namespace\/sa\/impostor\]/);
+      else {
+        expect(o.status).to.equal(503);
+        expect(refused.accessLog?.filter((l) => l.direction === 'outbound').flatMap((l) => l.responseFlags.split(','))).to.include('UF');
+      }
+      expect(refused.serverSaw).to.deep.equal([]);
     });
   });
 

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { RBAC_DENIED_BODY, type AccessLogEntry, type CallEvidence, type EchoReport, type Observation } from '../../harness/index.ts';
-import { PROBE_HEADER, describeExpected, describeLive, expectedDecisionOf, matchesDecision, observedDecision } from './live-decision.ts';
+import { PROBE_HEADER, clientCertificateHash, describeExpected, describeLive, expectedDecisionOf, matchesDecision, observedDecision } from './live-decision.ts';
 import { ORDER_ID, seedOracle } from './testing/seed-mesh.ts';
 
 const base = { request: { protocol: 'https' as const, host: '10.0.0.2', port: 8080 }, startedAt: 0, durationMs: 1 };
@@ -78,6 +78,13 @@ describe('live decision', function () {
     expect(matchesDecision(denyGet, { tag: 'p1' })(ev(forbidden, [], [log({ responseCodeDetails: 'rbac_access_denied_matched_policy[ns[x]-policy[y]-rule[0]]' })]))?.message).to.contain('not rbac_access_denied_matched_policy[none]');
     expect(matchesDecision(denyGet, { tag: 'p1' })(ev(forbidden, []))?.message).to.contain('logged no line');
     expect(matchesDecision(plaintext, { tag: 'p1' })(ev(resetObs, [], [log({ responseFlags: 'UC' })]))?.message).to.contain('not NR');
+  });
+
+  it("reads the client certificate's hash from the last x-forwarded-client-cert element", function () {
+    expect(clientCertificateHash('By=spiffe://a;Hash=ABCDEF01;Subject="";URI=spiffe://b')).to.equal('abcdef01');
+    expect(clientCertificateHash('By=spiffe://x;Hash=1111;URI=spiffe://y,By=spiffe://a;Hash=2222;URI=spiffe://b')).to.equal('2222');
+    expect(clientCertificateHash('By=spiffe://a;URI=spiffe://b')).to.equal(undefined);
+    expect(clientCertificateHash(undefined)).to.equal(undefined);
   });
 
   it('describes what was seen for table cells', function () {

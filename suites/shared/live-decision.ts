@@ -152,6 +152,13 @@ export function describeExpected(decision: Decision): string {
   }
 }
 
+/** The `Hash=` (hex SHA-256 of the client certificate) of the last element of an x-forwarded-client-cert header: this hop's client. */
+export function clientCertificateHash(xfcc: string | undefined): string | undefined {
+  if (xfcc === undefined) return undefined;
+  const hashes = [...xfcc.matchAll(/(?:^|[;,])\s*Hash=([0-9A-Fa-f]+)/g)].map((m) => m[1]!.toLowerCase());
+  return hashes.at(-1);
+}
+
 function headerValue(headers: Readonly<Record<string, string>>, name: string): string | undefined {
   const found = Object.entries(headers).find(([k]) => k.toLowerCase() === name);
   return found?.[1];

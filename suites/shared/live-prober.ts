@@ -23,7 +23,6 @@ import {
   ErrorCode,
   InboundOracle,
   MeshproofError,
-  defaultHost,
   parseIdentity,
   toPrincipal,
   workloadPod,
@@ -154,41 +153,53 @@ export class LiveProber {
     };
   }
 
-  /** Sends the probe and checks it against the oracle's decision for what was sent. Probes to one app must not overlap in time. */
+  /**
+   * Sends the probe and checks it against the oracle's decision for what was sent. Probes to one
+   * app must not overlap in time.
+   *
+   * An in-mesh client pod calls the service in front of the port (through its own sidecar where
+   * the data plane has an outbound side, which routes by the Host header), naming it as an app in
+   * its namespace would: `payment-service:80`, or `inventory-service.legacy:9080` from another
+   * namespace. Every other caller goes straight to the destination's first pod with the same
+   * kind of Host header. The oracle is asked after the call, for the pod that served it.
+   */
   async run(probe: LiveProbe): Promise<LiveProbeResult> {
     const workload = this.#workload(probe.to);
     const port = probe.port === undefined ? workload.ports[0] : workload.ports.find((p) => p.port === probe.port);
     if (port === undefined) throw new MeshproofError(ErrorCode.BadArgument, `workload ${workload.key} has no port ${probe.port}`, { hint: `its ports: ${workload.ports.map((p) => p.port).join(', ')}` });
-    const destinationPod = workloadPod(workload, 0);
     this.#count += 1;
     const tag = `p${this.#count}`;
-    const host = probe.host ?? defaultHost(this.env.mesh, workload, port.port);
-    const headers: Record<string, string> = { ...probe.headers, [PROBE_HEADER]: tag };
-    const { caller, source, tls, sourceLabel } = await this.#caller(probe, workload, port.mtlsMode);
     const method = probe.method ?? 'GET';
     const path = probe.path ?? '/';
+    const caller = await this.#caller(probe, workload, port.mtlsMode);
+    const front = serviceInFront(this.env.mesh, workload, port.port);
+    const firstPod = workloadPod(workload, 0);
+    const host = probe.host ?? (front === undefined ? `${firstPod}:${port.port}` : authority(caller.namespace, front));
+    const headers: Record<string, string> = { ...probe.headers, [PROBE_HEADER]: tag };
+    const target = caller.inMesh && front !== undefined ? { to: front.key, port: front.port } : { to: firstPod, port: port.port };
+    const call: MeshCall = { ...target, method, path, headers: { ...headers, host }, ...(caller.tls === undefined ? {} : { tls: caller.tls }) };
+    const evidence = await callLive(this.env, caller.pod, call);
+    const served = servingPod(evidence, workload) ?? firstPod;
     const request: InboundRequest = {
-      source,
+      source: caller.source,
       to: workload.key,
       port: port.port,
       method,
       path,
       headers,
       host,
-      sourceIp: this.env.pod(caller).pod.ip,
-      destinationIp: this.env.pod(destinationPod).pod.ip,
+      sourceIp: this.env.pod(caller.pod).pod.ip,
+      destinationIp: this.env.pod(served).pod.ip,
       ...(probe.sni === undefined ? {} : { sni: probe.sni }),
     };
     const decision = this.oracle().decide(request);
     const expected = expectedDecisionOf(decision.outcome);
     if (expected === undefined) throw new MeshproofError(ErrorCode.NotSupported, `the oracle cannot decide ${method} ${path} to ${workload.key}: ${decision.reason}`);
-    const call: MeshCall = { to: destinationPod, port: port.port, method, path, headers: { ...headers, host }, ...(tls === undefined ? {} : { tls }) };
-    const evidence = await callLive(this.env, caller, call);
     const failure = matchesDecision(decision, { tag })(evidence);
     return {
       probe,
       tag,
-      sourceLabel,
+      sourceLabel: caller.label,
       requestLabel: `${method} ${path}`,
       evidence,
       decision,
@@ -221,41 +232,90 @@ export class LiveProber {
     return w;
   }
 
-  async #caller(probe: LiveProbe, workload: ResolvedWorkload, mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE'): Promise<{ caller: string; source: RequestSource; tls?: ClientTls | false; sourceLabel: string }> {
+  /**
+   * Who sends a probe: the pod, what the oracle is told about the source, the TLS the pod presents
+   * (undefined: its own choice, as its sidecar would make it), the namespace its app names
+   * services from, and whether it is an in-mesh client pod calling as its app would.
+   */
+  async #caller(probe: LiveProbe, workload: ResolvedWorkload, mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE'): Promise<Caller> {
     const s = probe.source;
     const versions = probe.tlsVersions ?? {};
     const sni = probe.sni === undefined ? {} : { servername: probe.sni };
     switch (s.kind) {
       case 'participant': {
         const pod = this.env.pod(s.name);
-        if (pod.participant.kind === 'plaintext-client' || pod.participant.kind === 'attacker') return { caller: s.name, source: { kind: 'plaintext' }, tls: false, sourceLabel: `plaintext (${pod.participant.name})` };
+        const p = pod.participant;
+        if (p.kind === 'plaintext-client' || p.kind === 'attacker') return { pod: p.pod, source: { kind: 'plaintext' }, tls: false, label: `plaintext (${p.name})`, namespace: p.namespace, inMesh: false };
         const identity = this.env.identityOf(s.name)!;
-        if (probe.sni !== undefined || probe.tlsVersions !== undefined || probe.forceTls === true) return this.#caller({ ...probe, source: { kind: 'identity', identity } }, workload, mode);
-        return { caller: s.name, source: { kind: 'mesh', identity }, sourceLabel: shortIdentity(identity) };
+        // What its sidecar cannot be asked to do (another Host, an SNI, TLS bounds) is emulated from the attacker pod.
+        if (probe.host !== undefined || probe.sni !== undefined || probe.tlsVersions !== undefined || probe.forceTls === true) return this.#caller({ ...probe, source: { kind: 'identity', identity } }, workload, mode);
+        return { pod: p.pod, source: { kind: 'mesh', identity }, label: shortIdentity(identity), namespace: p.namespace, inMesh: true };
       }
       case 'identity': {
         // Named after the pod that really sends it: the same identity from its own client pod is another row.
         const label = `${shortIdentity(s.identity)} (from ${this.attacker})`;
+        const namespace = parseIdentity(s.identity)?.namespace;
         // Auto mTLS: a sidecar sends plaintext to a DISABLE port.
-        if (mode === 'DISABLE' && probe.forceTls !== true) return { caller: this.attacker, source: { kind: 'mesh', identity: s.identity }, tls: false, sourceLabel: label };
+        if (mode === 'DISABLE' && probe.forceTls !== true) return { pod: this.attacker, source: { kind: 'mesh', identity: s.identity }, tls: false, label, namespace, inMesh: false };
         const credentials = await this.credentialsFor(s.identity);
         return {
-          caller: this.attacker,
+          pod: this.attacker,
           source: probe.forceTls === true ? { kind: 'certificate', identity: s.identity } : { kind: 'mesh', identity: s.identity },
           tls: { ...credentials.clientTls({ expectServerIdentity: workload.spiffeId }), ...versions, ...sni },
-          sourceLabel: label,
+          label,
+          namespace,
+          inMesh: false,
         };
       }
       case 'plaintext': {
         const client = this.env.participants.find((p) => p.kind === 'plaintext-client');
-        return { caller: client?.pod ?? this.attacker, source: { kind: 'plaintext' }, tls: false, sourceLabel: 'plaintext' };
+        return { pod: client?.pod ?? this.attacker, source: { kind: 'plaintext' }, tls: false, label: 'plaintext', namespace: client?.namespace, inMesh: false };
       }
       case 'no-client-cert':
-        return { caller: this.attacker, source: { kind: 'certificate', problem: 'no-client-cert' }, tls: { ...versions, ...sni }, sourceLabel: 'TLS, no client certificate' };
+        return { pod: this.attacker, source: { kind: 'certificate', problem: 'no-client-cert' }, tls: { ...versions, ...sni }, label: 'TLS, no client certificate', namespace: undefined, inMesh: false };
       case 'kit':
-        return { caller: this.attacker, source: kitSource(s.certificate), tls: { certChainPem: s.certificate.certChainPem, keyPem: s.certificate.keyPem, ...versions, ...sni }, sourceLabel: `attacker: ${s.certificate.kind}` };
+        return { pod: this.attacker, source: kitSource(s.certificate), tls: { certChainPem: s.certificate.certChainPem, keyPem: s.certificate.keyPem, ...versions, ...sni }, label: `attacker: ${s.certificate.kind}`, namespace: undefined, inMesh: false };
     }
   }
+}
+
+interface Caller {
+  readonly pod: string;
+  readonly source: RequestSource;
+  readonly tls?: ClientTls | false;
+  readonly label: string;
+  /** The namespace the caller's app names services from (short names in its own). */
+  readonly namespace: string | undefined;
+  /** An in-mesh client pod calling as its app would (through its sidecar, where it has an outbound side). */
+  readonly inMesh: boolean;
+}
+
+interface FrontService {
+  readonly key: string;
+  readonly name: string;
+  readonly namespace: string;
+  readonly port: number;
+}
+
+/** The first service whose port targets this workload port. */
+export function serviceInFront(mesh: ResolvedMesh, workload: ResolvedWorkload, port: number): FrontService | undefined {
+  for (const d of mesh.destinations) {
+    if (!d.workloads.includes(workload.key)) continue;
+    const p = d.ports.find((x) => x.targetPort === port);
+    if (p !== undefined) return { key: d.key, name: d.name, namespace: d.namespace, port: p.port };
+  }
+  return undefined;
+}
+
+/** The Host an app in `namespace` sends for a service: its short name at home, `name.namespace` from elsewhere. */
+export function authority(namespace: string | undefined, service: FrontService): string {
+  return namespace === undefined || namespace === service.namespace ? `${service.name}:${service.port}` : `${service.name}.${service.namespace}:${service.port}`;
+}
+
+/** The destination pod that handled the call: the one whose sidecar logged it inbound, else the app that received it. */
+export function servingPod(evidence: CallEvidence, workload: ResolvedWorkload): string | undefined {
+  const pods = new Set(Array.from({ length: workload.replicas }, (_, i) => workloadPod(workload, i)));
+  return evidence.accessLog?.find((l) => l.direction === 'inbound' && pods.has(l.pod))?.pod ?? evidence.serverSaw?.find((r) => pods.has(r.pod))?.pod;
 }
 
 /**

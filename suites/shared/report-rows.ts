@@ -81,14 +81,22 @@ export function tlsCheckRow(input: TlsCheckInput): TlsCheckRow {
   };
 }
 
-/** What the client spoke, read from the request actually sent. */
+/**
+ * What reached the server: mutual TLS or plaintext as the destination sidecar logged the
+ * connection (an in-mesh client speaks plaintext to its own sidecar, which speaks mTLS on the
+ * wire), else as the request was sent (a handshake refused leaves no log line).
+ */
 export function clientModeOf(result: LiveProbeResult): string {
+  const source = result.probe.source;
+  const logged = result.evidence.accessLog?.find((l) => l.direction === 'inbound')?.connectionSecurity;
   const request = result.evidence.observation.request;
+  const viaSidecar = request.host === '127.0.0.1' ? ' via its sidecar' : '';
+  if (logged === 'mutual_tls' && source.kind !== 'kit') return `MTLS${viaSidecar}`;
+  if (logged === 'none') return `PLAINTEXT${viaSidecar}`;
   if (request.protocol === 'http' || request.protocol === 'tcp') return 'PLAINTEXT';
   const tls = request.tls;
   const versions = tls?.maxVersion === undefined ? '' : ` ≤ ${tls.maxVersion}`;
   if (tls?.certChainPem === undefined) return `TLS (no client cert)${versions}`;
-  const source = result.probe.source;
   if (source.kind === 'kit') return `MTLS (${source.certificate.kind} certificate)${versions}`;
   return `MTLS${versions}`;
 }

@@ -10,7 +10,7 @@
 import { Feature, SeededRandom, type ConformanceCase } from '../../../harness/index.ts';
 import { settle } from '../../shared/case-support.ts';
 import { generatedFindings, probesFor, runGenerated } from '../../shared/generated-probes.ts';
-import type { LiveProbe } from '../../shared/live-prober.ts';
+import type { LiveProbe, LiveProbeResult } from '../../shared/live-prober.ts';
 import { liveRuleCoverage, matrixCell, rulesOf, type CoverageInput } from '../../shared/report-rows.ts';
 import { rowSource } from '../../shared/spec-table.ts';
 import type { SecurityEnv } from '../../shared/security-env.ts';
@@ -62,10 +62,12 @@ export const seedPolicyMatrixCase: ConformanceCase<SecurityEnv> = {
     const probes: LiveProbe[] = [];
     for (const from of SOURCES) {
       const source = await rowSource(env, from);
-      for (const method of METHODS) for (const path of PATHS) probes.push({ source, to: PAYMENT, method, path });
+      for (const path of PATHS) for (const method of METHODS) probes.push({ source, to: PAYMENT, method, path });
     }
-    const inputs: CoverageInput[] = [];
-    for (const probe of new SeededRandom(ctx.seed).fork('authz:seed-matrix').shuffle(probes)) inputs.push({ result: await env.prober.run(probe) });
+    // Sent in an order drawn from the run seed; reported in the order declared (grid rows and columns read in order).
+    const results = new Map<LiveProbe, LiveProbeResult>();
+    for (const probe of new SeededRandom(ctx.seed).fork('authz:seed-matrix').shuffle(probes)) results.set(probe, await env.prober.run(probe));
+    const inputs: CoverageInput[] = probes.map((probe) => ({ result: results.get(probe)! }));
     const generated = await runGenerated(env.prober, probesFor(mesh, [PAYMENT]));
     const all = [...inputs, ...generated.inputs];
     ctx.verify(`at least ${MIN_SEED_PROBES} live probes for the seed policy`, all.length >= MIN_SEED_PROBES ? undefined : new Error(`only ${all.length} ran`));

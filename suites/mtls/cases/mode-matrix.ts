@@ -19,8 +19,8 @@ type Mode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 /** What each client gets, per mode. Attacker-kit kinds not named reject in every mode. */
 interface ModeTable {
   readonly mode: Mode;
-  readonly to: string;
-  readonly port: number;
+  /** The workload ports in this mode under BASE_MANIFESTS, `namespace/name:port`. */
+  readonly ports: readonly string[];
   readonly inMesh: ExpectedDecision;
   readonly plaintext: ExpectedDecision;
   readonly noClientCert: ExpectedDecision;
@@ -38,8 +38,7 @@ const TABLES: readonly ModeTable[] = [
       'STRICT (payment-service, namespace policy): the in-mesh client gets through with its identity; a plaintext client is reset and the app never sees it; TLS without a client certificate and every forged, expired, foreign or rogue certificate fail the handshake; a valid mesh certificate of another service account is accepted (authorization must judge it).',
     feature: Feature.MtlsStrict,
     mode: 'STRICT',
-    to: 'prod-namespace/payment-service',
-    port: 8080,
+    ports: ['prod-namespace/payment-service:8080'],
     inMesh: 'allow',
     plaintext: 'reject',
     noClientCert: 'reject',
@@ -48,11 +47,10 @@ const TABLES: readonly ModeTable[] = [
   {
     shortName: 'permissive-mode-matrix',
     description:
-      'PERMISSIVE (product-service:8082, workload policy): plaintext and the in-mesh client both get through (the app is told an identity only for mTLS); TLS still requires a valid mesh certificate, so no-certificate TLS and the attacker kit fail the handshake.',
+      "PERMISSIVE (product-service:8082 by its workload policy, inventory-service:9080 by Istio's default): plaintext and in-mesh clients both get through (the app is told an identity only for mTLS); TLS still requires a valid mesh certificate, so no-certificate TLS and the attacker kit fail the handshake.",
     feature: Feature.MtlsPermissive,
     mode: 'PERMISSIVE',
-    to: 'prod-namespace/product-service',
-    port: 8082,
+    ports: ['prod-namespace/product-service:8082', 'legacy/inventory-service:9080'],
     inMesh: 'allow',
     plaintext: 'allow',
     noClientCert: 'reject',
@@ -64,8 +62,7 @@ const TABLES: readonly ModeTable[] = [
       'DISABLE (product-service:8083, port-level policy): only plaintext; the in-mesh client gets through because auto mTLS sends plaintext there (no identity reaches the app); any TLS handshake, even with a valid mesh certificate, fails.',
     feature: Feature.MtlsDisable,
     mode: 'DISABLE',
-    to: 'prod-namespace/product-service',
-    port: 8083,
+    ports: ['prod-namespace/product-service:8083'],
     inMesh: 'allow',
     plaintext: 'allow',
     noClientCert: 'reject',
@@ -84,6 +81,7 @@ async function rows(env: SecurityEnv, table: ModeTable): Promise<{ client: strin
   }));
   return [
     { client: 'order-client', clientKind: `${ORDER_SA.namespace}/${ORDER_SA.serviceAccount}`, source: { kind: 'participant', name: 'prod-namespace/order-client' }, expect: table.inMesh },
+    { client: 'product-client', clientKind: 'prod-namespace/product-service-sa', source: { kind: 'participant', name: 'prod-namespace/product-client' }, expect: table.inMesh },
     { client: 'legacy-client', clientKind: 'plaintext', source: { kind: 'participant', name: 'legacy/legacy-client' }, expect: table.plaintext },
     { client: env.attacker, clientKind: 'no client certificate', source: { kind: 'no-client-cert' }, expect: table.noClientCert },
     ...kitRows,
@@ -100,21 +98,25 @@ function modeCase(table: ModeTable): ConformanceCase<SecurityEnv> {
     async test(ctx) {
       const env = ctx.env;
       const mesh = await env.use(BASE_MANIFESTS);
-      const port = mesh.workloads.find((w) => w.key === table.to)?.ports.find((p) => p.port === table.port);
-      if (port?.mtlsMode !== table.mode) ctx.verify(`${table.to}:${table.port} is ${table.mode} under ${BASE_MANIFESTS.join(', ')}`, new Error(`the policies resolve it to ${port?.mtlsMode ?? 'no such port'}`));
       const results: LiveProbeResult[] = [];
       const tls: TlsCheckRow[] = [];
-      for (const row of await rows(env, table)) {
-        const result = await env.prober.run({ source: row.source, to: table.to, port: table.port, method: 'POST', path: '/pay/1' });
-        holdToTable(result, row.expect, `${row.clientKind} → ${table.to}:${table.port} (${table.mode})`);
-        results.push(result);
-        tls.push(tlsCheckRow({ client: row.client, clientKind: row.clientKind, service: serviceLabel(mesh, table.to, table.port), result }));
+      const rowsOfMode = await rows(env, table);
+      for (const key of table.ports) {
+        const [to, port] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+        const resolved = mesh.workloads.find((w) => w.key === to)?.ports.find((p) => p.port === port);
+        if (resolved?.mtlsMode !== table.mode) ctx.verify(`${key} is ${table.mode} under ${BASE_MANIFESTS.join(', ')}`, new Error(`the policies resolve it to ${resolved?.mtlsMode ?? 'no such port'}`));
+        for (const row of rowsOfMode) {
+          const result = await env.prober.run({ source: row.source, to, port, method: 'POST', path: '/pay/1' });
+          holdToTable(result, row.expect, `${row.clientKind} → ${key} (${table.mode})`);
+          results.push(result);
+          tls.push(tlsCheckRow({ client: row.client, clientKind: row.clientKind, service: serviceLabel(mesh, to, port), result }));
+        }
       }
       ctx.attach('tlsCheck', tls);
       if (table.impersonation === 'allow') {
         ctx.finding(`${table.mode}: a valid mesh certificate for another service account (attacker kit 'impersonation') completes the handshake, as in Istio: the server checks the trust domain, not who the caller claims to be; AuthorizationPolicy is what limits it, and secure naming protects the client side.`);
       }
-      settle(ctx, results, `${table.mode} on ${table.to}:${table.port}`);
+      settle(ctx, results, `${table.mode} on ${table.ports.join(', ')}`);
     },
   };
 }
