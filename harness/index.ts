@@ -93,14 +93,18 @@ export { renderJunit } from './report/junit-xml.ts';
 export { renderHtml } from './report/html/render-html.ts';
 export { validateReport } from './report/report-validator.ts';
 // Data planes and the mesh environment (issue 5): the adapter interface, the reference sidecar, and the glue suites use.
-export { SIDECAR_CERT_DIR, type DataPlaneAdapter, type ProxyTarget, type RenderOptions, type RenderedProxy, type LiveReload } from './dataplane/types.ts';
+export { SIDECAR_CERT_DIR, type DataPlaneAdapter, type ProxyTarget, type RenderOptions, type RenderedProxy, type LiveReload, type OutboundPorts } from './dataplane/types.ts';
 export { unixGet, type UnixGetResult } from './dataplane/unix-http.ts';
 export { ReferenceDataPlane, REFERENCE_APP_PORT, SIDECAR_IMAGE, type ReferenceDataPlaneOptions } from './dataplane/reference/reference-data-plane.ts';
-export { renderSidecarConfig, ISTIO_CIPHER_SUITES, SIDECAR_CONFIG_FILE, ADMIN_SOCKET, ACCESS_LOG_FILE, type ReferenceRenderOptions } from './dataplane/reference/render.ts';
+export { renderSidecarConfig, ISTIO_CIPHER_SUITES, SIDECAR_CONFIG_FILE, ADMIN_SOCKET, ACCESS_LOG_FILE, OUTBOUND_BASE_PORT, RESPONSE_FLAGS_HEADER, type ReferenceRenderOptions } from './dataplane/reference/render.ts';
+// The reference sidecar's outbound side (issue 6).
+export { ISTIO_UNLIMITED, type OutboundConfig, type OutboundListenerConfig, type ClusterConfig, type EndpointConfig, type RouteConfig, type RetryConfig, type FaultConfig, type OutlierDetectionConfig, type CircuitBreakersConfig } from './dataplane/reference/outbound-config.ts';
 export { SIDECAR_CONFIG_API, ISTIO_MTLS_ALPNS, parseSidecarConfig, type SidecarConfig, type SidecarNode, type SidecarMesh, type InboundConfig, type PolicySource } from './dataplane/reference/config.ts';
 export { translateAuthorization, expandTrustDomains, type TranslateOptions, type TranslatedAuthorization, type TranslateNote } from './dataplane/reference/authz-translator.ts';
 export type { RbacFilter, RbacRules, RbacPolicy, RbacAction, Permission as RbacPermission, Principal as RbacPrincipal, StringMatcher as RbacStringMatcher, HeaderMatcher as RbacHeaderMatcher } from './dataplane/reference/rbac.ts';
 export { MeshEnvironment, type MeshEnvironmentOptions, type MeshPod } from './mesh/mesh-environment.ts';
 export type { MeshCall, CallTarget } from './mesh/mesh-call.ts';
+export { countFlags, type MeshForward, type MeshForwardResult, type MeshForwardEvidence } from './mesh/mesh-forward.ts';
+export { findCluster, parseClusters, type ClusterStatus, type ClusterHostStatus } from './mesh/cluster-status.ts';
 export { planParticipants, findParticipant, workloadPod, clientPod, type Participant, type ParticipantKind } from './mesh/participants.ts';
 export { MetricSamples } from './mesh/metrics.ts';

@@ -3,7 +3,7 @@ import { isMeshproofError } from '../errors.ts';
 import { policiesFromYaml } from '../model/load-policies.ts';
 import { resolveMesh } from '../model/resolve.ts';
 import { topologyFromYaml } from '../model/topology.ts';
-import { buildCallRequest, resolveTarget, type CallDestination } from './mesh-call.ts';
+import { buildCallRequest, buildSidecarCallRequest, callsThroughSidecar, resolveTarget, type CallDestination } from './mesh-call.ts';
 import { findParticipant, planParticipants } from './participants.ts';
 
 const topology = topologyFromYaml(`apiVersion: meshproof.dev/v1alpha1
@@ -39,7 +39,12 @@ describe('mesh participants and calls', function () {
   });
 
   it('a service means every replica behind it, on the target port of the service port', function () {
-    expect(resolveTarget(mesh, participants, { to: 'payment' })).to.deep.equal({ candidates: ['payment-0.prod', 'payment-1.prod'], workloadPort: 8080, display: 'payment:80' });
+    expect(resolveTarget(mesh, participants, { to: 'payment' })).to.deep.equal({
+      candidates: ['payment-0.prod', 'payment-1.prod'],
+      workloadPort: 8080,
+      display: 'payment:80',
+      service: { host: 'payment.prod.svc.cluster.local', name: 'payment', namespace: 'prod', port: 80, protocol: 'http' },
+    });
     expect(resolveTarget(mesh, participants, { to: 'prod/payment', port: 9000 })).to.include({ workloadPort: 9000, display: 'payment:9000' });
     expect(resolveTarget(mesh, participants, { to: 'payment-1.prod' })).to.include({ pod: 'payment-1.prod', workloadPort: 8080 });
     expect(resolveTarget(mesh, participants, { to: 'order', port: 8080 })).to.include({ display: 'order:8080' });
@@ -72,5 +77,42 @@ describe('mesh participants and calls', function () {
     expect(forged).to.deep.include({ protocol: 'https', tls: { certChainPem: 'X', keyPem: 'Y' } });
     expect(buildCallRequest({ participant: findParticipant(participants, 'mallory') }, dest('STRICT'), { to: 'payment', protocol: 'tls-handshake' }, 5000)).to.deep.include({ protocol: 'tls-handshake', tls: {} });
     expect(() => buildCallRequest({ participant: findParticipant(participants, 'order-client'), credentials: creds }, dest('STRICT'), { to: 'payment', protocol: 'tcp' }, 5000)).to.throw(/plaintext only/);
+  });
+
+  describe('through the source\'s own sidecar', function () {
+    const outbound = { http: new Map([[80, 15001], [8080, 15002]]), tcp: new Map([['payment.prod.svc.cluster.local:9000', 15003]]) };
+    const order = findParticipant(participants, 'order-client');
+    const service = (port: number) => resolveTarget(mesh, participants, { to: 'payment', port }).service!;
+
+    it('is the path of in-mesh sources whose data plane has an outbound side, unless the case hands them TLS or wants a bare handshake', function () {
+      expect(callsThroughSidecar(order, outbound, { to: 'payment' })).to.equal(true);
+      expect(callsThroughSidecar(order, undefined, { to: 'payment' })).to.equal(false);
+      expect(callsThroughSidecar(order, outbound, { to: 'payment', protocol: 'tls-handshake' })).to.equal(false);
+      expect(callsThroughSidecar(order, outbound, { to: 'payment', tls: false })).to.equal(false);
+      expect(callsThroughSidecar(findParticipant(participants, 'legacy'), outbound, { to: 'payment' })).to.equal(false);
+      expect(callsThroughSidecar(findParticipant(participants, 'mallory'), outbound, { to: 'payment' })).to.equal(false);
+    });
+
+    it('sends plaintext to the listener of the port called, with the destination in the Host header as an app would write it', function () {
+      expect(buildSidecarCallRequest(order, outbound, { kind: 'service', service: service(80) }, { to: 'payment', method: 'POST', path: '/pay/1' }, 5000)).to.deep.equal({
+        protocol: 'http',
+        host: '127.0.0.1',
+        port: 15001,
+        method: 'POST',
+        path: '/pay/1',
+        headers: { host: 'payment:80' },
+        timeoutMs: 5000,
+      });
+      const fromOtherNamespace = { ...order, namespace: 'shop' };
+      expect(buildSidecarCallRequest(fromOtherNamespace, outbound, { kind: 'service', service: service(80) }, { to: 'payment' }, 5000).headers).to.deep.equal({ host: 'payment.prod:80' });
+      expect(buildSidecarCallRequest(order, outbound, { kind: 'pod', pod: 'payment-1.prod', port: 8080, protocol: 'http' }, { to: 'payment-1.prod' }, 5000)).to.include({ port: 15002 });
+      expect(buildSidecarCallRequest(order, outbound, { kind: 'service', service: service(80) }, { to: 'payment', headers: { Host: 'custom' } }, 5000).headers).to.deep.equal({ Host: 'custom' });
+    });
+
+    it('uses the per-destination listener of a TCP port, and says when the sidecar has none', function () {
+      expect(buildSidecarCallRequest(order, outbound, { kind: 'service', service: service(9000) }, { to: 'payment', port: 9000 }, 5000)).to.include({ protocol: 'http', port: 15003 });
+      expect(buildSidecarCallRequest(order, outbound, { kind: 'service', service: service(9000) }, { to: 'payment', port: 9000, protocol: 'tcp', body: 'x' }, 5000)).to.include({ protocol: 'tcp', port: 15003 });
+      expect(() => buildSidecarCallRequest(order, { http: new Map(), tcp: new Map() }, { kind: 'service', service: service(80) }, { to: 'payment' }, 5000)).to.throw(/no outbound listener for payment.prod.svc.cluster.local:80/);
+    });
   });
 });

@@ -2,19 +2,25 @@
  * A call as a case writes it ("order-client calls payment-service POST /pay/1"), and how it
  * becomes the CallRequest the source pod's agent sends.
  *
- * How each kind of source calls, until the reference sidecar has its outbound side (next issue):
- * - an in-mesh source (a workload pod or an in-mesh client) does what its sidecar would do with
- *   auto mTLS: mutual TLS with its own workload certificate, checking that the server is the
- *   destination workload's identity (secure naming) — or plaintext when the destination port is
- *   DISABLE. The TLS is made by the agent in the source pod, so the server sees the source pod's
- *   address and certificate exactly as it would from a sidecar;
- * - a plaintext client sends plaintext;
- * - an attacker sends plaintext, or TLS with whatever `tls` the case hands it.
- * The destination is a pod address and the port its inbound listener binds for the workload port.
+ * How each kind of source calls:
+ * - an in-mesh source (a workload pod or an in-mesh client) whose sidecar has an outbound side
+ *   calls as its app would, in Istio: plaintext to its own sidecar's outbound listener on
+ *   127.0.0.1 (the listener of the port called; TCP ports have one per destination), with the
+ *   destination in the Host header (`payment-service:80` in the same namespace,
+ *   `payment-service.prod:80` from another, `payment-service-1.prod:8080` for one pod). The
+ *   sidecar then makes the mutual-TLS call with the pod's identity, checks the server's
+ *   (secure naming) and applies the DestinationRule and VirtualService (buildSidecarCallRequest);
+ * - an in-mesh source whose data plane has no outbound side, or a call that hands the source its
+ *   own `tls` or asks for a bare `tls-handshake`, is made by the agent in the source pod: mutual
+ *   TLS with the pod's own certificate checking the destination's identity (auto mTLS), or
+ *   plaintext to a DISABLE port (buildCallRequest);
+ * - a plaintext client sends plaintext; an attacker sends plaintext, or TLS with whatever `tls`
+ *   the case hands it. Both call the pod address and the port its inbound listener binds.
  */
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import type { EffectiveMtlsMode } from '../model/resolve-peer-authentication.ts';
 import type { ResolvedDestination, ResolvedMesh, ResolvedWorkload } from '../model/resolve.ts';
+import type { OutboundPorts } from '../dataplane/types.ts';
 import type { CallRequest, ClientTls } from '../traffic/types.ts';
 import type { Participant } from './participants.ts';
 
@@ -45,6 +51,8 @@ export interface CallTarget {
   readonly workloadPort: number;
   /** `payment-service:80` (a service) or `payment-service-0.prod:8080` (a pod), for evidence labels. */
   readonly display: string;
+  /** Set when the call names a service: which one, and the service port called. */
+  readonly service?: { readonly host: string; readonly name: string; readonly namespace: string; readonly port: number; readonly protocol: 'http' | 'tcp' };
 }
 
 export function resolveTarget(mesh: ResolvedMesh, participants: readonly Participant[], call: MeshCall): CallTarget {
@@ -54,7 +62,7 @@ export function resolveTarget(mesh: ResolvedMesh, participants: readonly Partici
     if (port === undefined) throw new MeshproofError(ErrorCode.BadArgument, `service ${service.key} has no port ${call.port ?? ''}`, { hint: `ports: ${service.ports.map((p) => p.port).join(', ')}` });
     const candidates = participants.filter((p) => p.workload !== undefined && service.workloads.includes(p.workload.key)).map((p) => p.pod);
     if (candidates.length === 0) throw new MeshproofError(ErrorCode.BadArgument, `service ${service.key} selects no running pod`);
-    return { candidates, workloadPort: port.targetPort, display: `${service.name}:${port.port}` };
+    return { candidates, workloadPort: port.targetPort, display: `${service.name}:${port.port}`, service: { host: service.host, name: service.name, namespace: service.namespace, port: port.port, protocol: port.protocol } };
   }
   const workload = mesh.workloads.find((w) => w.key === call.to || w.name === call.to);
   const pod = participants.find((p) => p.pod === call.to);
@@ -119,4 +127,51 @@ function chooseTls(source: CallSource, destination: CallDestination, call: MeshC
   const c = source.credentials;
   if (c === undefined) throw new MeshproofError(ErrorCode.Internal, `in-mesh source ${source.participant.pod} has no certificate`);
   return { certChainPem: c.certChainPem, keyPem: c.keyPem, caPem: c.rootCertPem, expectServerIdentity: destination.identity };
+}
+
+/** True when `source` calls through its own sidecar's outbound side (see the header). */
+export function callsThroughSidecar(source: Participant, outbound: OutboundPorts | undefined, call: MeshCall): boolean {
+  const inMesh = source.kind === 'workload' || source.kind === 'mesh-client';
+  return inMesh && outbound !== undefined && call.tls === undefined && call.protocol !== 'tls-handshake';
+}
+
+/** Where a sidecar-bound call goes: a service (by target) or one pod of a workload. */
+export type SidecarDestination =
+  | { readonly kind: 'service'; readonly service: NonNullable<CallTarget['service']> }
+  | { readonly kind: 'pod'; readonly pod: string; readonly port: number; readonly protocol: 'http' | 'tcp' };
+
+/**
+ * The app's request to its own sidecar: plaintext to 127.0.0.1 on the outbound listener for the
+ * port called, the destination in the Host header (a `host` header the case sets wins).
+ */
+export function buildSidecarCallRequest(source: Participant, outbound: OutboundPorts, destination: SidecarDestination, call: MeshCall, defaultTimeoutMs: number): CallRequest {
+  const protocol = destination.kind === 'service' ? destination.service.protocol : destination.protocol;
+  const port = destination.kind === 'service' ? destination.service.port : destination.port;
+  const host = destination.kind === 'service' ? destination.service.host : destination.pod;
+  let local: number | undefined;
+  let authority: string | undefined;
+  if (protocol === 'tcp') {
+    local = outbound.tcp.get(`${host}:${port}`);
+  } else {
+    local = outbound.http.get(port);
+    if (destination.kind === 'pod') authority = `${destination.pod}:${port}`;
+    else {
+      const s = destination.service;
+      authority = s.namespace === source.namespace ? `${s.name}:${port}` : `${s.name}.${s.namespace}:${port}`;
+    }
+  }
+  if (local === undefined) throw new MeshproofError(ErrorCode.Internal, `the sidecar of ${source.pod} has no outbound listener for ${host}:${port} (${protocol})`);
+  const wire = call.protocol === 'tcp' ? 'tcp' : 'http';
+  const ownHost = Object.keys(call.headers ?? {}).some((h) => h.toLowerCase() === 'host');
+  const headers = authority === undefined || ownHost || wire === 'tcp' ? call.headers : { host: authority, ...call.headers };
+  return {
+    protocol: wire,
+    host: '127.0.0.1',
+    port: local,
+    method: call.method ?? 'GET',
+    path: call.path ?? '/',
+    ...(headers === undefined ? {} : { headers }),
+    ...(call.body === undefined ? {} : { body: call.body }),
+    timeoutMs: call.timeoutMs ?? defaultTimeoutMs,
+  };
 }

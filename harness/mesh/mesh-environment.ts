@@ -13,13 +13,20 @@
  *   (await env.metrics('payment-service')).value('envoy_http_rbac_denied');
  *
  * Every call returns two-ended evidence: what the client observed, what the destination apps
- * received meanwhile (echo agents), and the access-log lines the sidecars wrote for it.
+ * received meanwhile (echo agents), and the access-log lines the sidecars wrote for it. An
+ * in-mesh source calls through its own sidecar's outbound side when the data plane has one
+ * (mesh-call.ts), so DestinationRules and VirtualServices act on the client side, as in Istio.
+ *
+ * For the resilience suite: forward() drives load from inside a pod and returns each request's
+ * status, replica, timing and response flags; echoTargets()/setEchoMode() switch replicas' echo
+ * fault modes (the targets chaos/faults.ts takes); clusters() reads a client sidecar's /clusters;
+ * redirectEndpoint() points a pod's name at another pod (DNS spoofing, for secure naming).
  */
 import { join } from 'node:path';
 import { resolveTimeouts, type Timeouts } from '../config/timeouts.ts';
 import { awaitConvergence } from '../conformance/await-convergence.ts';
 import type { CallEvidence } from '../conformance/evidence.ts';
-import { SIDECAR_CERT_DIR, type DataPlaneAdapter, type ProxyTarget, type RenderedProxy } from '../dataplane/types.ts';
+import { SIDECAR_CERT_DIR, type DataPlaneAdapter, type ProxyTarget, type RenderOptions, type RenderedProxy } from '../dataplane/types.ts';
 import { unixGet } from '../dataplane/unix-http.ts';
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import { publish } from '../events.ts';
@@ -29,9 +36,11 @@ import type { MeshCa } from '../pki/mesh-ca.ts';
 import type { WorkloadCredentials } from '../pki/workload-credentials.ts';
 import { READY_LINE, type Pod, type RunNetwork, type Runtime } from '../runtime/types.ts';
 import { AgentClient, AGENT_SOCKET } from '../traffic/agent-client.ts';
-import type { AccessLogEntry, EchoReport } from '../traffic/types.ts';
+import type { AccessLogEntry, CallRequest, EchoMode, EchoReport } from '../traffic/types.ts';
 import { entriesSince, logSize } from './access-log-file.ts';
-import { buildCallRequest, resolveTarget, type CallTarget, type MeshCall } from './mesh-call.ts';
+import { parseClusters, type ClusterStatus } from './cluster-status.ts';
+import { buildCallRequest, buildSidecarCallRequest, callsThroughSidecar, resolveTarget, type CallTarget, type MeshCall } from './mesh-call.ts';
+import { forwardDeadline, type MeshForward, type MeshForwardEvidence, type MeshForwardResult } from './mesh-forward.ts';
 import './mesh-events.ts';
 import { MetricSamples } from './metrics.ts';
 import { findParticipant, planParticipants, type Participant } from './participants.ts';
@@ -47,7 +56,7 @@ export interface MeshEnvironmentOptions {
   /** Names of attacker pods to start (no sidecar, no identity). */
   readonly attackers?: readonly string[];
   readonly timeouts?: Partial<Timeouts>;
-  /** The run seed; the echo apps' ?codes= mixes derive from it. Default 1. */
+  /** The run seed; the echo apps' ?codes= mixes and the sidecars' fault rolls derive from it. Default 1. */
   readonly seed?: number;
   /** Multiplies policy durations in rendered configs. Default 1. */
   readonly timeScale?: number;
@@ -75,6 +84,7 @@ export class MeshEnvironment {
   readonly #options: MeshEnvironmentOptions;
   readonly #pods = new Map<string, MeshPod>();
   readonly #turn = new Map<string, number>();
+  readonly #endpointOverrides = new Map<string, string>();
   #mesh: ResolvedMesh;
   #generation = 1;
   #closed = false;
@@ -157,33 +167,88 @@ export class MeshEnvironment {
 
   /**
    * Makes one call from `from`'s pod and collects both ends: the client's Observation, what the
-   * destination apps received during the call, and the access-log lines the sidecars wrote.
-   * A service is served by its replicas in turn.
+   * destination apps received during the call, and the access-log lines the sidecars wrote
+   * (the source's sidecar too, when the call goes through it). Through a sidecar, a service's
+   * replica is chosen by the sidecar's load balancer; otherwise replicas serve in turn.
    */
   async call(from: string, call: MeshCall): Promise<CallEvidence> {
     const source = this.pod(from);
     const target = this.target(call);
+    const request = this.#request(source, target, call);
+    const watched = target.candidates.map((pod) => this.#pods.get(pod)!);
+    const marks = await this.#mark(watched, source);
+    const observation = await source.agent.call(request);
+    const { received, logged } = await this.#since(marks);
+    const label = `${source.participant.name} ${call.method ?? 'GET'} ${call.path ?? '/'} → ${target.display}`;
+    publish('mesh:call', { label, outcome: observation.outcome, ...(observation.status === undefined ? {} : { status: observation.status }), durationMs: observation.durationMs });
+    return { label, from: source.participant.pod, to: target.display, observation, serverSaw: received.flat(), accessLog: logged.flat() };
+  }
+
+  /**
+   * Sends `spec.count` requests from `from`'s pod (its echo agent's forwarder, through its own
+   * sidecar for an in-mesh source) and returns each one's status, replica, timing and response
+   * flags, what every destination app received meanwhile, and the source sidecar's log lines.
+   */
+  async forward(from: string, spec: MeshForward): Promise<MeshForwardEvidence> {
+    const source = this.pod(from);
+    const call: MeshCall = { to: spec.to, ...pick(spec, ['port', 'method', 'path', 'headers', 'body', 'timeoutMs']) };
+    const target = this.target(call);
+    const request = this.#request(source, target, call);
+    const watched = target.candidates.map((pod) => this.#pods.get(pod)!);
+    const marks = await this.#mark(watched, source);
+    const deadline = spec.deadlineMs ?? forwardDeadline(spec, call.timeoutMs ?? this.timeouts.probe);
+    const response = await source.agent.forward({ request, count: spec.count, ...pick(spec, ['concurrency', 'ratePerSecond', 'keepAlive']) }, deadline);
+    const { received, logged } = await this.#since(marks);
+    const flagsHeader = source.rendered?.responseFlagsHeader;
+    const results: MeshForwardResult[] = response.results.map((r) => {
+      const flags = flagsHeader === undefined ? undefined : r.headers?.[flagsHeader];
+      return flags === undefined ? r : { ...r, responseFlags: flags };
+    });
+    const counts: Record<string, number> = {};
+    watched.forEach((m, i) => (counts[m.participant.pod] = received[i]!.length));
+    const label = `${source.participant.name} ${call.method ?? 'GET'} ${call.path ?? '/'} ×${spec.count} → ${target.display}`;
+    const sourceLog = source.rendered?.accessLog === undefined ? [] : (logged[marks.logs.indexOf(source)] ?? []);
+    return { label, from: source.participant.pod, to: target.display, startedAt: response.startedAt, results, received: counts, accessLog: sourceLog.filter((e) => e.direction === 'outbound') };
+  }
+
+  /** The request the source pod's agent sends: to its own sidecar, or straight to a destination pod. */
+  #request(source: MeshPod, target: CallTarget, call: MeshCall): CallRequest {
+    const outbound = source.rendered?.outbound;
+    if (outbound !== undefined && callsThroughSidecar(source.participant, outbound, call)) {
+      if (target.service !== undefined && target.pod === undefined) return buildSidecarCallRequest(source.participant, outbound, { kind: 'service', service: target.service }, call, this.timeouts.probe);
+      const pod = target.pod ?? this.#nextPod(target);
+      const w = this.#pods.get(pod)!.participant.workload!;
+      const protocol = w.ports.find((p) => p.port === target.workloadPort)?.protocol ?? 'http';
+      return buildSidecarCallRequest(source.participant, outbound, { kind: 'pod', pod, port: target.workloadPort, protocol }, call, this.timeouts.probe);
+    }
     const destination = this.#pods.get(target.pod ?? this.#nextPod(target))!;
     const workload = this.#mesh.workloads.find((w) => w.key === destination.participant.workload!.key)!;
     const port = workload.ports.find((p) => p.port === target.workloadPort)!;
-    const request = buildCallRequest(
+    return buildCallRequest(
       { participant: source.participant, ...(source.rotator === undefined ? {} : { credentials: source.rotator.current }) },
       { ip: destination.pod.ip, port: destination.rendered?.inboundPorts.get(port.port) ?? port.port, identity: workload.spiffeId, mode: port.mtlsMode },
       call,
       this.timeouts.probe,
     );
-    const watched = target.candidates.map((pod) => this.#pods.get(pod)!);
+  }
+
+  /** Marks where the destination apps' records and the sidecars' logs stand before a call. */
+  async #mark(watched: readonly MeshPod[], source: MeshPod): Promise<{ watched: readonly MeshPod[]; ids: number[]; logs: MeshPod[]; sizes: number[] }> {
     const logs = [...new Set([...watched, source])].filter((m) => m.rendered?.accessLog !== undefined && m.pod.sidecar !== undefined);
-    const logPath = (m: MeshPod): string => join(m.pod.sidecar!.hostDir, m.rendered!.accessLog!);
-    const [seenBefore, logBefore] = await Promise.all([Promise.all(watched.map((m) => lastRequestId(m.agent))), Promise.all(logs.map((m) => logSize(logPath(m))))]);
-    const observation = await source.agent.call(request);
+    const [ids, sizes] = await Promise.all([Promise.all(watched.map((m) => m.agent.lastRequestId())), Promise.all(logs.map((m) => logSize(this.#logPath(m))))]);
+    return { watched, ids, logs, sizes };
+  }
+
+  async #since(marks: { watched: readonly MeshPod[]; ids: number[]; logs: MeshPod[]; sizes: number[] }): Promise<{ received: EchoReport[][]; logged: AccessLogEntry[][] }> {
     const [received, logged] = await Promise.all([
-      Promise.all(watched.map(async (m, i) => (await m.agent.received()).filter((r) => r.requestId > seenBefore[i]!))),
-      Promise.all(logs.map((m, i) => entriesSince(logPath(m), logBefore[i]))),
+      Promise.all(marks.watched.map((m, i) => m.agent.received(marks.ids[i]))),
+      Promise.all(marks.logs.map((m, i) => entriesSince(this.#logPath(m), marks.sizes[i]))),
     ]);
-    const label = `${source.participant.name} ${request.method ?? 'GET'} ${request.path ?? '/'} → ${target.display}`;
-    publish('mesh:call', { label, outcome: observation.outcome, ...(observation.status === undefined ? {} : { status: observation.status }), durationMs: observation.durationMs });
-    return { label, from: source.participant.pod, to: target.display, observation, serverSaw: received.flat(), accessLog: logged.flat() };
+    return { received, logged };
+  }
+
+  #logPath(m: MeshPod): string {
+    return join(m.pod.sidecar!.hostDir, m.rendered!.accessLog!);
   }
 
   /**
@@ -192,9 +257,32 @@ export class MeshEnvironment {
    * it enforces the new generation.
    */
   async apply(mesh: ResolvedMesh): Promise<void> {
+    assertSameTopology(this.#mesh, mesh);
+    await this.#rerender(mesh);
+  }
+
+  /**
+   * DNS spoofing: every sidecar's endpoint for `pod` (a replica's pod name) now points at
+   * `impostor`'s address, as if the name resolved there. Secure naming must make calls to it
+   * fail (503 UF) instead of reaching the impostor. Undo with restoreEndpoints().
+   */
+  async redirectEndpoint(pod: string, impostor: string): Promise<void> {
+    const victim = this.pod(pod);
+    const to = this.pod(impostor);
+    if (victim.participant.kind !== 'workload') throw new MeshproofError(ErrorCode.BadArgument, `${pod} is not a workload replica: only a replica is an endpoint`);
+    this.#endpointOverrides.set(victim.participant.pod, to.participant.pod);
+    await this.#rerender(this.#mesh);
+  }
+
+  async restoreEndpoints(): Promise<void> {
+    if (this.#endpointOverrides.size === 0) return;
+    this.#endpointOverrides.clear();
+    await this.#rerender(this.#mesh);
+  }
+
+  async #rerender(mesh: ResolvedMesh): Promise<void> {
     const live = this.dataPlane.liveReload;
     if (live === undefined) throw new MeshproofError(ErrorCode.NotSupported, `data plane ${this.dataPlane.name} cannot change policies in running pods`, { hint: 'start a new environment with the new policies' });
-    assertSameTopology(this.#mesh, mesh);
     this.#generation += 1;
     const generation = this.#generation;
     const withSidecar = [...this.#pods.values()].filter((m) => m.pod.sidecar !== undefined);
@@ -239,6 +327,25 @@ export class MeshEnvironment {
     return (await Promise.all(pods.map((m) => entriesSince(join(m.pod.sidecar!.hostDir, m.rendered!.accessLog!))))).flat();
   }
 
+  /** The upstream clusters of a pod's sidecar (`/clusters?format=json`): hosts, ejections, counters. */
+  async clusters(ref: string): Promise<ClusterStatus[]> {
+    const m = this.pod(ref);
+    if (m.rendered?.metricsSocket === undefined || m.pod.sidecar === undefined) throw new MeshproofError(ErrorCode.BadArgument, `${ref} has no sidecar admin socket`);
+    const answer = await unixGet(join(m.pod.sidecar.hostDir, m.rendered.metricsSocket), '/clusters?format=json', this.timeouts.control);
+    if (answer.status !== 200) throw new MeshproofError(ErrorCode.RuntimeOperation, `/clusters of ${m.participant.pod}: status ${answer.status}`);
+    return parseClusters(answer.body, m.participant.pod);
+  }
+
+  /** The echo apps of a pod, workload or service, as fault targets (chaos/faults.ts EchoTarget). */
+  echoTargets(ref: string): { readonly pod: string; readonly agent: AgentClient }[] {
+    return this.podsOf(ref).map((m) => ({ pod: m.participant.pod, agent: m.agent }));
+  }
+
+  /** Switches the echo app of every pod of `ref` to `mode` (fail, mix, slow, reset, hang, normal). */
+  async setEchoMode(ref: string, mode: EchoMode): Promise<void> {
+    await Promise.all(this.podsOf(ref).map((m) => m.agent.setMode(mode)));
+  }
+
   /** Issues the pod a new certificate now (the PKI's `..data` switch); the sidecar picks it up. */
   async rotateCertificates(ref: string): Promise<WorkloadCredentials> {
     const rotator = this.pod(ref).rotator;
@@ -256,8 +363,13 @@ export class MeshEnvironment {
     await Promise.allSettled(pods.map((m) => m.pod.remove()));
   }
 
-  #renderOptions(): { generation: number; timeScale: number } {
-    return { generation: this.#generation, timeScale: this.#options.timeScale ?? 1 };
+  #renderOptions(): RenderOptions {
+    return {
+      generation: this.#generation,
+      timeScale: this.#options.timeScale ?? 1,
+      seed: this.#options.seed ?? 1,
+      ...(this.#endpointOverrides.size === 0 ? {} : { endpointOverrides: new Map(this.#endpointOverrides) }),
+    };
   }
 
   #nextPod(target: CallTarget): string {
@@ -308,11 +420,6 @@ function proxyTarget(p: Participant, mesh: ResolvedMesh): ProxyTarget | undefine
   return undefined;
 }
 
-async function lastRequestId(agent: AgentClient): Promise<number> {
-  const reports: EchoReport[] = await agent.received();
-  return reports.at(-1)?.requestId ?? 0;
-}
-
 /** apply() changes policies only: the same workloads, replicas, ports and clients. */
 function assertSameTopology(before: ResolvedMesh, after: ResolvedMesh): void {
   const shape = (m: ResolvedMesh): string =>
@@ -341,4 +448,10 @@ async function mapLimit<T>(items: readonly T[], limit: number, run: (item: T) =>
   };
   await Promise.all(Array.from({ length: Math.max(1, limit) }, worker));
   if (errors.length > 0) throw errors[0];
+}
+
+function pick<T extends object, K extends keyof T>(from: T, keys: readonly K[]): Pick<T, K> {
+  const out = {} as Pick<T, K>;
+  for (const k of keys) if (from[k] !== undefined) out[k] = from[k];
+  return out;
 }

@@ -4,8 +4,9 @@
  * rewritten. Always available: its image is built offline from this repository.
  *
  * Pod layout: inbound listeners on 0.0.0.0:<workload port> (so callers use the workload port,
- * as Istio's traffic capture makes it look), the app on 127.0.0.1:15080, admin on the Unix socket
- * admin.sock in the sidecar's folder and on 127.0.0.1:15000, the access log in access.log.
+ * as Istio's traffic capture makes it look), outbound listeners for the app on 127.0.0.1 from
+ * 15001 up (RenderedProxy.outbound says which), the app on 127.0.0.1:15080, admin on the Unix
+ * socket admin.sock in the sidecar's folder and on 127.0.0.1:15000, the access log in access.log.
  */
 import { randomBytes } from 'node:crypto';
 import { rename, writeFile } from 'node:fs/promises';
@@ -29,7 +30,7 @@ export type ReferenceDataPlaneOptions = Partial<Omit<ReferenceRenderOptions, 'ge
   readonly adminTimeoutMs?: number;
 };
 
-/** What this issue's sidecar implements: the inbound side. Outbound features come with the outbound sidecar. */
+/** What the reference sidecar implements: inbound mTLS and RBAC, and the client side (secure naming, resilience). */
 const FEATURES: readonly Feature[] = [
   Feature.MtlsStrict,
   Feature.MtlsPermissive,
@@ -45,6 +46,13 @@ const FEATURES: readonly Feature[] = [
   Feature.AuthzTcp,
   Feature.IdentityRotation,
   Feature.IdentityPluginCa,
+  Feature.IdentitySecureNaming,
+  Feature.OutlierDetection,
+  Feature.PanicThreshold,
+  Feature.ConnectionPool,
+  Feature.Retries,
+  Feature.Timeouts,
+  Feature.FaultInjection,
   Feature.Metrics,
   Feature.AccessLog,
 ];

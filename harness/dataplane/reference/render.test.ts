@@ -61,18 +61,21 @@ describe('reference render', function () {
   });
 
   describe('as a data-plane adapter', function () {
-    it('claims the inbound features only, and writes a config the sidecar parses', async function () {
+    it('claims the inbound and client-side features (not CUSTOM), says where the app reaches its outbound side, and writes a config the sidecar parses', async function () {
       const plane = new ReferenceDataPlane();
       const info = await plane.info();
       expect(info).to.include({ name: 'reference', available: true });
       expect(plane.features.has(Feature.MtlsStrict)).to.equal(true);
       expect(plane.features.has(Feature.AuthzCustom)).to.equal(false);
-      expect(plane.features.has(Feature.OutlierDetection)).to.equal(false);
+      expect(plane.features.has(Feature.OutlierDetection)).to.equal(true);
+      expect(plane.features.has(Feature.IdentitySecureNaming)).to.equal(true);
       const mesh = seed();
       const rendered = await plane.render(mesh, { kind: 'workload', workload: findWorkload(mesh, 'prod-namespace/payment-service'), pod: 'payment-service-0.prod-namespace' }, { generation: 3 });
       expect(rendered.container).to.deep.include({ image: 'sidecar' });
       expect(rendered.appPort).to.equal(15080);
       expect([...rendered.inboundPorts]).to.deep.equal([[8080, 8080]]);
+      expect(rendered.outbound?.http.get(80)).to.equal(15001);
+      expect(rendered.responseFlagsHeader).to.equal('x-meshproof-response-flags');
       const dir = mkdtempSync(join(tmpdir(), 'meshproof-render-'));
       try {
         await rendered.write(dir);

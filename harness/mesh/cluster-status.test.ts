@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { isMeshproofError } from '../errors.ts';
+import { findCluster, parseClusters } from './cluster-status.ts';
+import { countFlags, forwardDeadline } from './mesh-forward.ts';
+
+/** What the reference sidecar's /clusters?format=json answers (Envoy's admin.v3.Clusters shape). */
+const ADMIN = JSON.stringify({
+  cluster_statuses: [
+    {
+      name: 'outbound|80||payment.prod.svc.cluster.local',
+      host_statuses: [
+        { address: { socket_address: { address: '172.18.0.4', port_value: 8080 } }, hostname: 'payment-0.prod', stats: [{ name: 'rq_total', value: '7' }, { name: 'cx_active', value: '1', type: 'GAUGE' }], health_status: { eds_health_status: 'HEALTHY' } },
+        { address: { socket_address: { address: '172.18.0.5', port_value: 8080 } }, hostname: 'payment-1.prod', stats: [{ name: 'rq_total', value: '3' }], health_status: { failed_outlier_check: true, eds_health_status: 'HEALTHY' } },
+      ],
+    },
+    { name: 'outbound|8080||payment-0.prod', host_statuses: [] },
+  ],
+});
+
+describe('client sidecar views: /clusters and forwarded results', function () {
+  it('reads hosts, their ejection and counters from /clusters', function () {
+    const clusters = parseClusters(ADMIN, 'order-client');
+    const payment = findCluster(clusters, 'payment.prod.svc.cluster.local', 80);
+    expect(payment.hosts.map((h) => [h.hostname, h.address, h.port, h.ejected, h.stats['rq_total']])).to.deep.equal([
+      ['payment-0.prod', '172.18.0.4', 8080, false, 7],
+      ['payment-1.prod', '172.18.0.5', 8080, true, 3],
+    ]);
+    expect(findCluster(clusters, 'outbound|8080||payment-0.prod').hosts).to.deep.equal([]);
+  });
+
+  it('says which clusters exist when one is not there, and that an answer is not JSON', function () {
+    try {
+      findCluster(parseClusters(ADMIN, 'order-client'), 'ledger.prod.svc.cluster.local');
+      expect.fail('found a cluster that is not there');
+    } catch (error) {
+      expect(isMeshproofError(error)).to.equal(true);
+      expect((error as { hint?: string }).hint).to.contain('outbound|80||payment.prod.svc.cluster.local');
+    }
+    expect(() => parseClusters('<html>', 'order-client')).to.throw(/not JSON/);
+  });
+
+  it('counts flags over forwarded results, naming calls that got no response by their outcome', function () {
+    const base = { startedAtMs: 0, durationMs: 1 };
+    expect(
+      countFlags([
+        { ...base, index: 0, outcome: 'response', status: 200, responseFlags: '-' },
+        { ...base, index: 1, outcome: 'response', status: 503, responseFlags: 'UO' },
+        { ...base, index: 2, outcome: 'response', status: 503, responseFlags: 'UO' },
+        { ...base, index: 3, outcome: 'reset' },
+      ]),
+    ).to.deep.equal({ '-': 1, UO: 2, reset: 1 });
+  });
+
+  it('gives a forward time for its rate plus a request timeout per request on a connection', function () {
+    expect(forwardDeadline({ count: 100, ratePerSecond: 50 }, 1_000)).to.equal(2_000 + 20 * 1_000 + 5_000);
+    expect(forwardDeadline({ count: 40, concurrency: 10 }, 1_000)).to.equal(4 * 1_000 + 5_000);
+  });
+});

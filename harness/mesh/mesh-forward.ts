@@ -1,0 +1,58 @@
+/**
+ * Load from inside a pod, as the resilience suite drives it: N requests with a concurrency and
+ * a rate, sent by the source pod's echo agent (its forwarder) to its own sidecar, as its app
+ * would, and each request's result with the response flags its sidecar reported
+ * (`x-meshproof-response-flags`, Envoy's `%RESPONSE_FLAGS%` as a response header), plus the
+ * sidecar's access-log lines and what each destination app received meanwhile.
+ */
+import type { AccessLogEntry, ForwardResult } from '../traffic/types.ts';
+import type { MeshCall } from './mesh-call.ts';
+
+/** The request to repeat is a MeshCall's (HTTP only); `timeoutMs` limits each request (default timeouts.probe). */
+export interface MeshForward extends Pick<MeshCall, 'to' | 'port' | 'method' | 'path' | 'headers' | 'body' | 'timeoutMs'> {
+  readonly count: number;
+  /** Requests in flight at once (default 1). */
+  readonly concurrency?: number;
+  /** Starts at most this many requests per second (default: as fast as concurrency allows). */
+  readonly ratePerSecond?: number;
+  /** Reuse connections to the sidecar (default true), as an app's HTTP client would. */
+  readonly keepAlive?: boolean;
+  /** Limit for the whole forward (default: the rate's duration plus a probe timeout per request per connection). */
+  readonly deadlineMs?: number;
+}
+
+export interface MeshForwardResult extends ForwardResult {
+  /** The client sidecar's response flags (`-`, `UO`, `UH`, `UF,URX`, …); absent when it sent none (no sidecar in the path). */
+  readonly responseFlags?: string;
+}
+
+export interface MeshForwardEvidence {
+  /** `order-client GET /pay/1 ×200 → payment-service:80`. */
+  readonly label: string;
+  readonly from: string;
+  readonly to: string;
+  /** Epoch ms when the forwarder began; results' startedAtMs count from here. */
+  readonly startedAt: number;
+  readonly results: readonly MeshForwardResult[];
+  /** How many requests each destination pod's app received during the forward (retries included). */
+  readonly received: Readonly<Record<string, number>>;
+  /** The source sidecar's access-log lines written during the forward (outbound). */
+  readonly accessLog: readonly AccessLogEntry[];
+}
+
+/** The flags each result's header carries, counted (`{ '-': 180, UO: 20 }`). */
+export function countFlags(results: readonly MeshForwardResult[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const r of results) {
+    const key = r.responseFlags ?? (r.outcome === 'response' ? '?' : r.outcome);
+    out[key] = (out[key] ?? 0) + 1;
+  }
+  return out;
+}
+
+/** A default deadline for a forward: its rate's duration, plus one request timeout per request a connection carries. */
+export function forwardDeadline(spec: Pick<MeshForward, 'count' | 'concurrency' | 'ratePerSecond'>, requestTimeoutMs: number): number {
+  const perConnection = Math.ceil(spec.count / Math.max(1, spec.concurrency ?? 1));
+  const paced = spec.ratePerSecond === undefined ? 0 : (spec.count * 1000) / spec.ratePerSecond;
+  return Math.ceil(paced + Math.min(perConnection, 20) * requestTimeoutMs + 5_000);
+}
