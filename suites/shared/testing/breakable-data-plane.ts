@@ -51,7 +51,12 @@ export const BREAKAGES = {
   'ignore-when': '`when` conditions are not rendered',
   /** Path normalization NONE instead of BASE. */
   'no-path-normalization': 'path normalization is rendered as NONE instead of the mesh setting (BASE)',
+  /** Client sidecars' secure naming also accepts a service account no workload runs as. */
+  'secure-naming-accepts-impostor': `client sidecars accept ${'spiffe://cluster.local/ns/prod-namespace/sa/impostor'} as the identity of every destination (secure naming too loose)`,
 } as const;
+
+/** The identity 'secure-naming-accepts-impostor' lets through: the impostor of the secure-naming case. */
+export const IMPOSTOR_URI = 'spiffe://cluster.local/ns/prod-namespace/sa/impostor';
 
 export type Breakage = keyof typeof BREAKAGES;
 
@@ -90,23 +95,27 @@ export class BreakableDataPlane implements DataPlaneAdapter {
     const brokenTarget: ProxyTarget = target.kind === 'workload' ? { ...target, workload: broken.workloads.find((w) => w.key === target.workload.key) ?? target.workload } : target;
     const rendered = await this.#inner.render(broken, brokenTarget, options);
     const certificates = breakages.includes('foreign-ca-certificates') ? 'foreign' : breakages.includes('frozen-certificates') ? 'frozen' : undefined;
-    if (certificates === undefined) return rendered;
+    const looseNaming = breakages.includes('secure-naming-accepts-impostor');
+    if (certificates === undefined && !looseNaming) return rendered;
     const identity = target.kind === 'workload' ? { namespace: target.workload.namespace, serviceAccount: target.workload.serviceAccount } : undefined;
     return {
       ...rendered,
       write: async (sidecarDir) => {
         await rendered.write(sidecarDir);
-        const frozen = join(sidecarDir, FROZEN_CERT_DIR);
-        rmSync(frozen, { recursive: true, force: true });
-        if (certificates === 'foreign' && identity !== undefined) {
-          this.#foreignCa ??= MeshCa.create();
-          await writeWorkloadFiles(frozen, await (await this.#foreignCa).issue(identity));
-        } else {
-          await writeWorkloadFiles(frozen, await readWorkloadFiles(join(sidecarDir, SIDECAR_CERT_DIR)));
-        }
         const configPath = join(sidecarDir, SIDECAR_CONFIG_FILE);
-        const config = JSON.parse(readFileSync(configPath, 'utf8')) as { certificates: { dir: string } };
-        config.certificates.dir = FROZEN_CERT_DIR;
+        const config = JSON.parse(readFileSync(configPath, 'utf8')) as { certificates: { dir: string }; outbound?: { clusters: { tls: { subjectAltNames: string[] } }[] } };
+        if (certificates !== undefined) {
+          const frozen = join(sidecarDir, FROZEN_CERT_DIR);
+          rmSync(frozen, { recursive: true, force: true });
+          if (certificates === 'foreign' && identity !== undefined) {
+            this.#foreignCa ??= MeshCa.create();
+            await writeWorkloadFiles(frozen, await (await this.#foreignCa).issue(identity));
+          } else {
+            await writeWorkloadFiles(frozen, await readWorkloadFiles(join(sidecarDir, SIDECAR_CERT_DIR)));
+          }
+          config.certificates.dir = FROZEN_CERT_DIR;
+        }
+        if (looseNaming) for (const cluster of config.outbound?.clusters ?? []) cluster.tls.subjectAltNames.push(IMPOSTOR_URI);
         await writeFile(`${configPath}.broken.tmp`, `${JSON.stringify(config, null, 2)}\n`);
         await rename(`${configPath}.broken.tmp`, configPath);
       },
@@ -126,6 +135,7 @@ export function breakMesh(mesh: ResolvedMesh, breakage: Breakage): ResolvedMesh 
       return { ...mesh, mesh: { ...settings, pathNormalization: 'NONE' } };
     case 'frozen-certificates':
     case 'foreign-ca-certificates':
+    case 'secure-naming-accepts-impostor':
       return mesh;
     default:
       return { ...mesh, workloads: mesh.workloads.map((w) => breakWorkload(w, breakage)) };
