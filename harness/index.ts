@@ -108,3 +108,8 @@ export { countFlags, type MeshForward, type MeshForwardResult, type MeshForwardE
 export { findCluster, parseClusters, type ClusterStatus, type ClusterHostStatus } from './mesh/cluster-status.ts';
 export { planParticipants, findParticipant, workloadPod, clientPod, type Participant, type ParticipantKind } from './mesh/participants.ts';
 export { MetricSamples } from './mesh/metrics.ts';
+// Chaos (issue 8): faults, seeded fault schedules and experiments for the resilience suite.
+export { FaultSet, withFaults, type Fault } from './chaos/fault.ts';
+export { failingEndpoint, flakyEndpoint, slowEndpoint, resettingEndpoint, hungEndpoint, killedContainer, pausedContainer, partitionedPod, expiredCertificate, type EchoTarget } from './chaos/faults.ts';
+export { FaultSchedule, runSchedule, type FaultWindow, type GlitchPlan, type ScheduleDriver } from './chaos/fault-schedule.ts';
+export { runExperiment, successRatioAtLeast, type Experiment, type ExperimentOutcome, type SteadyStateHypothesis, type HypothesisResult, type JournalPhase } from './chaos/experiment.ts';

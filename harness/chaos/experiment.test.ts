@@ -59,6 +59,20 @@ describe('experiments', function () {
     expect(outcome.journal.entries.map((e) => e.phase)).to.deep.equal(['before', 'inject', 'during', 'rollback', 'after']);
   });
 
+  it('journals what the work under the fault says, under the phase it names', async function () {
+    const { fault, hypothesis } = system(true);
+    const outcome = await runExperiment({
+      name: 'eject',
+      hypothesis,
+      faults: [fault],
+      whileInjected: async (journal) => {
+        journal('request 40: injected: payment-2 fails', 'inject');
+        journal('300 requests sent');
+      },
+    });
+    expect(outcome.journal.entries.map((e) => `${e.phase}: ${e.text}`).slice(2, 4)).to.deep.equal(['inject: request 40: injected: payment-2 fails', 'during: 300 requests sent']);
+  });
+
   it('reports a deviation when the fault breaks the steady state', async function () {
     const { fault, hypothesis } = system(false);
     const outcome = await runExperiment({ name: 'eject', hypothesis, faults: [fault] });

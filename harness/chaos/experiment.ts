@@ -7,6 +7,8 @@
 import { withFaults, type Fault } from './fault.ts';
 import type { ExperimentJournal } from '../report/schema.ts';
 
+export type JournalPhase = ExperimentJournal['entries'][number]['phase'];
+
 export interface HypothesisResult {
   readonly holds: boolean;
   /** What was measured: `498 of 500 requests succeeded (99.6% ≥ 99%)`. */
@@ -23,8 +25,12 @@ export interface Experiment {
   readonly name: string;
   readonly hypothesis: SteadyStateHypothesis;
   readonly faults: readonly Fault[];
-  /** Optional work while the faults are active, before the "during" probe (e.g. drive traffic until ejection). */
-  readonly whileInjected?: (journal: (text: string) => void) => Promise<void>;
+  /**
+   * Optional work while the faults are active, before the "during" probe (e.g. drive traffic until
+   * ejection). Its journal lines are "during" lines unless it names another phase (a fault schedule
+   * it carries out injects and reverts faults of its own).
+   */
+  readonly whileInjected?: (journal: (text: string, phase?: JournalPhase) => void) => Promise<void>;
   /** Whether the hypothesis is expected to hold during the fault (default true: the mesh should absorb it). */
   readonly expectDuring?: boolean;
 }
@@ -41,7 +47,7 @@ export interface ExperimentOutcome {
 export async function runExperiment(experiment: Experiment, now: () => number = Date.now): Promise<ExperimentOutcome> {
   const started = now();
   const entries: ExperimentJournal['entries'][number][] = [];
-  const log = (phase: ExperimentJournal['entries'][number]['phase'], text: string): void => {
+  const log = (phase: JournalPhase, text: string): void => {
     entries.push({ atMs: now() - started, phase, text });
   };
   const expectDuring = experiment.expectDuring ?? true;
@@ -65,7 +71,7 @@ export async function runExperiment(experiment: Experiment, now: () => number = 
         },
       })),
       async () => {
-        await experiment.whileInjected?.((text) => log('during', text));
+        await experiment.whileInjected?.((text, phase = 'during') => log(phase, text));
         const result = await experiment.hypothesis.probe();
         log('during', `steady state ${result.holds ? 'holds' : 'does NOT hold'} under the fault: ${result.detail}`);
         return result;
