@@ -1,0 +1,142 @@
+/**
+ * What the resilience suite runs on: the seed's payment-service with 4 replicas and order-service
+ * calling it (fixtures/resilience/topology.yaml), under the seed's STRICT PeerAuthentication,
+ * DestinationRule and VirtualService plus their variations (one service per variation, so every
+ * case has a cluster of its own in the client sidecar). Load comes from inside order-client's pod
+ * through its own sidecar, where Istio applies DestinationRules and VirtualServices.
+ */
+import { join, resolve } from 'node:path';
+import {
+  DockerRuntime,
+  ErrorCode,
+  MeshCa,
+  MeshEnvironment,
+  MeshproofError,
+  findCluster,
+  loadPolicies,
+  loadTopology,
+  resolveMesh,
+  runIdFromEnv,
+  type DataPlaneAdapter,
+  type OutlierDetectionSettings,
+  type ResolvedDestination,
+  type ResolvedMesh,
+  type RunOptions,
+  type SuiteSetup,
+  type Timeouts,
+  type Topology,
+} from '../../harness/index.ts';
+import { chooseDataPlane } from '../shared/data-plane-choice.ts';
+
+export const FIXTURES_DIR = resolve(import.meta.dirname, '../../fixtures');
+export const RESILIENCE_TOPOLOGY = join(FIXTURES_DIR, 'resilience/topology.yaml');
+
+/** In force from the start, relative to fixtures/: the seed's policies as written, and their variations. */
+export const BASE_MANIFESTS: readonly string[] = [
+  'seed/peer-authentication.yaml',
+  'seed/destination-rule.yaml',
+  'seed/virtual-service.yaml',
+  'resilience/destination-rules.yaml',
+  'resilience/virtual-services.yaml',
+];
+
+/** The in-mesh caller: order-client runs as order-service-sa. */
+export const CLIENT = 'order-client';
+
+export interface ResilienceEnv {
+  readonly mesh: MeshEnvironment;
+  /** The run seed and time scale (policy durations are multiplied by it). */
+  readonly seed: number;
+  readonly timeScale: number;
+  /** payment-service's replicas, by pod name, in order. */
+  readonly replicas: readonly string[];
+  /** A service of the topology, as the policies in force resolve it. */
+  service(name: string): ResolvedDestination;
+  /** The service's outlierDetection (port 80) as the policies in force say, or undefined. */
+  outlierDetectionOf(name: string): OutlierDetectionSettings | undefined;
+  /** The client sidecar's cluster for a service (its name labels the cluster metrics). */
+  clusterOf(name: string): Promise<string>;
+  /** Puts the base manifests plus `extra` (relative to fixtures/) in force on the running pods. */
+  use(extra: readonly string[]): Promise<ResolvedMesh>;
+}
+
+export interface StartedResilienceEnv extends ResilienceEnv {
+  readonly engineVersion: string;
+  close(): Promise<void>;
+}
+
+export interface ResilienceEnvOptions {
+  readonly dataPlane: DataPlaneAdapter;
+  readonly seed: number;
+  readonly timeScale: number;
+  readonly runId?: string;
+  readonly timeouts?: Partial<Timeouts>;
+}
+
+/** The base manifests plus `extra`, on the resilience topology. A bad file throws with file:line:field. */
+export function resolveResilienceMesh(topology: Topology, extra: readonly string[] = []): ResolvedMesh {
+  return resolveMesh(loadPolicies([...BASE_MANIFESTS, ...extra].map((m) => join(FIXTURES_DIR, m))), topology);
+}
+
+export async function startResilienceEnv(options: ResilienceEnvOptions): Promise<StartedResilienceEnv> {
+  const topology = loadTopology(RESILIENCE_TOPOLOGY);
+  const initial = resolveResilienceMesh(topology);
+  const runtime = await DockerRuntime.start({ runId: options.runId ?? runIdFromEnv(), ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }) });
+  let mesh: MeshEnvironment | undefined;
+  try {
+    mesh = await MeshEnvironment.start({ runtime, mesh: initial, dataPlane: options.dataPlane, ca: await MeshCa.create(), seed: options.seed, timeScale: options.timeScale, timeouts: runtime.timeouts });
+    const running = mesh;
+    let inForce = '';
+    const service = (name: string): ResolvedDestination => {
+      const found = running.mesh.destinations.find((d) => d.name === name);
+      if (found === undefined) throw new MeshproofError(ErrorCode.BadArgument, `the resilience topology has no service ${name}`, { hint: `services: ${running.mesh.destinations.map((d) => d.name).join(', ')}` });
+      return found;
+    };
+    return {
+      mesh: running,
+      seed: options.seed,
+      timeScale: options.timeScale,
+      replicas: running.podsOf('prod-namespace/payment-service').map((m) => m.participant.pod),
+      engineVersion: runtime.engineVersion,
+      service,
+      outlierDetectionOf: (name) => service(name).ports[0]?.trafficPolicy?.outlierDetection,
+      clusterOf: async (name) => findCluster(await running.clusters(CLIENT), service(name).host, service(name).ports[0]?.port).name,
+      async use(extra) {
+        const wanted = [...extra].sort().join('\n');
+        if (wanted === inForce) return running.mesh;
+        const next = resolveResilienceMesh(topology, extra);
+        await running.apply(next);
+        inForce = wanted;
+        return next;
+      },
+      async close() {
+        await running.close();
+        await runtime.close();
+      },
+    };
+  } catch (error) {
+    await mesh?.close();
+    await runtime.close();
+    throw error;
+  }
+}
+
+/**
+ * The suite's setup: the data plane the run names (`wrap` lets a test break it on purpose); when it
+ * cannot run here, every case is skipped with its reason and nothing is started.
+ */
+export async function resilienceSuiteSetup(options: RunOptions, wrap?: (adapter: DataPlaneAdapter) => DataPlaneAdapter): Promise<SuiteSetup<ResilienceEnv>> {
+  const choice = await chooseDataPlane(options.dataPlane, wrap);
+  const reason = choice.skipReason ?? 'unavailable';
+  if (choice.adapter === undefined) return { env: notStarted(reason), dataPlane: choice.info, skipReason: reason };
+  const env = await startResilienceEnv({ dataPlane: choice.adapter, seed: options.seed, timeScale: options.timeScale });
+  return { env, dataPlane: choice.info, runtime: { kind: 'docker', engineVersion: env.engineVersion }, teardown: () => env.close() };
+}
+
+/** The environment of a suite whose cases are all skipped: reading it is a harness bug. */
+function notStarted(reason: string): ResilienceEnv {
+  const fail = (property: string | symbol): never => {
+    throw new MeshproofError(ErrorCode.Internal, `the resilience environment was not started (${reason}), yet a case read its '${String(property)}'`);
+  };
+  return new Proxy({} as ResilienceEnv, { get: (_target, property) => fail(property) });
+}
