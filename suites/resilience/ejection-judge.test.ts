@@ -1,0 +1,147 @@
+import { expect } from 'chai';
+import type { OutlierDetectionSettings } from '../../harness/index.ts';
+import { judgeEjections, type ObservedRequest } from './ejection-judge.ts';
+
+const PODS = ['p-0', 'p-1', 'p-2', 'p-3'];
+const SEED_OD: OutlierDetectionSettings = { consecutive5xxErrors: 3, interval: '10s', baseEjectionTime: '30s', maxEjectionPercent: 50 };
+const SCALE = 0.02;
+
+interface FakeSidecar {
+  /** Replicas that answer 503. */
+  readonly failing: ReadonlySet<number>;
+  /** Sweep phase (ms). */
+  readonly phaseMs: number;
+  readonly consecutive?: number;
+  readonly intervalMs?: number;
+  readonly baseMs?: number;
+  /** Bugs: never eject; no doubling; first ejection twice as long; no cap; no panic. */
+  readonly eject?: boolean;
+  readonly doubling?: boolean;
+  readonly firstLonger?: boolean;
+  readonly maxEjected?: number;
+  readonly panicPercent?: number;
+  /** Jitter added to each request's times (deterministic). */
+  readonly jitterMs?: number;
+  readonly durationMs?: number;
+}
+
+/**
+ * A client sidecar in a few lines: round robin over replicas not ejected (all of them in panic),
+ * a request every 10 ms taking 4 ms, ejection on the Nth consecutive 503 at the answer, return at
+ * the first sweep after base × multiplier, multiplier decays after one healthy interval.
+ */
+function fakeTraffic(f: FakeSidecar): ObservedRequest[] {
+  const interval = f.intervalMs ?? 200;
+  const base = f.baseMs ?? 600;
+  const consecutive = f.consecutive ?? 3;
+  const hosts = PODS.map(() => ({ out: false, at: 0, back: undefined as number | undefined, k: 0, c: 0, first: true }));
+  const out: ObservedRequest[] = [];
+  let rr = 0;
+  let nextSweep = f.phaseMs;
+  for (let t = 0, i = 0; t < (f.durationMs ?? 3000); t += 10, i++) {
+    while (nextSweep <= t) {
+      for (const h of hosts) {
+        if (!h.out) {
+          if (h.back !== undefined && nextSweep - h.back >= interval && h.k > 0 && f.doubling !== false) h.k--;
+          continue;
+        }
+        const length = (h.first && f.firstLonger === true ? 2 : 1) * base * (f.doubling === false ? 1 : h.k);
+        if (nextSweep - h.at >= length) Object.assign(h, { out: false, back: nextSweep, c: 0, first: false });
+      }
+      nextSweep += interval;
+    }
+    const healthy = hosts.map((h, j) => (h.out ? -1 : j)).filter((j) => j >= 0);
+    const panic = (f.panicPercent ?? 0) > 0 && (100 * healthy.length) / PODS.length < f.panicPercent!;
+    const set = panic ? PODS.map((_, j) => j) : healthy;
+    const jitter = f.jitterMs === undefined ? 0 : ((i * 7919) % (2 * f.jitterMs + 1)) - f.jitterMs;
+    const start = t + jitter;
+    if (set.length === 0) {
+      out.push({ startMs: start, endMs: start + 1, status: 503, flags: 'UH' });
+      continue;
+    }
+    const j = set[rr++ % set.length]!;
+    const status = f.failing.has(j) ? 503 : 200;
+    out.push({ startMs: start, endMs: start + 4, endpoint: PODS[j]!, status, flags: '-' });
+    const h = hosts[j]!;
+    if (status === 503) {
+      h.c++;
+      if (h.c === consecutive) {
+        h.c = 0;
+        const ejected = hosts.filter((x) => x.out).length;
+        if (!h.out && f.eject !== false && ejected < (f.maxEjected ?? 2)) Object.assign(h, { out: true, at: start + 4, k: h.k + 1 });
+      }
+    } else h.c = 0;
+  }
+  return out;
+}
+
+const judge = (requests: ObservedRequest[], od: OutlierDetectionSettings = SEED_OD) => judgeEjections({ endpoints: PODS, requests, outlierDetection: od, timeScale: SCALE, maxMissedRequests: 5, toleranceMs: 15 });
+
+describe('ejection judge: live traffic against the oracle', function () {
+  it('agrees with a sidecar that follows Envoy, for its sweep phase, and reads each ejection: after 3 failures, ×1 then ×2 then ×3', function () {
+    const r = judge(fakeTraffic({ failing: new Set([2]), phaseMs: 73 }));
+    expect(r.disagreements).to.deep.equal([]);
+    expect(r.agreeingPhases.some((p) => Math.abs(p - 73) <= 10)).to.equal(true);
+    expect(r.episodes.map((e) => [e.expected.endpoint, e.failuresBefore, e.expected.multiplier])).to.deep.equal([
+      ['p-2', 3, 1],
+      ['p-2', 3, 2],
+      ['p-2', 3, 3],
+    ]);
+    const [first, second] = r.episodes;
+    expect(first!.backAfterMs).to.be.within(600, 800 + 40);
+    expect(second!.backAfterMs).to.be.within(1200, 1400 + 40);
+    expect(r.range((s) => s.ejectionsEnforced.consecutive_5xx)).to.deep.equal([3, 3]);
+  });
+
+  it('still agrees when every time is off by up to ±5 ms', function () {
+    expect(judge(fakeTraffic({ failing: new Set([1]), phaseMs: 150, jitterMs: 5 })).disagreements).to.deep.equal([]);
+  });
+
+  it('disagrees with a sidecar that never ejects, naming the replica and its 3rd consecutive 5xx', function () {
+    const r = judge(fakeTraffic({ failing: new Set([2]), phaseMs: 73, eject: false }));
+    expect(r.agreeingPhases).to.deep.equal([]);
+    expect(r.disagreements[0]).to.match(/^p-2 was sent request \d+ at \d+ ms, but the oracle ejects it at \d+ ms \(first ejection: at least 600 ms\).*after its 3rd consecutive 5xx$/);
+  });
+
+  it('disagrees with a sidecar that ejects after 2 failures instead of 3', function () {
+    const r = judge(fakeTraffic({ failing: new Set([2]), phaseMs: 73, consecutive: 2 }));
+    expect(r.agreeingPhases).to.deep.equal([]);
+    expect(r.disagreements.join('\n')).to.match(/p-2 got none of 6 requests in a row .* although the oracle has it in service all along/);
+  });
+
+  it('disagrees with a sidecar that does not double the second ejection, or keeps the first one out twice as long', function () {
+    expect(judge(fakeTraffic({ failing: new Set([2]), phaseMs: 73, doubling: false })).disagreements.join('\n')).to.match(/p-2 was sent request .*ejection ×2: at least 1200 ms/);
+    expect(judge(fakeTraffic({ failing: new Set([2]), phaseMs: 73, firstLonger: true })).disagreements.join('\n')).to.match(/p-2 got none of 6 requests in a row .*back in service since the sweep/);
+  });
+
+  it('caps at maxEjectionPercent: 3 failing of 4 with a 50% cap agree at 2 out at once; a sidecar that ejects all 3 disagrees', function () {
+    const capped = judge(fakeTraffic({ failing: new Set([1, 2, 3]), phaseMs: 20 }));
+    expect(capped.disagreements).to.deep.equal([]);
+    expect(capped.mostEjected).to.deep.equal([2, 2]);
+    expect(capped.range((s) => s.ejectionsOverflow)[0]).to.be.greaterThan(0);
+    expect(judge(fakeTraffic({ failing: new Set([1, 2, 3]), phaseMs: 20, maxEjected: 3 })).agreeingPhases).to.deep.equal([]);
+  });
+
+  it('panic with minHealthPercent 50 routes to ejected replicas and never answers UH; a sidecar without panic answers UH and disagrees', function () {
+    const od = { ...SEED_OD, maxEjectionPercent: 100, minHealthPercent: 50 };
+    const all = new Set([0, 1, 2, 3]);
+    expect(judge(fakeTraffic({ failing: all, phaseMs: 90, maxEjected: 4, panicPercent: 50 }), od).disagreements).to.deep.equal([]);
+    expect(judge(fakeTraffic({ failing: all, phaseMs: 90, maxEjected: 4 }), od).disagreements.join('\n')).to.match(/answered 503 UH \(no healthy upstream\), but the oracle has panic routing \(minHealthPercent 50\)/);
+  });
+
+  it('without minHealthPercent, all replicas out means 503 UH; a sidecar that keeps routing to them disagrees', function () {
+    const od = { ...SEED_OD, maxEjectionPercent: 100 };
+    const all = new Set([0, 1, 2, 3]);
+    expect(judge(fakeTraffic({ failing: all, phaseMs: 90, maxEjected: 4 }), od).disagreements).to.deep.equal([]);
+    expect(judge(fakeTraffic({ failing: all, phaseMs: 90, maxEjected: 4, panicPercent: 50 }), od).agreeingPhases).to.deep.equal([]);
+  });
+
+  it('with a cap below one host (20% of 4) expects no ejection at all, and disagrees with a sidecar that ejects', function () {
+    const od = { ...SEED_OD, maxEjectionPercent: 20 };
+    const never = judge(fakeTraffic({ failing: new Set([3]), phaseMs: 0, eject: false }), od);
+    expect(never.disagreements).to.deep.equal([]);
+    expect(never.expected).to.deep.equal([]);
+    expect(never.range((s) => s.ejectionsOverflow)[0]).to.be.greaterThan(10);
+    expect(judge(fakeTraffic({ failing: new Set([3]), phaseMs: 0 }), od).disagreements[0]).to.match(/p-3 got none of 6 requests in a row/);
+  });
+});

@@ -1,0 +1,247 @@
+/**
+ * Holds live traffic through one outlier-detecting cluster against the oracle
+ * (simulateOutlierDetection): which replica was ejected, after how many failures, for how long,
+ * the cap, the doubled second ejection, panic and the return to service.
+ *
+ * The oracle is fed what the traffic observed (each upstream answer, at the time it came back)
+ * and says when each replica is ejected and when it returns. Two things it cannot know are
+ * allowed for, and nothing else:
+ * - the phase of the sidecar's interval sweep (ejections end at a sweep; the sweep timer started
+ *   when the cluster did). Every phase on a grid over one interval is tried, and the traffic
+ *   agrees with the oracle if it agrees under some phase; the report shows that phase.
+ * - how soon a replica back in service is picked. Under ROUND_ROBIN that is within one round;
+ *   `maxMissedRequests` says how many requests in a row may pass a replica in service by.
+ *
+ * Under a phase, the traffic disagrees with the oracle when:
+ * - a request reaches a replica the oracle has ejected (and no panic lets it), more than
+ *   `toleranceMs` before the oracle lets it back (sweep timers run a little late);
+ * - a replica the oracle has in service is passed by more than `maxMissedRequests` requests in a
+ *   row while the set of replicas in service stays the same (ejected too early, too long, or never
+ *   back; a change of the set restarts a round-robin balancer's round, so the count restarts);
+ * - the sidecar answers 503 UH (no healthy upstream) while the oracle has a replica to route to,
+ *   or answers with anything else itself.
+ *
+ * Reading chosen for the time of an outlier event: the client saw the answer end (the sidecar
+ * counted it a moment before); a request is routed when the client sent it.
+ */
+import { effectiveOutlierDetection, simulateOutlierDetection, type OutlierDetectionSettings, type OutlierSimulationResult, type OutlierStats } from '../../harness/index.ts';
+
+export interface ObservedRequest {
+  /** When the client sent it, in ms on the experiment's axis. */
+  readonly startMs: number;
+  /** When its answer came back. */
+  readonly endMs: number;
+  /** The replica that answered; undefined when the client's sidecar answered itself. */
+  readonly endpoint?: string;
+  readonly status: number;
+  /** The client sidecar's response flags (`-`, `UH`, …). */
+  readonly flags?: string;
+}
+
+export interface EjectionJudgeInput {
+  /** The cluster's replicas (pod names). */
+  readonly endpoints: readonly string[];
+  /** Every request sent through the cluster, in the order sent. */
+  readonly requests: readonly ObservedRequest[];
+  readonly outlierDetection: OutlierDetectionSettings | undefined;
+  readonly timeScale: number;
+  /** How many requests in a row may pass by a replica the oracle has in service. */
+  readonly maxMissedRequests: number;
+  /** How much earlier than the oracle says a replica may be seen back (late sweep timers, clock reads). */
+  readonly toleranceMs: number;
+  /** Sweep phases tried over one interval (default 40). */
+  readonly phases?: number;
+}
+
+/** One ejection the oracle expects. */
+export interface ExpectedEjection {
+  readonly endpoint: string;
+  readonly fromMs: number;
+  /** When the oracle returns it (at a sweep); null when it is still out when the traffic ends. */
+  readonly toMs: number | null;
+  /** The back-off multiplier this ejection had: 1 first, 2 doubled, … */
+  readonly multiplier: number;
+  /** How long at least (base × multiplier, capped), before the sweep rounds it up. */
+  readonly ejectionMs: number;
+}
+
+/** How the traffic saw one expected ejection. */
+export interface ObservedEpisode {
+  readonly expected: ExpectedEjection;
+  /** Failures the replica answered in a row before it (since its previous return). */
+  readonly failuresBefore: number;
+  /** The first request it got after the ejection, ms after the ejection started; undefined if none came. */
+  readonly backAfterMs?: number;
+}
+
+export interface EjectionJudgement {
+  /** Sweep phases (ms on the experiment's axis, modulo the interval) under which the traffic agrees. */
+  readonly agreeingPhases: readonly number[];
+  /** The ejections the oracle expects under each agreeing phase. */
+  readonly agreeing: readonly { readonly phaseMs: number; readonly expected: readonly ExpectedEjection[] }[];
+  /** The phase the rest describes: the middle agreeing one, else the one with the fewest disagreements. */
+  readonly phaseMs: number;
+  readonly intervalMs: number;
+  readonly expected: readonly ExpectedEjection[];
+  readonly episodes: readonly ObservedEpisode[];
+  readonly stats: OutlierStats;
+  /** Empty when some phase agrees; else, under the phase shown, what disagrees. */
+  readonly disagreements: readonly string[];
+  /** Over the agreeing phases (or the one shown): the least and most of a statistic. */
+  range(stat: (stats: OutlierStats) => number): readonly [number, number];
+  /** Most replicas out at once, over the agreeing phases (or the one shown). */
+  readonly mostEjected: readonly [number, number];
+}
+
+interface PhaseRun {
+  readonly phaseMs: number;
+  readonly sim: OutlierSimulationResult;
+  readonly expected: ExpectedEjection[];
+  readonly disagreements: string[];
+  readonly mostEjected: number;
+}
+
+/** `1st`, `2nd`, `3rd`, `4th`, … */
+export const ordinal = (n: number): string => `${n}${n % 10 === 1 && n % 100 !== 11 ? 'st' : n % 10 === 2 && n % 100 !== 12 ? 'nd' : n % 10 === 3 && n % 100 !== 13 ? 'rd' : 'th'}`;
+const ms = (t: number): string => `${Math.round(t)} ms`;
+
+export function judgeEjections(input: EjectionJudgeInput): EjectionJudgement {
+  const settings = effectiveOutlierDetection(input.outlierDetection);
+  const interval = settings === undefined ? 1 : settings.intervalMs * input.timeScale;
+  const grid = settings === undefined ? 1 : (input.phases ?? 40);
+  const runs: PhaseRun[] = [];
+  for (let j = 0; j < grid; j++) runs.push(runPhase(input, (j * interval) / grid, interval));
+  const agreeing = runs.filter((r) => r.disagreements.length === 0);
+  // Shown: the middle of the agreeing phases (the likeliest sweep), else the least wrong phase.
+  const shown = agreeing[Math.floor(agreeing.length / 2)] ?? [...runs].sort((a, b) => a.disagreements.length - b.disagreements.length)[0]!;
+  const pool = agreeing.length > 0 ? agreeing : [shown];
+  const span = (values: number[]): readonly [number, number] => [Math.min(...values), Math.max(...values)];
+  return {
+    agreeingPhases: agreeing.map((r) => r.phaseMs),
+    agreeing: agreeing.map((r) => ({ phaseMs: r.phaseMs, expected: r.expected })),
+    phaseMs: shown.phaseMs,
+    intervalMs: interval,
+    expected: shown.expected,
+    episodes: episodes(input, shown.expected),
+    stats: shown.sim.stats,
+    disagreements: agreeing.length > 0 ? [] : shown.disagreements,
+    range: (stat) => span(pool.map((r) => stat(r.sim.stats))),
+    mostEjected: span(pool.map((r) => r.mostEjected)),
+  };
+}
+
+function runPhase(input: EjectionJudgeInput, phaseMs: number, interval: number): PhaseRun {
+  const index = new Map(input.endpoints.map((e, i) => [e, i]));
+  // Oracle sweeps fall at k × interval; live ones at phase + k × interval: shift the traffic so they meet.
+  const shift = (interval - phaseMs) % interval;
+  const events = input.requests.flatMap((q) => (q.endpoint === undefined || !index.has(q.endpoint) ? [] : [{ at: q.endMs + shift, endpoint: index.get(q.endpoint)!, result: q.status }]));
+  const until = Math.max(0, ...input.requests.map((q) => q.endMs)) + shift + 1;
+  const sim = simulateOutlierDetection({ endpoints: input.endpoints.length, outlierDetection: input.outlierDetection, untilMs: until, timeScale: input.timeScale, events });
+  const expected: ExpectedEjection[] = [];
+  const open = new Map<number, { fromMs: number; multiplier: number; ejectionMs: number }>();
+  for (const e of sim.timeline) {
+    if (e.kind === 'ejected') open.set(e.endpoint, { fromMs: e.at - shift, multiplier: e.backoff ?? 1, ejectionMs: e.ejectionMs ?? 0 });
+    if (e.kind === 'unejected') {
+      const o = open.get(e.endpoint);
+      if (o !== undefined) expected.push({ endpoint: input.endpoints[e.endpoint]!, ...o, toMs: e.at - shift });
+      open.delete(e.endpoint);
+    }
+  }
+  for (const [i, o] of open) expected.push({ endpoint: input.endpoints[i]!, ...o, toMs: null });
+  expected.sort((a, b) => a.fromMs - b.fromMs);
+  let most = 0;
+  for (const w of expected) most = Math.max(most, expected.filter((x) => x.fromMs <= w.fromMs && (x.toMs === null || x.toMs > w.fromMs)).length);
+  return { phaseMs, sim, expected, disagreements: disagreements(input, expected, sim), mostEjected: most };
+}
+
+function disagreements(input: EjectionJudgeInput, expected: readonly ExpectedEjection[], sim: OutlierSimulationResult): string[] {
+  const tol = input.toleranceMs;
+  const n = input.endpoints.length;
+  const threshold = sim.settings?.panicThresholdPercent ?? 0;
+  const consecutive = sim.settings?.consecutive5xx ?? 0;
+  const windowsOf = (endpoint: string): ExpectedEjection[] => expected.filter((w) => w.endpoint === endpoint);
+  /** Surely out: after the ejection began, and not within `tol` of the oracle's return. */
+  const surelyOut = (endpoint: string, t: number): ExpectedEjection | undefined => windowsOf(endpoint).find((w) => w.fromMs < t && (w.toMs === null || t < w.toMs - tol));
+  /** Possibly out: within `tol` of an ejection. */
+  const possiblyOut = (endpoint: string, t: number): boolean => windowsOf(endpoint).some((w) => w.fromMs - tol <= t && (w.toMs === null || t < w.toMs + tol));
+  const healthyAtLeast = (t: number): number => input.endpoints.filter((e) => !possiblyOut(e, t)).length;
+  const panicPossible = (t: number): boolean => threshold > 0 && (100 * healthyAtLeast(t)) / n < threshold;
+  const describe = (w: ExpectedEjection): string =>
+    `the oracle ejects it at ${ms(w.fromMs)} (${w.multiplier === 1 ? 'first ejection' : `ejection ×${w.multiplier}`}: at least ${ms(w.ejectionMs)}) until the sweep at ${w.toMs === null ? 'the end of the traffic' : ms(w.toMs)}`;
+
+  const out: string[] = [];
+  const missed = new Map<string, { count: number; since: number }>();
+  let routable = '';
+  input.requests.forEach((q, i) => {
+    const t = q.startMs;
+    // A change in who is in service restarts the balancer's round: count misses from there.
+    const now = input.endpoints.map((e) => (possiblyOut(e, t) ? '0' : '1')).join('');
+    if (now !== routable) missed.clear();
+    routable = now;
+    const label = `request ${i} at ${ms(t)}`;
+    if (q.endpoint !== undefined) {
+      const w = surelyOut(q.endpoint, t);
+      if (w !== undefined && !panicPossible(t)) out.push(`${q.endpoint} was sent ${label}, but ${describe(w)}${consecutive > 0 ? `, after its ${ordinal(consecutive)} consecutive 5xx` : ''}`);
+    } else if ((q.flags ?? '').split(',').includes('UH')) {
+      const routable = healthyAtLeast(t);
+      if (threshold > 0 || routable > 0) out.push(`${label} was answered 503 UH (no healthy upstream), but the oracle has ${threshold > 0 ? `panic routing (minHealthPercent ${threshold})` : `${routable} of ${n} replicas in service`} then`);
+    } else {
+      out.push(`${label} was answered by the client sidecar itself (status ${q.status}, flags ${q.flags ?? 'none'}), which outlier detection does not explain`);
+    }
+    // Replicas in service that this request passed by.
+    for (const e of input.endpoints) {
+      if (e === q.endpoint || possiblyOut(e, t)) {
+        missed.delete(e);
+        continue;
+      }
+      const m = missed.get(e) ?? { count: 0, since: t };
+      m.count += 1;
+      missed.set(e, m);
+      if (m.count === input.maxMissedRequests + 1) {
+        const last = [...expected].reverse().find((w) => w.endpoint === e && w.toMs !== null && w.toMs <= t);
+        const why = last === undefined ? 'in service all along' : `back in service since the sweep at ${ms(last.toMs!)}`;
+        out.push(`${e} got none of ${m.count} requests in a row from ${ms(m.since)} to ${ms(t)}, although the oracle has it ${why}`);
+      }
+    }
+  });
+  return out;
+}
+
+/** The expected ejections as the traffic saw them: failures that led to each, and when the replica was next sent a request. */
+function episodes(input: EjectionJudgeInput, expected: readonly ExpectedEjection[]): ObservedEpisode[] {
+  return expected.map((w) => {
+    const own = input.requests.filter((q) => q.endpoint === w.endpoint);
+    const previous = [...expected].reverse().find((x) => x.endpoint === w.endpoint && x.fromMs < w.fromMs);
+    const before = own.filter((q) => q.endMs <= w.fromMs && (previous === undefined || q.startMs > previous.fromMs));
+    let failuresBefore = 0;
+    for (let i = before.length - 1; i >= 0 && before[i]!.status >= 500; i--) failuresBefore++;
+    const next = own.find((q) => q.startMs > w.fromMs);
+    return { expected: w, failuresBefore, ...(next === undefined ? {} : { backAfterMs: next.startMs - w.fromMs }) };
+  });
+}
+
+/** One look at a cluster: which replicas /clusters said were ejected. */
+export interface EjectionSample {
+  readonly atMs: number;
+  readonly ejected: readonly string[];
+}
+
+/**
+ * Whether what /clusters said, sampled, fits the expected ejections: a replica shown ejected is
+ * inside one (give or take `toleranceMs`), and one shown in service is not well inside one.
+ * Returns what does not fit, or undefined.
+ */
+export function samplesFit(samples: readonly EjectionSample[], endpoints: readonly string[], expected: readonly ExpectedEjection[], toleranceMs: number): Error | undefined {
+  const problems: string[] = [];
+  for (const s of samples) {
+    for (const e of endpoints) {
+      const windows = expected.filter((w) => w.endpoint === e);
+      const shown = s.ejected.includes(e);
+      const inside = windows.some((w) => s.atMs >= w.fromMs - toleranceMs && (w.toMs === null || s.atMs <= w.toMs + toleranceMs));
+      const wellInside = windows.some((w) => s.atMs > w.fromMs + toleranceMs && (w.toMs === null || s.atMs < w.toMs - toleranceMs));
+      if (shown && !inside) problems.push(`at ${ms(s.atMs)} /clusters shows ${e} ejected, outside every ejection the oracle expects`);
+      if (!shown && wellInside) problems.push(`at ${ms(s.atMs)} /clusters shows ${e} in service, inside an ejection the oracle expects`);
+    }
+  }
+  return problems.length === 0 ? undefined : new Error(`${problems.slice(0, 4).join('; ')}${problems.length > 4 ? `; and ${problems.length - 4} more` : ''}`);
+}

@@ -1,0 +1,72 @@
+/**
+ * Metrics a case holds against what it expects: the sidecars' `/stats/prometheus` read before the
+ * experiment and after it, and for each series the increase compared with the expectation (a
+ * number, or a range when the oracle allows several). Every comparison becomes a MetricSample for
+ * the report (the value read after, and the value expected when it is one number) and a check.
+ */
+import type { CaseContext, MetricSample, MetricSamples } from '../../harness/index.ts';
+
+export interface Series {
+  readonly name: string;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+/** `name{k="v",…}` as Prometheus writes a series. */
+export function seriesText(s: Series): string {
+  const labels = Object.entries(s.labels).map(([k, v]) => `${k}="${v}"`);
+  return labels.length === 0 ? s.name : `${s.name}{${labels.join(',')}}`;
+}
+
+/** Whether an increase is what was expected; the message says both when it is not. */
+export function compareIncrease(series: Series, increase: number, expected: number | readonly [number, number]): Error | undefined {
+  const [low, high] = typeof expected === 'number' ? [expected, expected] : expected;
+  if (increase >= low && increase <= high) return undefined;
+  const wanted = low === high ? `${low}` : `${low} to ${high}`;
+  return new Error(`${seriesText(series)} grew by ${increase}; expected ${wanted}`);
+}
+
+export class MetricWatch {
+  readonly #read: () => Promise<MetricSamples>;
+  readonly #source: string;
+  readonly #before: MetricSamples;
+  #after: MetricSamples | undefined;
+  readonly samples: MetricSample[] = [];
+
+  private constructor(read: () => Promise<MetricSamples>, source: string, before: MetricSamples) {
+    this.#read = read;
+    this.#source = source;
+    this.#before = before;
+  }
+
+  /** Reads the metrics now; `source` names whose they are in the report (`order-client sidecar`). */
+  static async start(read: () => Promise<MetricSamples>, source: string): Promise<MetricWatch> {
+    return new MetricWatch(read, source, await read());
+  }
+
+  /** Reads them again: increases are measured up to here. */
+  async stop(): Promise<void> {
+    this.#after = await this.#read();
+  }
+
+  increase(series: Series): number {
+    if (this.#after === undefined) throw new Error('MetricWatch: stop() before reading increases');
+    return this.#after.value(series.name, series.labels) - this.#before.value(series.name, series.labels);
+  }
+
+  /** Compares one series' increase with `expected`, records the sample and makes it a check of the case. */
+  check<Env>(ctx: CaseContext<Env>, series: Series, expected: number | readonly [number, number], what: string): void {
+    const increase = this.increase(series);
+    const error = compareIncrease(series, increase, expected);
+    const value = this.#after!.value(series.name, series.labels);
+    const exact = typeof expected === 'number' ? expected : expected[0] === expected[1] ? expected[0] : undefined;
+    this.samples.push({
+      name: series.name,
+      labels: { ...series.labels },
+      value,
+      source: this.#source,
+      ...(exact === undefined ? {} : { expected: value - increase + exact }),
+      agrees: error === undefined,
+    });
+    ctx.verify(what, error);
+  }
+}
