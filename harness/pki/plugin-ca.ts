@@ -10,10 +10,11 @@
  * parseable, the key belonging to ca-cert.pem, ca-cert.pem a CA that is valid now, and the chain
  * leading to a root in root-cert.pem. Each problem names its file and says what to do.
  */
-import { X509Certificate as NodeX509Certificate, createPrivateKey, randomBytes, type KeyObject } from 'node:crypto';
-import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { X509Certificate as NodeX509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { mkdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { ErrorCode, MeshproofError } from '../errors.ts';
+import { writeAtomically } from '../util/write-atomically.ts';
 import { inspectCertificate, splitPemCertificates } from './certificate-info.ts';
 import { describeKey, signingParamsFor, spkiDer } from './key-algorithm.ts';
 
@@ -99,14 +100,6 @@ export async function writePluginCa(dir: string, files: { rootCertPem: string; c
   await writeAtomically(join(dir, PLUGIN_CA_FILES.caCert), files.caCertPem, 0o644);
   await writeAtomically(join(dir, PLUGIN_CA_FILES.caKey), files.caKeyPem, 0o600);
   await writeAtomically(join(dir, PLUGIN_CA_FILES.certChain), files.certChainPem, 0o644);
-}
-
-/** Write a temporary file beside `path`, then rename it over `path` (atomic on one file system). */
-export async function writeAtomically(path: string, content: string, mode: number): Promise<void> {
-  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temp, content, { mode, flag: 'wx' });
-  await chmod(temp, mode); // writeFile's mode passes through the umask; make it exact
-  await rename(temp, path);
 }
 
 function certificatesIn(text: string, path: string): string[] {

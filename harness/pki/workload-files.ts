@@ -22,7 +22,7 @@ import { lstat, mkdir, readFile, readdir, readlink, rename, rm, symlink } from '
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import type { CertificateBundleFields } from './certificate-bundle.ts';
-import { writeAtomically } from './plugin-ca.ts';
+import { writeAtomically } from '../util/write-atomically.ts';
 
 export const WORKLOAD_FILES = {
   certChain: 'cert-chain.pem',

@@ -8,14 +8,13 @@
  * 15001 up (RenderedProxy.outbound says which), the app on 127.0.0.1:15080, admin on the Unix
  * socket admin.sock in the sidecar's folder and on 127.0.0.1:15000, the access log in access.log.
  */
-import { randomBytes } from 'node:crypto';
-import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Feature } from '../../conformance/features.ts';
 import type { ResolvedMesh } from '../../model/resolve.ts';
 import { READY_LINE } from '../../runtime/types.ts';
 import type { DataPlaneAdapter, DataPlaneInfo, LiveReload, OutboundPorts, ProxyTarget, RenderOptions, RenderedProxy } from '../types.ts';
 import { unixGet } from '../unix-http.ts';
+import { writeAtomically } from '../../util/write-atomically.ts';
 import type { OutboundConfig } from './outbound-config.ts';
 import { ACCESS_LOG_FILE, ADMIN_SOCKET, SIDECAR_CONFIG_FILE, renderSidecarConfig, type ReferenceRenderOptions } from './render.ts';
 import { REFERENCE_SIDECAR_VERSION } from './sidecar/version.ts';
@@ -113,11 +112,4 @@ function outboundPorts(outbound: OutboundConfig): OutboundPorts {
     }
   }
   return { http, tcp };
-}
-
-/** Temp file then rename: the sidecar never reads a half-written config. */
-async function writeAtomically(path: string, text: string): Promise<void> {
-  const temp = `${path}.${randomBytes(4).toString('hex')}.tmp`;
-  await writeFile(temp, text, { mode: 0o644 });
-  await rename(temp, path);
 }
