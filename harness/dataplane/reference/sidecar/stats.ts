@@ -1,6 +1,6 @@
 /**
  * The sidecar's metrics, under the names Envoy and Istio use on `/stats/prometheus`
- * (envoy-mapping.md §5, istio-semantics.md §5), exposed with prom-client.
+ * (envoy-mapping.md §5, istio-semantics.md §5), exposed with prom-lite.ts (prom-client's API and text, without its cost on every request).
  *
  * Envoy names follow its default tag extraction: `listener.<addr>.ssl.handshake` becomes
  * `envoy_listener_ssl_handshake{envoy_listener_address="0.0.0.0_8080"}`, `http.<prefix>.rbac.denied`
@@ -10,7 +10,7 @@
  * Each RBAC filter counts for itself, as in Envoy: a request that passes a DENY and an ALLOW filter
  * adds 2 to `rbac_allowed`; a LOG (AUDIT) filter counts `allowed` too, plus `logged`/`not_logged`.
  */
-import { Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry } from './prom-lite.ts';
 import type { SidecarNode } from '../config.ts';
 import type { FilterResult } from './rbac-engine.ts';
 
@@ -73,11 +73,11 @@ export type SslCounter = (typeof SSL_COUNTERS)[number];
 export class SidecarStats {
   readonly registry = new Registry();
   readonly #node: SidecarNode;
-  readonly #counters = new Map<string, Counter<string>>();
+  readonly #counters = new Map<string, Counter>();
   readonly #children = new Map<string, { inc(n?: number): void }>();
-  readonly cxActive: Gauge<'envoy_listener_address'>;
-  readonly configGeneration: Gauge<string>;
-  readonly #duration: Histogram<IstioLabel>;
+  readonly cxActive: Gauge;
+  readonly configGeneration: Gauge;
+  readonly #duration: Histogram;
   readonly #requestSeries = new Map<string, { count: { inc(): void }; duration: { observe(value: number): void } }>();
 
   constructor(node: SidecarNode) {

@@ -8,7 +8,7 @@
  * prefix (`envoy_http_fault_aborts_injected{envoy_http_conn_manager_prefix="outbound_80"}`), as the
  * inbound side labels its HCM stats.
  */
-import { Counter, Gauge, type Registry } from 'prom-client';
+import { Counter, Gauge, type Registry } from '../prom-lite.ts';
 
 const CLUSTER_COUNTERS = [
   'upstream_cx_total',
@@ -64,11 +64,11 @@ export interface ClusterCounters {
 }
 
 export class ClusterStats {
-  readonly #counters = new Map<string, Counter<string>>();
+  readonly #counters = new Map<string, Counter>();
   readonly #bound = new Map<string, ClusterCounters>();
-  readonly #rq: Counter<string>;
-  readonly #rqClass: Counter<string>;
-  readonly #fault: Record<'delays_injected' | 'aborts_injected', Counter<string>>;
+  readonly #rq: Counter;
+  readonly #rqClass: Counter;
+  readonly #fault: Record<'delays_injected' | 'aborts_injected', Counter>;
 
   constructor(registry: Registry, sources: () => Iterable<ClusterGaugeSource>) {
     for (const name of CLUSTER_COUNTERS) {
