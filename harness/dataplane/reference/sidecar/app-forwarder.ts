@@ -10,7 +10,8 @@
  * the response is 503 `UC`; a reset during it resets the downstream connection.
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
-import type { Dispatcher, Pool } from 'undici';
+import type { Dispatcher } from 'undici';
+import type { Pool } from './undici-core.ts';
 
 export const UPSTREAM_RESET = 'upstream connect error or disconnect/reset before headers. reset reason: ';
 const INBOUND_RETRIES = 2;

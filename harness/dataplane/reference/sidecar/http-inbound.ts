@@ -10,7 +10,7 @@
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import type { Pool } from 'undici';
+import type { Pool } from './undici-core.ts';
 import type { AccessLogEntry } from '../../../traffic/types.ts';
 import type { AccessLog } from './access-log.ts';
 import { forwardToApp, isHopByHop } from './app-forwarder.ts';

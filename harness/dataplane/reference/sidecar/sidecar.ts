@@ -11,7 +11,7 @@
 import { X509Certificate } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { dirname, resolve } from 'node:path';
-import { Pool } from 'undici';
+import { Pool } from './undici-core.ts';
 import { isMeshproofError } from '../../../errors.ts';
 import { parseSidecarConfig, type SidecarConfig } from '../config.ts';
 import { AccessLog } from './access-log.ts';

@@ -16,7 +16,8 @@
  * Each connection is an undici Client handed the socket this pool opened (TLS and secure naming
  * in upstream-connector.ts): undici speaks HTTP/1.1 on it; the pool decides when sockets open.
  */
-import { Client, type Dispatcher } from 'undici';
+import type { Dispatcher } from 'undici';
+import { Client } from '../undici-core.ts';
 import type { ClusterConfig, EndpointConfig } from '../../outbound-config.ts';
 import type { CertificateStore } from '../certificate-store.ts';
 import type { ClusterCounters } from './cluster-stats.ts';
