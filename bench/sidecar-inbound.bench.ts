@@ -17,6 +17,7 @@ import { freePorts, LocalPod } from '../harness/dataplane/reference/testing/loca
 import { MeshCa } from '../harness/pki/mesh-ca.ts';
 import { projectRoot } from '../harness/project-root.ts';
 import { READY_LINE } from '../harness/runtime/types.ts';
+import { BENCH_POLICIES } from './bench-policies.ts';
 
 const LATENCY_REQUESTS = 3_000;
 const WARMUP = 500;
@@ -47,20 +48,7 @@ namespaces: [prod-namespace]
 workloads:
 - {name: payment-service, namespace: prod-namespace, serviceAccount: payment-service-sa, labels: {app: payment-service}, ports: [{port: ${sidecarPort}, protocol: http}]}
 `,
-  policiesYaml: `apiVersion: security.istio.io/v1
-kind: PeerAuthentication
-metadata: {name: default, namespace: prod-namespace}
-spec: {mtls: {mode: STRICT}}
----
-apiVersion: security.istio.io/v1
-kind: AuthorizationPolicy
-metadata: {name: restrict-payment-access, namespace: prod-namespace}
-spec:
-  selector: {matchLabels: {app: payment-service}}
-  rules:
-  - from: [{source: {principals: ["cluster.local/ns/prod-namespace/sa/order-service-sa"]}}]
-    to: [{operation: {methods: ["POST"], paths: ["/pay/*"]}}]
-`,
+  policiesYaml: BENCH_POLICIES,
 });
 
 interface Target {

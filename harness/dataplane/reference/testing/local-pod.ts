@@ -57,6 +57,8 @@ export interface LocalPodOptions {
   readonly istioAlpnOnPermissive?: boolean;
   /** An app already listening on 127.0.0.1 at this port (the benchmark's echo process); default: an EchoServer here. */
   readonly appPort?: number;
+  /** The program a child-process sidecar runs (e.g. the image's bundle); default sidecar/main.ts. */
+  readonly sidecarScript?: string;
 }
 
 export class LocalPod {
@@ -114,6 +116,11 @@ export class LocalPod {
     return this.#generation;
   }
 
+  /** The sidecar's process id when it runs as a child process (the benchmarks read its memory). */
+  get sidecarPid(): number | undefined {
+    return this.#child?.pid;
+  }
+
   async #writeConfig(policiesYaml: string): Promise<void> {
     const o = this.#options;
     const mesh = resolveMesh(policiesFromYaml(policiesYaml), topologyFromYaml(o.topologyYaml));
@@ -159,23 +166,13 @@ export class LocalPod {
   }
 
   async #startChild(): Promise<void> {
-    const main = join(projectRoot, 'harness/dataplane/reference/sidecar/main.ts');
+    const main = this.#options.sidecarScript ?? join(projectRoot, 'harness/dataplane/reference/sidecar/main.ts');
     const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', main], {
       env: { ...process.env, SIDECAR_CONFIG: join(this.dir, SIDECAR_CONFIG_FILE) },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      let err = '';
-      child.stdout!.on('data', (chunk: Buffer) => {
-        if (out.includes(READY_LINE)) return;
-        out += chunk.toString();
-        if (out.includes(READY_LINE)) resolve();
-      });
-      child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
-      child.once('exit', (code) => reject(new Error(`sidecar exited with ${code} before it was ready: ${err}`)));
-    });
+    await waitForReadyLine(child, 'sidecar');
   }
 
   async close(): Promise<void> {
@@ -188,4 +185,19 @@ export class LocalPod {
     await this.#echo?.close();
     rmSync(this.dir, { recursive: true, force: true });
   }
+}
+
+/** Resolves when a child process prints READY_LINE; rejects, with its stderr, if it exits first. */
+export function waitForReadyLine(child: ChildProcess, what: string): Promise<void> {
+  return new Promise((resolve, reject) => {
+    let out = '';
+    let err = '';
+    child.stdout!.on('data', (chunk: Buffer) => {
+      if (out.includes(READY_LINE)) return;
+      out += chunk.toString();
+      if (out.includes(READY_LINE)) resolve();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => (err += chunk.toString()));
+    child.once('exit', (code) => reject(new Error(`${what} exited with ${code} before it was ready: ${err}`)));
+  });
 }
