@@ -30,17 +30,19 @@ export class MetricWatch {
   readonly #source: string;
   readonly #before: MetricSamples;
   #after: MetricSamples | undefined;
-  readonly samples: MetricSample[] = [];
+  /** The samples checked so far (attach this array to the case before checking: it fills as checks are made). */
+  readonly samples: MetricSample[];
 
-  private constructor(read: () => Promise<MetricSamples>, source: string, before: MetricSamples) {
+  private constructor(read: () => Promise<MetricSamples>, source: string, before: MetricSamples, samples: MetricSample[]) {
     this.#read = read;
     this.#source = source;
     this.#before = before;
+    this.samples = samples;
   }
 
-  /** Reads the metrics now; `source` names whose they are in the report (`order-client sidecar`). */
-  static async start(read: () => Promise<MetricSamples>, source: string): Promise<MetricWatch> {
-    return new MetricWatch(read, source, await read());
+  /** Reads the metrics now; `source` names whose they are in the report (`order-client sidecar`); `samples` may be shared with another watch. */
+  static async start(read: () => Promise<MetricSamples>, source: string, samples: MetricSample[] = []): Promise<MetricWatch> {
+    return new MetricWatch(read, source, await read(), samples);
   }
 
   /** Reads them again: increases are measured up to here. */

@@ -1,0 +1,146 @@
+/**
+ * What the resilience cases share: manifest names (relative to suites/resilience, as reports show
+ * them), the experiment wrapper that puts each journal in the report, the scaled policy durations,
+ * and the ejection views (timeline, /clusters against the oracle) the outlier cases attach.
+ */
+import {
+  ErrorCode,
+  MeshproofError,
+  effectiveOutlierDetection,
+  runExperiment,
+  type CaseContext,
+  type EffectiveOutlierDetection,
+  type EjectionTimeline,
+  type EchoTarget,
+  type Experiment,
+  type ExperimentOutcome,
+} from '../../../harness/index.ts';
+import { judgeEjections, samplesFit, type EjectionJudgement, type ExpectedEjection, type ObservedRequest } from '../ejection-judge.ts';
+import type { ClusterSample, TrafficRecorder } from '../live-traffic.ts';
+import type { ResilienceEnv } from '../resilience-env.ts';
+
+export const SEED_DESTINATION_RULE = '../../fixtures/seed/destination-rule.yaml';
+export const SEED_VIRTUAL_SERVICE = '../../fixtures/seed/virtual-service.yaml';
+export const DR_VARIATIONS = '../../fixtures/resilience/destination-rules.yaml';
+export const VS_VARIATIONS = '../../fixtures/resilience/virtual-services.yaml';
+/** Relative to fixtures/, as ResilienceEnv.use() takes it. */
+export const FAULT_INJECTION = 'resilience/fault-injection.yaml';
+
+/** Requests per second the outlier cases send, one at a time: each of 4 replicas gets one every 40 ms. */
+export const RATE = 100;
+/** Sampling period of /clusters and the ejections_active gauge. */
+export const SAMPLE_MS = 50;
+/** Scheduling and timer slack on a loaded 2-core machine (ms). */
+export const TOLERANCE_MS = 40;
+
+/** The outlier-detection settings of a service, with its durations after the run's time scale. */
+export interface ScaledOutlier {
+  readonly settings: EffectiveOutlierDetection;
+  readonly intervalMs: number;
+  readonly baseMs: number;
+}
+
+export function scaledOutlier(env: ResilienceEnv, service: string): ScaledOutlier {
+  const settings = effectiveOutlierDetection(env.outlierDetectionOf(service));
+  if (settings === undefined) throw new MeshproofError(ErrorCode.Internal, `the fixture for ${service} has no outlierDetection, yet an outlier case uses it`);
+  return { settings, intervalMs: settings.intervalMs * env.timeScale, baseMs: settings.baseEjectionTimeMs * env.timeScale };
+}
+
+/** The echo app of one replica, as a fault target. */
+export function echoOf(env: ResilienceEnv, pod: string): EchoTarget {
+  const target = env.mesh.echoTargets(pod)[0];
+  if (target === undefined) throw new MeshproofError(ErrorCode.Internal, `no echo app for ${pod}`);
+  return target;
+}
+
+/**
+ * Runs a chaos experiment for a case and attaches its journal to the report, opened by what a
+ * reader needs to replay and read it: the time scale (with the durations it made) and the seed.
+ */
+export async function caseExperiment<Env>(ctx: CaseContext<Env>, experiment: Experiment, preface: readonly string[]): Promise<ExperimentOutcome> {
+  const outcome = await runExperiment(experiment);
+  const opening = preface.map((text) => ({ atMs: 0, phase: 'before' as const, text }));
+  ctx.attach('experiment', { ...outcome.journal, entries: [...opening, ...outcome.journal.entries] });
+  return outcome;
+}
+
+/** The experiment's steady-state verdict, as one check of the case. */
+export function verifySteadyState<Env>(ctx: CaseContext<Env>, outcome: ExperimentOutcome): void {
+  ctx.verify(`steady state (${outcome.journal.hypothesis}) before, under and after the fault`, outcome.deviation === undefined ? undefined : new Error(outcome.deviation));
+}
+
+/** `time scale 0.02: interval 10s → 200 ms, baseEjectionTime 30s → 600 ms`. */
+export function timeScaleLine(env: ResilienceEnv, durations: readonly (readonly [string, number])[]): string {
+  const parts = durations.map(([name, policyMs]) => `${name} ${policyMs / 1000}s → ${Math.round(policyMs * env.timeScale)} ms`);
+  return `time scale ${env.timeScale} (the run's): ${parts.join(', ')}`;
+}
+
+/** Ejection windows as /clusters showed them in the samples: from the first sample showing a replica out to the first showing it back. */
+export function observedWindows(samples: readonly ClusterSample[], endpoints: readonly string[]): EjectionTimeline['ejections'][number][] {
+  const out: EjectionTimeline['ejections'][number][] = [];
+  for (const e of endpoints) {
+    let from: number | undefined;
+    for (const s of samples) {
+      const ejected = s.ejected.includes(e);
+      if (ejected && from === undefined) from = s.atMs;
+      if (!ejected && from !== undefined) {
+        out.push({ endpoint: e, fromMs: Math.max(0, from), toMs: Math.max(0, s.atMs), source: 'observed' });
+        from = undefined;
+      }
+    }
+    if (from !== undefined) out.push({ endpoint: e, fromMs: Math.max(0, from), toMs: null, source: 'observed' });
+  }
+  return out;
+}
+
+/** The report's ejection timeline: every request, the ejections /clusters showed and those the oracle expects. */
+export function ejectionTimeline(env: ResilienceEnv, requests: readonly ObservedRequest[], samples: readonly ClusterSample[], expected: readonly ExpectedEjection[]): Omit<EjectionTimeline, 'case'> {
+  return {
+    requests: requests.map((q) => ({ atMs: Math.max(0, q.startMs), servedBy: q.endpoint ?? null, status: q.status, ...(q.flags === undefined ? {} : { flags: q.flags }) })),
+    ejections: [...observedWindows(samples, env.replicas), ...expected.map((w) => ({ endpoint: w.endpoint, fromMs: Math.max(0, w.fromMs), toMs: w.toMs, source: 'expected' as const }))],
+    endpoints: [...env.replicas],
+    timeScale: env.timeScale,
+  };
+}
+
+/**
+ * The gauge and /clusters say the same: ejections_active lies between the numbers of hosts
+ * /clusters showed ejected just before and just after it (replicas can be ejected every few
+ * milliseconds when all of them fail, faster than three reads).
+ */
+export function gaugeMatchesClusters(samples: readonly ClusterSample[]): Error | undefined {
+  const off = samples.filter((s) => s.active < Math.min(s.ejected.length, s.ejectedAfter.length) || s.active > Math.max(s.ejected.length, s.ejectedAfter.length));
+  if (samples.length === 0) return new Error('no sample of /clusters and the metrics was taken');
+  const first = off[0];
+  return first === undefined ? undefined : new Error(`${off.length} of ${samples.length} samples differ, e.g. at ${Math.round(first.atMs)} ms ejections_active ${first.active} while /clusters shows ${first.ejected.length} ejected just before and ${first.ejectedAfter.length} just after`);
+}
+
+/** The oracle's verdict on everything a recorder sent through `service` (round robin: a replica back in service is picked within one round). */
+export function judge(env: ResilienceEnv, service: string, recorder: TrafficRecorder): EjectionJudgement {
+  return judgeEjections({ endpoints: env.replicas, requests: recorder.requests, outlierDetection: env.outlierDetectionOf(service), timeScale: env.timeScale, maxMissedRequests: env.replicas.length + 1, toleranceMs: TOLERANCE_MS });
+}
+
+/**
+ * The checks every outlier case makes: the traffic agrees with the oracle under some sweep phase;
+ * /clusters, sampled, fits the oracle's ejections; the ejections_active gauge equals what
+ * /clusters shows; and its peak is the oracle's most replicas out at once. The timeline goes to
+ * the report (a case has one: the first service's, when it judges several).
+ */
+export function verifyEjections<Env>(ctx: CaseContext<Env>, env: ResilienceEnv, service: string, recorder: TrafficRecorder, judged: EjectionJudgement, attachTimeline = true): void {
+  const { samples } = recorder;
+  if (attachTimeline) ctx.attach('ejectionTimeline', ejectionTimeline(env, recorder.requests, samples, judged.expected));
+  const listed = judged.disagreements.slice(0, 3).join('; ');
+  ctx.verify(
+    `the traffic through ${service} agrees with the oracle's ejections${judged.agreeingPhases.length > 0 ? ` (under ${judged.agreeingPhases.length} of the sweep phases tried, e.g. ${Math.round(judged.phaseMs)} ms)` : ''}`,
+    judged.disagreements.length === 0 ? undefined : new Error(`ejection timeline disagrees with the oracle: ${listed}${judged.disagreements.length > 3 ? `; and ${judged.disagreements.length - 3} more` : ''}`),
+  );
+  const fit = judged.agreeing.map((a) => samplesFit(samples, env.replicas, a.expected, TOLERANCE_MS + SAMPLE_MS / 2));
+  ctx.verify(
+    `/clusters of ${service}, sampled every ${SAMPLE_MS} ms, shows the ejections the oracle expects`,
+    judged.agreeing.length === 0 ? new Error('no sweep phase of the oracle fits the traffic') : fit.some((e) => e === undefined) ? undefined : fit[0],
+  );
+  ctx.verify(`envoy_cluster_outlier_detection_ejections_active of ${service} equals the hosts /clusters shows ejected, in every sample`, gaugeMatchesClusters(samples));
+  const most = Math.max(0, ...samples.map((s) => s.active));
+  const [low, high] = judged.mostEjected;
+  ctx.verify(`at most ${high} replica${high === 1 ? '' : 's'} of ${service} out at once (oracle); the gauge peaked at ${most}`, most >= low && most <= high ? undefined : new Error(`ejections_active peaked at ${most}; the oracle expects ${low === high ? low : `${low}–${high}`}`));
+}
