@@ -104,15 +104,17 @@ export function ejectionTimeline(env: ResilienceEnv, requests: readonly Observed
 }
 
 /**
- * The gauge and /clusters say the same: ejections_active lies between the numbers of hosts
- * /clusters showed ejected just before and just after it (replicas can be ejected every few
- * milliseconds when all of them fail, faster than three reads).
+ * The gauge and /clusters say the same: ejections_active is the number of hosts /clusters shows
+ * ejected, in every sample where /clusters read the same just before and just after the gauge
+ * (when every replica fails, ejections start and end every few milliseconds, faster than three
+ * reads; those samples say nothing either way and are left out).
  */
 export function gaugeMatchesClusters(samples: readonly ClusterSample[]): Error | undefined {
-  const off = samples.filter((s) => s.active < Math.min(s.ejected.length, s.ejectedAfter.length) || s.active > Math.max(s.ejected.length, s.ejectedAfter.length));
-  if (samples.length === 0) return new Error('no sample of /clusters and the metrics was taken');
+  const stable = samples.filter((s) => s.ejected.length === s.ejectedAfter.length && s.ejected.every((h) => s.ejectedAfter.includes(h)));
+  if (stable.length === 0) return new Error(`none of ${samples.length} samples read /clusters the same before and after the gauge`);
+  const off = stable.filter((s) => s.active !== s.ejected.length);
   const first = off[0];
-  return first === undefined ? undefined : new Error(`${off.length} of ${samples.length} samples differ, e.g. at ${Math.round(first.atMs)} ms ejections_active ${first.active} while /clusters shows ${first.ejected.length} ejected just before and ${first.ejectedAfter.length} just after`);
+  return first === undefined ? undefined : new Error(`${off.length} of ${stable.length} steady samples differ, e.g. at ${Math.round(first.atMs)} ms ejections_active ${first.active} while /clusters shows ${first.ejected.length} ejected before and after it`);
 }
 
 /** The oracle's verdict on everything a recorder sent through `service` (round robin: a replica back in service is picked within one round). */
