@@ -47,9 +47,9 @@ describe('the resilience suite can fail: a data plane that drops a policy fails 
 
   it('drop-outlier-detection: the ejection cases fail, naming a replica sent requests while the oracle had it ejected; the connection-pool case still passes', async function () {
     const expected: Readonly<Record<string, RegExp>> = {
-      'outlier-ejects-failing-replica': /ejection timeline disagrees with the oracle: payment-service-\d\.prod-namespace was sent request \d+ at \d+ ms, but the oracle ejects it at \d+ ms \(first ejection: at least 600 ms\).*after its 3rd consecutive 5xx/,
-      'outlier-cap-max-ejection-percent': /ejection timeline disagrees with the oracle: payment-service-\d\.prod-namespace was sent request \d+ at \d+ ms, but the oracle ejects it/,
-      'outlier-panic-min-health-percent': /ejection timeline disagrees with the oracle: payment-service-\d\.prod-namespace was sent request \d+ at \d+ ms, but the oracle ejects it/,
+      'outlier-ejects-failing-replica': /ejection timeline disagrees with the oracle: payment-service-\d\.prod-namespace was sent request \d+ at \d+ ms and \d+ more until \d+ ms, but the oracle ejects it at \d+ ms \(first ejection: at least 600 ms\b.*after its 3rd consecutive 5xx/,
+      'outlier-cap-max-ejection-percent': /ejection timeline disagrees with the oracle: payment-service-\d\.prod-namespace was sent request \d+ at \d+ ms.*, but the oracle ejects it/,
+      'outlier-panic-min-health-percent': /ejection timeline disagrees with the oracle: payment-service-\d\.prod-namespace was sent request \d+ at \d+ ms.*, but the oracle ejects it/,
     };
     for (const [name, pattern] of Object.entries(expected)) {
       const result = await run(name);

@@ -11,6 +11,8 @@ interface FakeSidecar {
   readonly failing: ReadonlySet<number>;
   /** Sweep phase (ms). */
   readonly phaseMs: number;
+  /** Each sweep this much later than one interval after the last (ms). */
+  readonly driftMs?: number;
   readonly consecutive?: number;
   readonly intervalMs?: number;
   readonly baseMs?: number;
@@ -48,7 +50,7 @@ function fakeTraffic(f: FakeSidecar): ObservedRequest[] {
         const length = (h.first && f.firstLonger === true ? 2 : 1) * base * (f.doubling === false ? 1 : h.k);
         if (nextSweep - h.at >= length) Object.assign(h, { out: false, back: nextSweep, c: 0, first: false });
       }
-      nextSweep += interval;
+      nextSweep += interval + (f.driftMs ?? 0);
     }
     const healthy = hosts.map((h, j) => (h.out ? -1 : j)).filter((j) => j >= 0);
     const panic = (f.panicPercent ?? 0) > 0 && (100 * healthy.length) / PODS.length < f.panicPercent!;
@@ -75,7 +77,7 @@ function fakeTraffic(f: FakeSidecar): ObservedRequest[] {
   return out;
 }
 
-const judge = (requests: ObservedRequest[], od: OutlierDetectionSettings = SEED_OD) => judgeEjections({ endpoints: PODS, requests, outlierDetection: od, timeScale: SCALE, maxMissedRequests: 5, toleranceMs: 15 });
+const judge = (requests: ObservedRequest[], od: OutlierDetectionSettings = SEED_OD) => judgeEjections({ endpoints: PODS, requests, outlierDetection: od, timeScale: SCALE, maxMissedRequests: 5, toleranceMs: 15, lateSweepMs: 20 });
 
 describe('ejection judge: live traffic against the oracle', function () {
   it('agrees with a sidecar that follows Envoy, for its sweep phase, and reads each ejection: after 3 failures, ×1 then ×2 then ×3', function () {
@@ -97,10 +99,19 @@ describe('ejection judge: live traffic against the oracle', function () {
     expect(judge(fakeTraffic({ failing: new Set([1]), phaseMs: 150, jitterMs: 5 })).disagreements).to.deep.equal([]);
   });
 
+  it('agrees with sweeps that drift 8 ms later each interval (a loaded timer loop), and finds the drift; with no drift tried it cannot', function () {
+    const drifting = fakeTraffic({ failing: new Set([2]), phaseMs: 30, driftMs: 8, durationMs: 5000 });
+    const r = judge(drifting);
+    expect(r.disagreements).to.deep.equal([]);
+    expect(r.agreeing.every((a) => a.driftMs >= 5)).to.equal(true);
+    expect(r.episodes.map((e) => e.expected.multiplier)).to.deep.equal([1, 2, 3, 4]);
+    expect(judgeEjections({ endpoints: PODS, requests: drifting, outlierDetection: SEED_OD, timeScale: SCALE, maxMissedRequests: 5, toleranceMs: 15, lateSweepMs: 20, driftsMs: [0] }).agreeing).to.deep.equal([]);
+  });
+
   it('disagrees with a sidecar that never ejects, naming the replica and its 3rd consecutive 5xx', function () {
     const r = judge(fakeTraffic({ failing: new Set([2]), phaseMs: 73, eject: false }));
     expect(r.agreeingPhases).to.deep.equal([]);
-    expect(r.disagreements[0]).to.match(/^p-2 was sent request \d+ at \d+ ms, but the oracle ejects it at \d+ ms \(first ejection: at least 600 ms\).*after its 3rd consecutive 5xx$/);
+    expect(r.disagreements[0]).to.match(/^p-2 was sent request \d+ at \d+ ms and \d+ more until \d+ ms, but the oracle ejects it at \d+ ms \(first ejection: at least 600 ms\b.*after its 3rd consecutive 5xx$/);
   });
 
   it('disagrees with a sidecar that ejects after 2 failures instead of 3', function () {
@@ -110,7 +121,9 @@ describe('ejection judge: live traffic against the oracle', function () {
   });
 
   it('disagrees with a sidecar that does not double the second ejection, or keeps the first one out twice as long', function () {
-    expect(judge(fakeTraffic({ failing: new Set([2]), phaseMs: 73, doubling: false })).disagreements.join('\n')).to.match(/p-2 was sent request .*ejection ×2: at least 1200 ms/);
+    const single = judge(fakeTraffic({ failing: new Set([2]), phaseMs: 73, doubling: false }));
+    expect(single.agreeing).to.deep.equal([]);
+    expect(single.disagreements.join('\n')).to.match(/p-2 was sent request .*ejection ×2: at least 1200 ms|p-2 got none of \d+ requests in a row/);
     expect(judge(fakeTraffic({ failing: new Set([2]), phaseMs: 73, firstLonger: true })).disagreements.join('\n')).to.match(/p-2 got none of 6 requests in a row .*back in service since the sweep/);
   });
 

@@ -8,13 +8,21 @@
  * allowed for, and nothing else:
  * - the phase of the sidecar's interval sweep (ejections end at a sweep; the sweep timer started
  *   when the cluster did). Every phase on a grid over one interval is tried, and the traffic
- *   agrees with the oracle if it agrees under some phase; the report shows that phase.
+ *   agrees with the oracle if it agrees under some phase (and drift, below); the report shows it.
  * - how soon a replica back in service is picked. Under ROUND_ROBIN that is within one round;
  *   `maxMissedRequests` says how many requests in a row may pass a replica in service by.
  *
+ * - how late the sweeps run. A timer loop on a loaded machine runs late, and a late sweep delays
+ *   every later one (Node's setInterval re-arms from when it ran), so the live sweeps drift: each
+ *   comes up to a few ms more than one interval after the last. Every drift on a small grid
+ *   (`driftsMs`, ms per sweep) is tried with every phase: the oracle runs on a clock stretched so
+ *   its sweeps meet the live ones. A replica's ejection time is real time, not sweeps, so it is
+ *   judged unstretched: never back before ejection + base × multiplier, and back by the oracle's
+ *   sweep plus `lateSweepMs` (what the drift grid does not catch).
+ *
  * Under a phase, the traffic disagrees with the oracle when:
  * - a request reaches a replica the oracle has ejected (and no panic lets it), more than
- *   `toleranceMs` before the oracle lets it back (sweep timers run a little late);
+ *   `toleranceMs` before its ejection time is up;
  * - a replica the oracle has in service is passed by more than `maxMissedRequests` requests in a
  *   row while the set of replicas in service stays the same (ejected too early, too long, or never
  *   back; a change of the set restarts a round-robin balancer's round, so the count restarts);
@@ -47,10 +55,20 @@ export interface EjectionJudgeInput {
   readonly timeScale: number;
   /** How many requests in a row may pass by a replica the oracle has in service. */
   readonly maxMissedRequests: number;
-  /** How much earlier than the oracle says a replica may be seen back (late sweep timers, clock reads). */
+  /** Clock reads: how far a request's time may be off the sidecar's (ms). */
   readonly toleranceMs: number;
+  /** How late a sweep may run behind the oracle's, beyond the drift tried. */
+  readonly lateSweepMs: number;
   /** Sweep phases tried over one interval (default 40). */
   readonly phases?: number;
+  /** Sweep drifts tried: how much later than one interval after the last each sweep runs (default 0, 2, 5, 10 ms). */
+  readonly driftsMs?: readonly number[];
+}
+
+/** When the sweeps run: at phase + k × (interval + drift) on the experiment's axis. */
+export interface SweepModel {
+  readonly phaseMs: number;
+  readonly driftMs: number;
 }
 
 /** One ejection the oracle expects. */
@@ -75,12 +93,14 @@ export interface ObservedEpisode {
 }
 
 export interface EjectionJudgement {
-  /** Sweep phases (ms on the experiment's axis, modulo the interval) under which the traffic agrees. */
+  /** Sweep phases (ms on the experiment's axis, modulo the interval) under which the traffic agrees (with some drift). */
   readonly agreeingPhases: readonly number[];
-  /** The ejections the oracle expects under each agreeing phase. */
-  readonly agreeing: readonly { readonly phaseMs: number; readonly expected: readonly ExpectedEjection[] }[];
-  /** The phase the rest describes: the middle agreeing one, else the one with the fewest disagreements. */
-  readonly phaseMs: number;
+  /** The ejections the oracle expects under each agreeing sweep model. */
+  readonly agreeing: readonly (SweepModel & { readonly expected: readonly ExpectedEjection[] })[];
+  /** How many sweep models were tried. */
+  readonly tried: number;
+  /** The sweeps the rest describes: the middle agreeing model, else the one with the fewest disagreements. */
+  readonly sweeps: SweepModel;
   readonly intervalMs: number;
   readonly expected: readonly ExpectedEjection[];
   readonly episodes: readonly ObservedEpisode[];
@@ -95,6 +115,7 @@ export interface EjectionJudgement {
 
 interface PhaseRun {
   readonly phaseMs: number;
+  readonly driftMs: number;
   readonly sim: OutlierSimulationResult;
   readonly expected: ExpectedEjection[];
   readonly disagreements: string[];
@@ -109,17 +130,19 @@ export function judgeEjections(input: EjectionJudgeInput): EjectionJudgement {
   const settings = effectiveOutlierDetection(input.outlierDetection);
   const interval = settings === undefined ? 1 : settings.intervalMs * input.timeScale;
   const grid = settings === undefined ? 1 : (input.phases ?? 40);
+  const drifts = settings === undefined ? [0] : (input.driftsMs ?? [0, 2, 5, 10]);
   const runs: PhaseRun[] = [];
-  for (let j = 0; j < grid; j++) runs.push(runPhase(input, (j * interval) / grid, interval));
+  for (const drift of drifts) for (let j = 0; j < grid; j++) runs.push(runPhase(input, { phaseMs: (j * interval) / grid, driftMs: drift }, interval));
   const agreeing = runs.filter((r) => r.disagreements.length === 0);
-  // Shown: the middle of the agreeing phases (the likeliest sweep), else the least wrong phase.
+  // Shown: the middle of the agreeing models (the likeliest sweeps), else the least wrong one.
   const shown = agreeing[Math.floor(agreeing.length / 2)] ?? [...runs].sort((a, b) => a.disagreements.length - b.disagreements.length)[0]!;
   const pool = agreeing.length > 0 ? agreeing : [shown];
   const span = (values: number[]): readonly [number, number] => [Math.min(...values), Math.max(...values)];
   return {
-    agreeingPhases: agreeing.map((r) => r.phaseMs),
-    agreeing: agreeing.map((r) => ({ phaseMs: r.phaseMs, expected: r.expected })),
-    phaseMs: shown.phaseMs,
+    agreeingPhases: [...new Set(agreeing.map((r) => r.phaseMs))],
+    agreeing: agreeing.map((r) => ({ phaseMs: r.phaseMs, driftMs: r.driftMs, expected: r.expected })),
+    tried: runs.length,
+    sweeps: { phaseMs: shown.phaseMs, driftMs: shown.driftMs },
     intervalMs: interval,
     expected: shown.expected,
     episodes: episodes(input, shown.expected),
@@ -130,20 +153,23 @@ export function judgeEjections(input: EjectionJudgeInput): EjectionJudgement {
   };
 }
 
-function runPhase(input: EjectionJudgeInput, phaseMs: number, interval: number): PhaseRun {
+function runPhase(input: EjectionJudgeInput, sweeps: SweepModel, interval: number): PhaseRun {
   const index = new Map(input.endpoints.map((e, i) => [e, i]));
-  // Oracle sweeps fall at k × interval; live ones at phase + k × interval: shift the traffic so they meet.
-  const shift = (interval - phaseMs) % interval;
-  const events = input.requests.flatMap((q) => (q.endpoint === undefined || !index.has(q.endpoint) ? [] : [{ at: q.endMs + shift, endpoint: index.get(q.endpoint)!, result: q.status }]));
-  const until = Math.max(0, ...input.requests.map((q) => q.endMs)) + shift + 1;
+  // Oracle sweeps fall at k × interval; live ones at phase + (k - 1) × (interval + drift). A clock
+  // for the oracle that meets them: oracle(t) = (t - phase) × interval / period + interval.
+  const period = interval + sweeps.driftMs;
+  const oracleTime = (t: number): number => ((t - sweeps.phaseMs) * interval) / period + interval;
+  const liveTime = (o: number): number => ((o - interval) * period) / interval + sweeps.phaseMs;
+  const events = input.requests.flatMap((q) => (q.endpoint === undefined || !index.has(q.endpoint) ? [] : [{ at: oracleTime(q.endMs), endpoint: index.get(q.endpoint)!, result: q.status }]));
+  const until = oracleTime(Math.max(0, ...input.requests.map((q) => q.endMs))) + 1;
   const sim = simulateOutlierDetection({ endpoints: input.endpoints.length, outlierDetection: input.outlierDetection, untilMs: until, timeScale: input.timeScale, events });
   const expected: ExpectedEjection[] = [];
   const open = new Map<number, { fromMs: number; multiplier: number; ejectionMs: number }>();
   for (const e of sim.timeline) {
-    if (e.kind === 'ejected') open.set(e.endpoint, { fromMs: e.at - shift, multiplier: e.backoff ?? 1, ejectionMs: e.ejectionMs ?? 0 });
+    if (e.kind === 'ejected') open.set(e.endpoint, { fromMs: liveTime(e.at), multiplier: e.backoff ?? 1, ejectionMs: e.ejectionMs ?? 0 });
     if (e.kind === 'unejected') {
       const o = open.get(e.endpoint);
-      if (o !== undefined) expected.push({ endpoint: input.endpoints[e.endpoint]!, ...o, toMs: e.at - shift });
+      if (o !== undefined) expected.push({ endpoint: input.endpoints[e.endpoint]!, ...o, toMs: liveTime(e.at) });
       open.delete(e.endpoint);
     }
   }
@@ -151,7 +177,7 @@ function runPhase(input: EjectionJudgeInput, phaseMs: number, interval: number):
   expected.sort((a, b) => a.fromMs - b.fromMs);
   let most = 0;
   for (const w of expected) most = Math.max(most, expected.filter((x) => x.fromMs <= w.fromMs && (x.toMs === null || x.toMs > w.fromMs)).length);
-  return { phaseMs, sim, expected, disagreements: disagreements(input, expected, sim), mostEjected: most };
+  return { phaseMs: sweeps.phaseMs, driftMs: sweeps.driftMs, sim, expected, disagreements: disagreements(input, expected, sim), mostEjected: most };
 }
 
 function disagreements(input: EjectionJudgeInput, expected: readonly ExpectedEjection[], sim: OutlierSimulationResult): string[] {
@@ -160,28 +186,35 @@ function disagreements(input: EjectionJudgeInput, expected: readonly ExpectedEje
   const threshold = sim.settings?.panicThresholdPercent ?? 0;
   const consecutive = sim.settings?.consecutive5xx ?? 0;
   const windowsOf = (endpoint: string): ExpectedEjection[] => expected.filter((w) => w.endpoint === endpoint);
-  /** Surely out: after the ejection began, and not within `tol` of the oracle's return. */
-  const surelyOut = (endpoint: string, t: number): ExpectedEjection | undefined => windowsOf(endpoint).find((w) => w.fromMs < t && (w.toMs === null || t < w.toMs - tol));
-  /** Possibly out: within `tol` of an ejection. */
-  const possiblyOut = (endpoint: string, t: number): boolean => windowsOf(endpoint).some((w) => w.fromMs - tol <= t && (w.toMs === null || t < w.toMs + tol));
+  /** Surely out: after the ejection began, and its time (base × multiplier) not up. */
+  const surelyOut = (endpoint: string, t: number): ExpectedEjection | undefined => windowsOf(endpoint).find((w) => w.fromMs < t && t < w.fromMs + w.ejectionMs - tol);
+  /** Possibly out: from the ejection until the oracle's sweep, which may run late. */
+  const possiblyOut = (endpoint: string, t: number): boolean => windowsOf(endpoint).some((w) => w.fromMs - tol <= t && (w.toMs === null || t < w.toMs + input.lateSweepMs));
   const healthyAtLeast = (t: number): number => input.endpoints.filter((e) => !possiblyOut(e, t)).length;
   const panicPossible = (t: number): boolean => threshold > 0 && (100 * healthyAtLeast(t)) / n < threshold;
   const describe = (w: ExpectedEjection): string =>
-    `the oracle ejects it at ${ms(w.fromMs)} (${w.multiplier === 1 ? 'first ejection' : `ejection ×${w.multiplier}`}: at least ${ms(w.ejectionMs)}) until the sweep at ${w.toMs === null ? 'the end of the traffic' : ms(w.toMs)}`;
+    `the oracle ejects it at ${ms(w.fromMs)} (${w.multiplier === 1 ? 'first ejection' : `ejection ×${w.multiplier}`}: at least ${ms(w.ejectionMs)}, so out until ${ms(w.fromMs + w.ejectionMs)} at the earliest, back at the sweep ${w.toMs === null ? 'after the traffic ends' : `at ${ms(w.toMs)}`})`;
 
   const out: string[] = [];
+  // Requests sent to a replica while out, one message per ejection: the first, and how many more.
+  const sentWhileOut = new Map<ExpectedEjection, { first: string; more: number; lastMs: number; endpoint: string }>();
   const missed = new Map<string, { count: number; since: number }>();
   let routable = '';
   input.requests.forEach((q, i) => {
     const t = q.startMs;
-    // A change in who is in service restarts the balancer's round: count misses from there.
-    const now = input.endpoints.map((e) => (possiblyOut(e, t) ? '0' : '1')).join('');
+    // A change in who is in service restarts the balancer's round: count misses from there (any
+    // change the oracle allows, from the first moment it may happen to the last).
+    const now = input.endpoints.map((e) => (surelyOut(e, t) !== undefined ? 'o' : possiblyOut(e, t) ? '?' : 'i')).join('');
     if (now !== routable) missed.clear();
     routable = now;
     const label = `request ${i} at ${ms(t)}`;
     if (q.endpoint !== undefined) {
       const w = surelyOut(q.endpoint, t);
-      if (w !== undefined && !panicPossible(t)) out.push(`${q.endpoint} was sent ${label}, but ${describe(w)}${consecutive > 0 ? `, after its ${ordinal(consecutive)} consecutive 5xx` : ''}`);
+      if (w !== undefined && !panicPossible(t)) {
+        const seen = sentWhileOut.get(w);
+        if (seen === undefined) sentWhileOut.set(w, { first: label, more: 0, lastMs: t, endpoint: q.endpoint });
+        else Object.assign(seen, { more: seen.more + 1, lastMs: t });
+      }
     } else if ((q.flags ?? '').split(',').includes('UH')) {
       const routable = healthyAtLeast(t);
       if (threshold > 0 || routable > 0) out.push(`${label} was answered 503 UH (no healthy upstream), but the oracle has ${threshold > 0 ? `panic routing (minHealthPercent ${threshold})` : `${routable} of ${n} replicas in service`} then`);
@@ -204,6 +237,10 @@ function disagreements(input: EjectionJudgeInput, expected: readonly ExpectedEje
       }
     }
   });
+  for (const [w, seen] of sentWhileOut) {
+    const more = seen.more === 0 ? '' : ` and ${seen.more} more until ${ms(seen.lastMs)}`;
+    out.push(`${seen.endpoint} was sent ${seen.first}${more}, but ${describe(w)}${consecutive > 0 ? `, after its ${ordinal(consecutive)} consecutive 5xx` : ''}`);
+  }
   return out;
 }
 
@@ -212,7 +249,8 @@ function episodes(input: EjectionJudgeInput, expected: readonly ExpectedEjection
   return expected.map((w) => {
     const own = input.requests.filter((q) => q.endpoint === w.endpoint);
     const previous = [...expected].reverse().find((x) => x.endpoint === w.endpoint && x.fromMs < w.fromMs);
-    const before = own.filter((q) => q.endMs <= w.fromMs && (previous === undefined || q.startMs > previous.fromMs));
+    // The ejection time went through the oracle's clock and back: allow for rounding.
+    const before = own.filter((q) => q.endMs <= w.fromMs + 1e-6 && (previous === undefined || q.startMs > previous.fromMs));
     let failuresBefore = 0;
     for (let i = before.length - 1; i >= 0 && before[i]!.status >= 500; i--) failuresBefore++;
     const next = own.find((q) => q.startMs > w.fromMs);
@@ -227,18 +265,19 @@ export interface EjectionSample {
 }
 
 /**
- * Whether what /clusters said, sampled, fits the expected ejections: a replica shown ejected is
- * inside one (give or take `toleranceMs`), and one shown in service is not well inside one.
+ * Whether what /clusters said, sampled, fits the expected ejections (with the judge's bounds): a
+ * replica shown ejected is inside one, from its start (give or take `toleranceMs`) to the oracle's
+ * sweep (plus `lateSweepMs`); one shown in service is not inside one before its time is up.
  * Returns what does not fit, or undefined.
  */
-export function samplesFit(samples: readonly EjectionSample[], endpoints: readonly string[], expected: readonly ExpectedEjection[], toleranceMs: number): Error | undefined {
+export function samplesFit(samples: readonly EjectionSample[], endpoints: readonly string[], expected: readonly ExpectedEjection[], toleranceMs: number, lateSweepMs: number): Error | undefined {
   const problems: string[] = [];
   for (const s of samples) {
     for (const e of endpoints) {
       const windows = expected.filter((w) => w.endpoint === e);
       const shown = s.ejected.includes(e);
-      const inside = windows.some((w) => s.atMs >= w.fromMs - toleranceMs && (w.toMs === null || s.atMs <= w.toMs + toleranceMs));
-      const wellInside = windows.some((w) => s.atMs > w.fromMs + toleranceMs && (w.toMs === null || s.atMs < w.toMs - toleranceMs));
+      const inside = windows.some((w) => s.atMs >= w.fromMs - toleranceMs && (w.toMs === null || s.atMs <= w.toMs + lateSweepMs));
+      const wellInside = windows.some((w) => s.atMs > w.fromMs + toleranceMs && s.atMs < w.fromMs + w.ejectionMs - toleranceMs);
       if (shown && !inside) problems.push(`at ${ms(s.atMs)} /clusters shows ${e} ejected, outside every ejection the oracle expects`);
       if (!shown && wellInside) problems.push(`at ${ms(s.atMs)} /clusters shows ${e} in service, inside an ejection the oracle expects`);
     }
