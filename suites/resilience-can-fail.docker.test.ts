@@ -13,7 +13,7 @@ import { expect } from 'chai';
 import { ReferenceDataPlane, runCase, type CaseResult, type ExperimentJournal } from '../harness/index.ts';
 import { resilienceCases } from './resilience/cases/index.ts';
 import { retriesSchedule } from './resilience/cases/retries.ts';
-import { startResilienceEnv, type StartedResilienceEnv } from './resilience/resilience-env.ts';
+import { startResilienceEnv, warmUp, type StartedResilienceEnv } from './resilience/resilience-env.ts';
 import { BrokenResilienceDataPlane, type ResilienceBreakage } from './resilience/testing/broken-resilience.ts';
 
 const SEED = 1;
@@ -32,6 +32,8 @@ describe('the resilience suite can fail: a data plane that drops a policy fails 
   const breakWith = async (breakages: readonly ResilienceBreakage[]): Promise<void> => {
     broken.breakages = breakages;
     await env.mesh.apply(env.mesh.mesh);
+    // The clusters the change touched start with no connections: up again before the next case.
+    await warmUp(env.mesh);
   };
   /** What the journal says was injected and reverted, and at which request (no times). */
   const injections = (r: CaseResult): string[] => ((r.attachments['experiment'] as ExperimentJournal | undefined)?.entries ?? []).filter((e) => e.phase === 'inject' || e.phase === 'rollback').map((e) => e.text);

@@ -86,6 +86,7 @@ export async function startResilienceEnv(options: ResilienceEnvOptions): Promise
   try {
     mesh = await MeshEnvironment.start({ runtime, mesh: initial, dataPlane: options.dataPlane, ca: await MeshCa.create(), seed: options.seed, timeScale: options.timeScale, timeouts: runtime.timeouts });
     const running = mesh;
+    await warmUp(running);
     let inForce = '';
     const service = (name: string): ResolvedDestination => {
       const found = running.mesh.destinations.find((d) => d.name === name);
@@ -118,6 +119,20 @@ export async function startResilienceEnv(options: ResilienceEnvOptions): Promise
     await mesh?.close();
     await runtime.close();
     throw error;
+  }
+}
+
+/**
+ * Connections up on every service's cluster (client sidecar → each replica's sidecar → its app),
+ * so that the seed's short timeouts at the run's time scale (3s × 0.02 = 60 ms) time the policy
+ * and not the first TLS handshakes. A few rounds, until a round is answered 200 throughout.
+ */
+export async function warmUp(mesh: MeshEnvironment): Promise<void> {
+  for (const d of mesh.mesh.destinations) {
+    for (let round = 0; round < 3; round++) {
+      const f = await mesh.forward(CLIENT, { to: d.name, count: 2 * d.endpointCount });
+      if (f.results.every((r) => r.status === 200)) break;
+    }
   }
 }
 

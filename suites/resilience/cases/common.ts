@@ -58,11 +58,14 @@ export function echoOf(env: ResilienceEnv, pod: string): EchoTarget {
 /**
  * Runs a chaos experiment for a case and attaches its journal to the report, opened by what a
  * reader needs to replay and read it: the time scale (with the durations it made) and the seed.
+ * When the steady state did not hold before any fault, the case fails there and then.
  */
 export async function caseExperiment<Env>(ctx: CaseContext<Env>, experiment: Experiment, preface: readonly string[]): Promise<ExperimentOutcome> {
   const outcome = await runExperiment(experiment);
   const opening = preface.map((text) => ({ atMs: 0, phase: 'before' as const, text }));
   ctx.attach('experiment', { ...outcome.journal, entries: [...opening, ...outcome.journal.entries] });
+  // No fault was injected when the mesh was not healthy to begin with: nothing after this would mean anything.
+  if (!outcome.before.holds) verifySteadyState(ctx, outcome);
   return outcome;
 }
 

@@ -5,7 +5,7 @@
  * connection. The client sees every request succeed; each request's attempts are what the oracle
  * says the route makes of them, and the metrics count the retries the replicas absorbed.
  */
-import { Feature, FaultSchedule, failingEndpoint, resettingEndpoint, runSchedule, type ConformanceCase, type MeshForwardResult } from '../../../harness/index.ts';
+import { ErrorCode, Feature, FaultSchedule, MeshproofError, failingEndpoint, resettingEndpoint, runSchedule, type ConformanceCase, type MeshForwardResult } from '../../../harness/index.ts';
 import { phasedHypothesis, send, successAtLeast, tally } from '../live-traffic.ts';
 import { MetricWatch } from '../metric-watch.ts';
 import { CLIENT, type ResilienceEnv } from '../resilience-env.ts';
@@ -40,6 +40,8 @@ export const retriesCase: ConformanceCase<ResilienceEnv> = {
     const replicaWatch = await MetricWatch.start(() => env.mesh.metrics(`prod-namespace/${SERVICE}`), 'payment-service sidecars', watch.samples);
     const during: MeshForwardResult[] = [];
     let appsSaw = 0;
+    /** Requests the glitching replicas received while glitching (their apps' own records): each one a failed attempt. */
+    let glitchHits = 0;
 
     const outcome = await caseExperiment(
       ctx,
@@ -58,6 +60,9 @@ export const retriesCase: ConformanceCase<ResilienceEnv> = {
               const f = await send(env, SERVICE, to - from, { ratePerSecond: RATE });
               during.push(...f.results);
               appsSaw += Object.values(f.received).reduce((a, b) => a + b, 0);
+              const hits = schedule.activeAt(from).reduce((n, w) => n + (f.received[w.target] ?? 0), 0);
+              glitchHits += hits;
+              if (schedule.activeAt(from).length > 0) journal(`requests ${from}–${to - 1}: ${tally(f.results)}; the glitching replica received ${hits} of them`);
             },
             journal: (phase, text) => journal(text, phase),
           });
@@ -86,8 +91,13 @@ export const retriesCase: ConformanceCase<ResilienceEnv> = {
       `each request ended as the oracle says the seed's route ends it (${route?.retries?.attempts ?? 'default'} retries on ${route?.retries?.retryOn ?? 'the default'}): ${compared.length} compared${timedOut.length > 0 ? `, ${timedOut.length} cut by the route timeout left to the steady state` : ''}`,
       disagree.length === 0 ? undefined : new Error(`${disagree.length} disagree: ${disagree.slice(0, LISTED).map((c) => `request ${c.r.index}: ${c.error!.message}`).join('; ')}`),
     );
+    if (glitchHits === 0) throw new MeshproofError(ErrorCode.Internal, `no request reached a glitching replica during its glitch (${schedule.summary()}): the case shows nothing about retries`);
     const retried = during.filter((r) => (attemptsOf(r) ?? 1) > 1);
-    ctx.verify(`the glitches were felt and retried: ${retried.length} requests needed a second attempt`, retried.length > 0 ? undefined : new Error('no request needed a retry: the glitches never hit a request, so nothing was shown'));
+    const retries = watch.increase({ name: 'envoy_cluster_upstream_rq_retry', labels: { cluster_name: await env.clusterOf(SERVICE) } });
+    ctx.verify(
+      `the glitches were felt and retried: the glitching replicas received ${glitchHits} requests while glitching (their apps' records), and the client sidecar retried at least as often (upstream_rq_retry grew by ${retries}; ${retried.length} requests report more than one attempt)`,
+      retries >= glitchHits ? undefined : new Error(`the glitching replicas failed ${glitchHits} attempts, but upstream_rq_retry grew by only ${retries}`),
+    );
     const attempts = during.reduce((n, r) => n + (attemptsOf(r) ?? 1), 0);
     ctx.verify(`the apps received every attempt: ${attempts} for ${during.length} requests`, appsSaw === attempts ? undefined : new Error(`the apps received ${appsSaw} requests, the attempt counts add up to ${attempts}`));
     const cluster = await env.clusterOf(SERVICE);

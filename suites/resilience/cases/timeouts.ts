@@ -19,8 +19,8 @@ import { SEED_VIRTUAL_SERVICE, VS_VARIATIONS, caseExperiment, echoOf, timeScaleL
 const NAME = 'per-try-and-route-timeouts-504-ut';
 const SEED = 'payment-service';
 const TIMEOUT_ONLY = 'payment-timeout';
-/** How late a slow replica answers: far beyond every timeout at the default time scale (not a policy duration). */
-const SLOW_MS = 500;
+/** How late a slow replica answers: far beyond the route timeout, at least 500 ms. */
+const slowMs = (routeTimeoutMs: number): number => Math.max(500, 4 * routeTimeoutMs);
 const RATE = 50;
 /** A local reply, or a retry, takes this much longer than the timer that caused it on a loaded machine. */
 const SLACK_MS = 100;
@@ -31,7 +31,7 @@ const isUt = (r: MeshForwardResult): boolean => (r.responseFlags ?? '').split(',
 export const timeoutsCase: ConformanceCase<ResilienceEnv> = {
   shortName: NAME,
   description:
-    "One replica answers 500 ms late. Through the seed's VirtualService (perTryTimeout 1s, attempts 3 on 5xx) each try that reaches it is cut at the per-try timeout and retried elsewhere, so the client gets 200; through payment-timeout (timeout 3s, no retries) those requests end at the route timeout with 504 UT `upstream request timeout`; with every replica that slow, the seed's route timeout ends requests across their retries with 504 UT. Every request is what the oracle says its route makes of it, none waits past its route timeout, and upstream_rq_per_try_timeout, upstream_rq_timeout and istio_requests_total{response_code=\"504\",response_flags=\"UT\"} count them.",
+    "One replica answers far beyond the route timeout (500 ms at the default time scale). Through the seed's VirtualService (perTryTimeout 1s, attempts 3 on 5xx) each try that reaches it is cut at the per-try timeout and retried elsewhere, so the client gets 200; through payment-timeout (timeout 3s, no retries) those requests end at the route timeout with 504 UT `upstream request timeout`; with every replica that slow, the seed's route timeout ends requests across their retries with 504 UT. Every request is what the oracle says its route makes of it, none waits past its route timeout, and upstream_rq_per_try_timeout, upstream_rq_timeout and istio_requests_total{response_code=\"504\",response_flags=\"UT\"} count them.",
   area: 'resilience',
   features: [Feature.Timeouts, Feature.Retries, Feature.Metrics],
   manifests: [SEED_VIRTUAL_SERVICE, VS_VARIATIONS],
@@ -40,6 +40,7 @@ export const timeoutsCase: ConformanceCase<ResilienceEnv> = {
     const seedRoute = routeFor(env.service(SEED).httpRoutes, '/pay/1', env.timeScale);
     const timeoutRoute = routeFor(env.service(TIMEOUT_ONLY).httpRoutes, '/pay/1', env.timeScale);
     const routeTimeoutMs = 3_000 * env.timeScale;
+    const slowAnswerMs = slowMs(routeTimeoutMs);
     const [slow] = FaultSchedule.pick(ctx.seed, NAME, env.replicas, 1) as [string];
     const watch = await MetricWatch.start(() => env.mesh.metrics(CLIENT), `${CLIENT} sidecar`);
     let perTry: readonly MeshForwardResult[] = [];
@@ -58,25 +59,25 @@ export const timeoutsCase: ConformanceCase<ResilienceEnv> = {
             return { holds: results.length > 0 && longest <= routeTimeoutMs + SLACK_MS, detail: `the longest of ${results.length} requests took ${longest} ms: ${tally(results)}` };
           },
         ),
-        faults: [slowEndpoint(echoOf(env, slow), SLOW_MS)],
+        faults: [slowEndpoint(echoOf(env, slow), slowAnswerMs)],
         whileInjected: async (journal) => {
           perTry = (await send(env, SEED, 60, { ratePerSecond: RATE })).results;
           journal(`${SEED}: ${tally(perTry)}; ${perTry.filter((r) => (attemptsOf(r) ?? 1) > 1).length} retried after a per-try timeout`);
           routeOnly = (await send(env, TIMEOUT_ONLY, 40, { ratePerSecond: RATE })).results;
           journal(`${TIMEOUT_ONLY}: ${tally(routeOnly)}`);
-          const others = env.replicas.filter((r) => r !== slow).map((pod) => slowEndpoint(echoOf(env, pod), SLOW_MS));
-          journal(`every replica answers ${SLOW_MS} ms late`, 'inject');
+          const others = env.replicas.filter((r) => r !== slow).map((pod) => slowEndpoint(echoOf(env, pod), slowAnswerMs));
+          journal(`every replica answers ${slowAnswerMs} ms late`, 'inject');
           allSlow = await withFaults(others, async () => (await send(env, SEED, 20, { ratePerSecond: RATE })).results);
           journal(`only ${slow} is slow again`, 'rollback');
           journal(`${SEED}, every replica slow: ${tally(allSlow)}`);
         },
       },
-      [timeScaleLine(env, [['perTryTimeout', 1_000], ['timeout', 3_000]]), `seed ${ctx.seed} picks the slow replica: ${slow} (answers ${SLOW_MS} ms late)`],
+      [timeScaleLine(env, [['perTryTimeout', 1_000], ['timeout', 3_000]]), `seed ${ctx.seed} picks the slow replica: ${slow} (answers ${slowAnswerMs} ms late)`],
     );
     await watch.stop();
     ctx.attach('metrics', watch.samples);
 
-    const slowTry = { kind: 'response' as const, status: 200, latencyMs: SLOW_MS };
+    const slowTry = { kind: 'response' as const, status: 200, latencyMs: slowAnswerMs };
     const fast = { kind: 'response' as const, status: 200, latencyMs: 0 };
     const disagreements = (what: string, results: readonly MeshForwardResult[], expect: (r: MeshForwardResult) => Error | undefined): void => {
       const off = results.map((r) => ({ r, error: expect(r) })).filter((x) => x.error !== undefined);
