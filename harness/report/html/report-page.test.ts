@@ -2,10 +2,10 @@
  * index.html in a real browser: Debian's Chromium, headless, driven by playwright-core. Checks
  * what a reader sees (verdicts, tables, matrix, timeline, replay command), that the page loads
  * nothing but itself, that no script from traffic runs, and that printing shows the evidence.
- * Saves a screenshot to reports/screenshots/; MESHPROOF_UPDATE_DOCS=1 also refreshes
- * docs/report.png for the README (npm run docs:screenshot).
+ * Saves a screenshot of this synthetic report to reports/screenshots/ (the README's docs/report.png
+ * is of a live run instead: npm run docs:screenshot).
  */
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -129,6 +129,5 @@ describe('index.html in headless Chromium', function () {
     await page.screenshot({ path: top, clip: { x: 0, y: 0, width: 1280, height: 1500 } });
     await page.screenshot({ path: join(dir, 'report-full.png'), fullPage: true });
     expect(existsSync(top)).to.equal(true);
-    if (process.env.MESHPROOF_UPDATE_DOCS === '1') copyFileSync(top, join(projectRoot, 'docs', 'report.png'));
   });
 });
