@@ -17,7 +17,7 @@ import { freePorts, LocalPod } from '../harness/dataplane/reference/testing/loca
 import { MeshCa } from '../harness/pki/mesh-ca.ts';
 import { projectRoot } from '../harness/project-root.ts';
 import { READY_LINE } from '../harness/runtime/types.ts';
-import { BENCH_POLICIES } from './bench-policies.ts';
+import { SEED_POLICIES } from '../suites/shared/testing/seed-mesh.ts';
 
 const LATENCY_REQUESTS = 3_000;
 const WARMUP = 500;
@@ -48,7 +48,7 @@ namespaces: [prod-namespace]
 workloads:
 - {name: payment-service, namespace: prod-namespace, serviceAccount: payment-service-sa, labels: {app: payment-service}, ports: [{port: ${sidecarPort}, protocol: http}]}
 `,
-  policiesYaml: BENCH_POLICIES,
+  policiesYaml: SEED_POLICIES,
 });
 
 interface Target {

@@ -29,7 +29,7 @@ import { writeWorkloadFiles } from '../harness/pki/workload-files.ts';
 import { projectRoot } from '../harness/project-root.ts';
 import { bundleEntry } from '../harness/runtime/images/build-context.ts';
 import { rawLoad } from './raw-load.ts';
-import { BENCH_POLICIES } from './bench-policies.ts';
+import { SEED_POLICIES } from '../suites/shared/testing/seed-mesh.ts';
 
 const LATENCY_REQUESTS = 3_000;
 const WARMUP = 500;
@@ -94,14 +94,13 @@ services:
 clients:
 - {name: order-client, namespace: prod-namespace, serviceAccount: order-service-sa}
 `;
-const POLICIES = BENCH_POLICIES;
 
 const ca = await MeshCa.create();
-const server = await LocalPod.start({ ca, appPort: echoPort, sidecar: 'child-process', sidecarScript: SIDECAR_SCRIPT, workload: 'prod-namespace/payment-service', topologyYaml: TOPOLOGY, policiesYaml: POLICIES });
+const server = await LocalPod.start({ ca, appPort: echoPort, sidecar: 'child-process', sidecarScript: SIDECAR_SCRIPT, workload: 'prod-namespace/payment-service', topologyYaml: TOPOLOGY, policiesYaml: SEED_POLICIES });
 
 // The client sidecar: rendered for order-client, its endpoint the server sidecar on loopback.
 const clientDir = mkdtempSync(join(tmpdir(), 'meshproof-bench-client-'));
-const mesh = resolveMesh(policiesFromYaml(POLICIES), topologyFromYaml(TOPOLOGY));
+const mesh = resolveMesh(policiesFromYaml(SEED_POLICIES), topologyFromYaml(TOPOLOGY));
 await writeWorkloadFiles(join(clientDir, SIDECAR_CERT_DIR), await ca.issue({ namespace: 'prod-namespace', serviceAccount: 'order-service-sa' }));
 const config = renderSidecarConfig(mesh, { kind: 'client', client: mesh.clients[0]!, pod: 'order-client.prod-namespace' }, {
   generation: 1,

@@ -2,6 +2,9 @@
  * The seed's policies on the security topology, built in memory for unit tests of the suites'
  * pure helpers: real oracle decisions to check fabricated evidence against.
  */
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { projectRoot } from '../../../harness/project-root.ts';
 import { InboundOracle, policiesFromYaml, resolveMesh, topologyFromYaml, type ResolvedMesh } from '../../../harness/index.ts';
 
 export const SEED_TOPOLOGY = `apiVersion: meshproof.dev/v1alpha1
@@ -17,21 +20,8 @@ clients:
 - {name: legacy-client, namespace: legacy, sidecar: false}
 `;
 
-export const SEED_POLICIES = `apiVersion: security.istio.io/v1beta1
-kind: PeerAuthentication
-metadata: {name: default, namespace: prod-namespace}
-spec: {mtls: {mode: STRICT}}
----
-apiVersion: security.istio.io/v1beta1
-kind: AuthorizationPolicy
-metadata: {name: restrict-payment-access, namespace: prod-namespace}
-spec:
-  selector: {matchLabels: {app: payment-service}}
-  action: ALLOW
-  rules:
-  - from: [{source: {principals: ["cluster.local/ns/prod-namespace/sa/order-service-sa"]}}]
-    to: [{operation: {methods: ["POST"], paths: ["/pay/*"]}}]
-`;
+/** The seed's STRICT PeerAuthentication and its payment-service AuthorizationPolicy, read from fixtures/seed/. */
+export const SEED_POLICIES = ['peer-authentication.yaml', 'authorization-policy.yaml'].map((file) => readFileSync(join(projectRoot, 'fixtures/seed', file), 'utf8')).join('---\n');
 
 export function seedMesh(extraPolicies = ''): ResolvedMesh {
   return resolveMesh(policiesFromYaml(`${SEED_POLICIES}${extraPolicies === '' ? '' : `---\n${extraPolicies}`}`), topologyFromYaml(SEED_TOPOLOGY));
