@@ -36,7 +36,9 @@ export function sendTcp(request: CallRequest, timeoutMs: number): Promise<Observ
       if (size === 0) finish({ outcome: 'reset', error: { code: 'EOF', message: 'peer closed the connection without sending any bytes' } });
       else finish({ outcome: 'connected', body: received() });
     });
-    socket.once('error', (error) => {
+    // `on`, not `once`: a listener removed after the first error would let a later one (a write
+    // failing with EPIPE after a reset) escape as an uncaught exception; finish() ignores repeats.
+    socket.on('error', (error) => {
       const failure = classifyError(error);
       if (size > 0 && failure.outcome === 'reset') finish({ outcome: 'connected', body: received() });
       else finish({ outcome: failure.outcome, error: { code: failure.code, message: failure.message } });
