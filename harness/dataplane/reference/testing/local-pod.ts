@@ -172,6 +172,13 @@ export class LocalPod {
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     this.#child = child;
+    // A caller that exits without close() (a failed bench, an uncaught error) must not leave the
+    // sidecar running and holding its ports: kill it as this process exits.
+    const killOnExit = (): void => {
+      if (child.exitCode === null) child.kill('SIGKILL');
+    };
+    process.once('exit', killOnExit);
+    child.once('exit', () => process.off('exit', killOnExit));
     await waitForReadyLine(child, 'sidecar');
   }
 
