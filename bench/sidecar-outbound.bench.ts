@@ -2,7 +2,8 @@
  * What the reference sidecar costs on the full in-mesh path: the client's app → its own sidecar
  * (plaintext, keep-alive, Host header) → mutual TLS → the server's sidecar (RBAC) → the echo app.
  * Requests/s with CONCURRENCY connections for DURATION_MS, latency with one request in flight,
- * and the resident memory (VmRSS) of each sidecar process, sampled every 100 ms under load.
+ * and the resident memory (VmRSS) of each sidecar process, sampled every 100 ms under load, next to
+ * that of a bare Node process of the same binary (the floor of any sidecar written for Node).
  *
  * Four processes on this machine: the echo app, the server sidecar, the client sidecar (both
  * running the same esbuild bundle the sidecar image carries, rendered by the reference render
@@ -170,6 +171,26 @@ async function throughput(target: Target, sample: () => void): Promise<number> {
   }
 }
 
+/**
+ * The runtime's own floor: a Node process of the same binary that runs no code, idle. Its file
+ * pages are the part of the node binary that any Node process maps; a sidecar written for Node
+ * cannot be smaller than this.
+ */
+async function runtimeFloor(): Promise<Memory> {
+  const bare = spawn(NODE[0]!, ['-e', `process.stdout.write('ready\\n'); setInterval(() => {}, 60_000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
+  children.push(bare);
+  try {
+    await new Promise<void>((resolve, reject) => {
+      bare.stdout!.once('data', () => resolve());
+      bare.once('exit', (code) => reject(new Error(`bare node exited with ${code}`)));
+    });
+    await new Promise((r) => setTimeout(r, 500));
+    return memoryMb(bare.pid!);
+  } finally {
+    bare.kill('SIGKILL');
+  }
+}
+
 const pct = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 try {
@@ -194,6 +215,8 @@ try {
   for (const side of ['client', 'server'] as const) {
     process.stdout.write(`  ${side} sidecar  idle: ${showMemory(idle[side])}\n                  peak: ${showMemory(peak[side])}\n`);
   }
+  const floor = await runtimeFloor();
+  process.stdout.write(`  bare Node ${process.version}, no code (the runtime's floor): ${showMemory(floor)}\n`);
   const worst = Math.max(peak.client.rss, peak.server.rss);
   process.stdout.write(`peak VmRSS ${worst.toFixed(1)} MB: ${worst < 80 ? 'under' : 'NOT under'} the 80 MB target\n`);
 } finally {
