@@ -36,8 +36,8 @@ export function sendTcp(request: CallRequest, timeoutMs: number): Promise<Observ
       if (size === 0) finish({ outcome: 'reset', error: { code: 'EOF', message: 'peer closed the connection without sending any bytes' } });
       else finish({ outcome: 'connected', body: received() });
     });
-    // `on`, not `once`: a listener removed after the first error would let a later one (a write
-    // failing with EPIPE after a reset) escape as an uncaught exception; finish() ignores repeats.
+    // `on`, not `once`: Node emits one 'error' per socket today, but a listener removed after the
+    // first would turn any later one into an uncaught exception; finish() ignores repeats.
     socket.on('error', (error) => {
       const failure = classifyError(error);
       if (size > 0 && failure.outcome === 'reset') finish({ outcome: 'connected', body: received() });
