@@ -22,7 +22,7 @@ import { topologyFromYaml } from '../model/topology.ts';
 import { MeshCa } from '../pki/mesh-ca.ts';
 import { projectRoot } from '../project-root.ts';
 import { DockerRuntime } from '../runtime/docker/docker-runtime.ts';
-import { findCluster, type ClusterStatus } from './cluster-status.ts';
+import { sampleClusterWhile, steady, type ClusterSample } from './cluster-sampler.ts';
 import { MeshEnvironment } from './mesh-environment.ts';
 import type { MeshForwardEvidence } from './mesh-forward.ts';
 
@@ -79,41 +79,10 @@ describe('client-side circuit breaking with the reference sidecar (containers, 4
   this.timeout(300_000);
   let runtime: DockerRuntime;
   let env: MeshEnvironment;
-  interface Sample {
-    readonly at: number;
-    readonly ejected: string[];
-    /** ejections_active, when /clusters did not change around reading it. */
-    readonly active: number | undefined;
-  }
-
   const metric = async (name: string, service: string): Promise<number> => (await env.metrics('order-client')).value(name, { cluster_name: clusterName(service) });
-  /**
-   * Samples /clusters and the ejections_active gauge every `everyMs` while `during` runs. The two
-   * are separate admin calls, so an ejection may begin or end between them: the gauge is read
-   * between two /clusters reads and kept (`active`) only when both reads saw the same ejected
-   * hosts; otherwise `active` is undefined and the sample still counts for who was ejected.
-   */
-  const sampling = async <T>(service: string, everyMs: number, during: Promise<T>): Promise<{ result: T; samples: Sample[] }> => {
-    const samples: Sample[] = [];
-    let done = false;
-    const ejectedNow = async (): Promise<string[]> => findCluster(await env.clusters('order-client'), clusterName(service)).hosts.filter((h) => h.ejected).map((h) => h.hostname);
-    const loop = (async () => {
-      while (!done) {
-        const at = Date.now();
-        const before = await ejectedNow();
-        const active = (await env.metrics('order-client')).value('envoy_cluster_outlier_detection_ejections_active', { cluster_name: clusterName(service) });
-        const after = await ejectedNow();
-        samples.push({ at, ejected: before, active: before.join() === after.join() ? active : undefined });
-        await new Promise((r) => setTimeout(r, everyMs));
-      }
-    })();
-    try {
-      return { result: await during, samples };
-    } finally {
-      done = true;
-      await loop;
-    }
-  };
+  /** /clusters and the ejections_active gauge of order-client's sidecar, sampled every `everyMs` while `during` runs (times in epoch ms). */
+  const sampling = <T>(service: string, everyMs: number, during: Promise<T>): Promise<{ result: T; samples: ClusterSample[] }> =>
+    sampleClusterWhile(env, 'order-client', clusterName(service), 0, everyMs, during);
   const by = (f: MeshForwardEvidence, pod: string) => f.results.filter((r) => r.servedBy === pod);
 
   before(async function () {
@@ -158,13 +127,13 @@ describe('client-side circuit breaking with the reference sidecar (containers, 4
     const ejectedSamples = samples.filter((s) => s.ejected.length > 0);
     expect(ejectedSamples.length).to.be.greaterThan(3);
     for (const s of samples) {
-      expect(s.ejected.every((h) => h === failing), `ejected at ${s.at - f.startedAt} ms: ${s.ejected.join(', ')}`).to.equal(true);
-      if (s.active !== undefined) expect(s.active, `ejections_active at ${s.at - f.startedAt} ms`).to.equal(s.ejected.length);
+      expect(s.ejected.every((h) => h === failing), `ejected at ${s.atMs - f.startedAt} ms: ${s.ejected.join(', ')}`).to.equal(true);
+      if (steady(s)) expect(s.active, `ejections_active at ${s.atMs - f.startedAt} ms`).to.equal(s.ejected.length);
     }
     // Most samples were stable, and the gauge was compared while a replica was ejected, not only at zero.
-    expect(samples.filter((s) => s.active !== undefined).length).to.be.greaterThan(samples.length * 0.8);
-    expect(ejectedSamples.filter((s) => s.active === 1).length).to.be.greaterThan(2);
-    for (const s of ejectedSamples) expect(windows.some(([from, to]) => s.at >= from - 50 && s.at <= to + 50), `ejected at ${s.at - f.startedAt} ms, outside every gap`).to.equal(true);
+    expect(samples.filter(steady).length).to.be.greaterThan(samples.length * 0.8);
+    expect(ejectedSamples.filter((s) => steady(s) && s.active === 1).length).to.be.greaterThan(2);
+    for (const s of ejectedSamples) expect(windows.some(([from, to]) => s.atMs >= from - 50 && s.atMs <= to + 50), `ejected at ${s.atMs - f.startedAt} ms, outside every gap`).to.equal(true);
   });
 
   it('with 3 of 4 replicas failing ejects at most 2 (maxEjectionPercent 50), and counts the third as overflow', async function () {
@@ -174,7 +143,7 @@ describe('client-side circuit breaking with the reference sidecar (containers, 4
     const { result: f, samples } = await sampling('payment-again', 50, env.forward('order-client', { to: 'payment-again', count: 60, ratePerSecond: 50 }));
     const most = Math.max(...samples.map((s) => s.ejected.length));
     expect(most).to.equal(2);
-    const stable = samples.filter((s) => s.active !== undefined);
+    const stable = samples.filter(steady);
     expect(stable.length).to.be.greaterThan(samples.length * 0.8);
     expect(stable.every((s) => s.active === s.ejected.length)).to.equal(true);
     expect(stable.some((s) => s.active === 2)).to.equal(true);

@@ -4,45 +4,9 @@
  * put on one axis per experiment: milliseconds since its origin (epoch ms); the pods share the
  * host's clock.
  */
-import { findCluster, type MeshForward, type MeshForwardEvidence, type MeshForwardResult, type SteadyStateHypothesis } from '../../harness/index.ts';
+import { sampleClusterWhile, type ClusterSample, type MeshForward, type MeshForwardEvidence, type MeshForwardResult, type SteadyStateHypothesis } from '../../harness/index.ts';
 import type { ObservedRequest } from './ejection-judge.ts';
 import { CLIENT, type ResilienceEnv } from './resilience-env.ts';
-
-/**
- * One look at the cluster: who /clusters says is ejected, and the ejections_active gauge, read in
- * between two reads of /clusters (the two pages are not one atomic read: an ejection may start
- * or end between them).
- */
-export interface ClusterSample {
-  readonly atMs: number;
-  readonly ejected: readonly string[];
-  readonly active: number;
-  /** /clusters read again right after the gauge. */
-  readonly ejectedAfter: readonly string[];
-}
-
-/** Samples `cluster` every `everyMs` while `work` runs. */
-export async function sampleWhile<T>(env: ResilienceEnv, cluster: string, origin: number, everyMs: number, work: Promise<T>): Promise<{ result: T; samples: ClusterSample[] }> {
-  const samples: ClusterSample[] = [];
-  let done = false;
-  const loop = (async () => {
-    while (!done) {
-      const before = Date.now();
-      const ejected = async (): Promise<string[]> => findCluster(await env.mesh.clusters(CLIENT), cluster).hosts.filter((h) => h.ejected).map((h) => h.hostname);
-      const first = await ejected();
-      const active = (await env.mesh.metrics(CLIENT)).value('envoy_cluster_outlier_detection_ejections_active', { cluster_name: cluster });
-      const second = await ejected();
-      samples.push({ atMs: (before + Date.now()) / 2 - origin, ejected: first, active, ejectedAfter: second });
-      await new Promise((resolve) => setTimeout(resolve, everyMs));
-    }
-  })();
-  try {
-    return { result: await work, samples };
-  } finally {
-    done = true;
-    await loop;
-  }
-}
 
 /** Sends `count` requests from order-client to `service`. */
 export function send(env: ResilienceEnv, service: string, count: number, more: Partial<MeshForward> = {}): Promise<MeshForwardEvidence> {
@@ -85,7 +49,7 @@ export class TrafficRecorder {
 
   /** Sends `count` requests at `ratePerSecond`, one at a time, sampling the cluster meanwhile. */
   async drive(count: number, ratePerSecond: number): Promise<readonly MeshForwardResult[]> {
-    const run = await sampleWhile(this.#env, this.#cluster, this.origin, this.#sampleMs, send(this.#env, this.#service, count, { ratePerSecond }));
+    const run = await sampleClusterWhile(this.#env.mesh, CLIENT, this.#cluster, this.origin, this.#sampleMs, send(this.#env, this.#service, count, { ratePerSecond }));
     this.requests.push(...onAxis(run.result, this.origin));
     this.results.push(...run.result.results);
     this.samples.push(...run.samples);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { ClusterSample } from '../live-traffic.ts';
+import type { ClusterSample } from '../../../harness/index.ts';
 import { gaugeMatchesClusters, observedWindows } from './common.ts';
 
 const sample = (atMs: number, ejected: string[], active = ejected.length, ejectedAfter = ejected): ClusterSample => ({ atMs, ejected, active, ejectedAfter });

@@ -8,7 +8,9 @@ import {
   MeshproofError,
   effectiveOutlierDetection,
   runExperiment,
+  steady,
   type CaseContext,
+  type ClusterSample,
   type EffectiveOutlierDetection,
   type EjectionTimeline,
   type EchoTarget,
@@ -16,7 +18,7 @@ import {
   type ExperimentOutcome,
 } from '../../../harness/index.ts';
 import { judgeEjections, samplesFit, type EjectionJudgement, type ExpectedEjection, type ObservedRequest } from '../ejection-judge.ts';
-import type { ClusterSample, TrafficRecorder } from '../live-traffic.ts';
+import type { TrafficRecorder } from '../live-traffic.ts';
 import type { ResilienceEnv } from '../resilience-env.ts';
 
 export const SEED_DESTINATION_RULE = '../../fixtures/seed/destination-rule.yaml';
@@ -115,7 +117,7 @@ export function ejectionTimeline(env: ResilienceEnv, requests: readonly Observed
  * reads; those samples say nothing either way and are left out).
  */
 export function gaugeMatchesClusters(samples: readonly ClusterSample[]): Error | undefined {
-  const stable = samples.filter((s) => s.ejected.length === s.ejectedAfter.length && s.ejected.every((h) => s.ejectedAfter.includes(h)));
+  const stable = samples.filter(steady);
   if (stable.length === 0) return new Error(`none of ${samples.length} samples read /clusters the same before and after the gauge`);
   const off = stable.filter((s) => s.active !== s.ejected.length);
   const first = off[0];

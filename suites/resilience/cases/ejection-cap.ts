@@ -3,8 +3,8 @@
  * (Envoy ≥ 1.28: 100 × (ejected + 1) / hosts ≤ 50). Three replicas (drawn from the seed) fail;
  * the third to be detected is counted as an overflow and keeps taking traffic.
  */
-import { ErrorCode, Feature, FaultSchedule, MeshproofError, failingEndpoint, maxEjectedHosts, type ConformanceCase } from '../../../harness/index.ts';
-import { TrafficRecorder, phasedHypothesis, tally, type ClusterSample } from '../live-traffic.ts';
+import { ErrorCode, Feature, FaultSchedule, MeshproofError, failingEndpoint, maxEjectedHosts, type ClusterSample, type ConformanceCase } from '../../../harness/index.ts';
+import { TrafficRecorder, phasedHypothesis, tally } from '../live-traffic.ts';
 import { MetricWatch } from '../metric-watch.ts';
 import { CLIENT, type ResilienceEnv } from '../resilience-env.ts';
 import { DR_VARIATIONS, RATE, SAMPLE_MS, caseExperiment, echoOf, judge, scaledOutlier, timeScaleLine, verifyEjections, verifySteadyState } from './common.ts';
