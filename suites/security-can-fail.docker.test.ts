@@ -19,7 +19,8 @@ import { userIntentsCase, userPoliciesCase } from './authz/cases/user-policies.t
 import { UserPolicyRun, type AuthzEnv } from './authz/user-policy-run.ts';
 import { mtlsCases } from './mtls/cases/index.ts';
 import { BASE_MANIFESTS } from './mtls/cases/common.ts';
-import { FIXTURES_DIR, startSecurityEnv, type SecurityEnv, type StartedSecurityEnv } from './shared/security-env.ts';
+import { startSecurityEnv, type SecurityEnv, type StartedSecurityEnv } from './shared/security-env.ts';
+import { FIXTURES_DIR } from './shared/fixtures-dir.ts';
 import { BreakableDataPlane, BREAKAGES, RESTART_ONLY, type Breakage } from './shared/testing/breakable-data-plane.ts';
 
 const MTLS_DIR = resolve(import.meta.dirname, 'mtls');

@@ -5,7 +5,8 @@
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { loadPolicies, loadTopology, type TrafficPolicy } from '../../harness/index.ts';
-import { BASE_MANIFESTS, FIXTURES_DIR, RESILIENCE_TOPOLOGY, resolveResilienceMesh } from './resilience-env.ts';
+import { FIXTURES_DIR } from '../shared/fixtures-dir.ts';
+import { BASE_MANIFESTS, RESILIENCE_TOPOLOGY, resolveResilienceMesh } from './resilience-env.ts';
 
 const seedPolicy = (): TrafficPolicy => loadPolicies([join(FIXTURES_DIR, 'seed/destination-rule.yaml')]).destinationRules[0]!.spec.trafficPolicy!;
 const ROUND_ROBIN = { loadBalancer: { simple: 'ROUND_ROBIN' } };

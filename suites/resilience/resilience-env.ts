@@ -5,7 +5,7 @@
  * case has a cluster of its own in the client sidecar). Load comes from inside order-client's pod
  * through its own sidecar, where Istio applies DestinationRules and VirtualServices.
  */
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import {
   DockerRuntime,
   ErrorCode,
@@ -27,8 +27,8 @@ import {
   type Topology,
 } from '../../harness/index.ts';
 import { chooseDataPlane } from '../shared/data-plane-choice.ts';
+import { FIXTURES_DIR } from '../shared/fixtures-dir.ts';
 
-export const FIXTURES_DIR = resolve(import.meta.dirname, '../../fixtures');
 export const RESILIENCE_TOPOLOGY = join(FIXTURES_DIR, 'resilience/topology.yaml');
 
 /** In force from the start, relative to fixtures/: the seed's policies as written, and their variations. */

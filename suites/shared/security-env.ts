@@ -26,10 +26,9 @@ import {
   type Topology,
 } from '../../harness/index.ts';
 import { chooseDataPlane } from './data-plane-choice.ts';
+import { FIXTURES_DIR } from './fixtures-dir.ts';
 import { LiveProber } from './live-prober.ts';
 
-/** The project's fixtures folder. */
-export const FIXTURES_DIR = resolve(import.meta.dirname, '../../fixtures');
 /** The topology both security suites run. */
 export const SECURITY_TOPOLOGY = join(FIXTURES_DIR, 'security/topology.yaml');
 /** The attacker pod: presents attacker-kit certificates, and certificates for any identity the authz matrices need. */
