@@ -8,32 +8,18 @@
  * one request in flight; throughput with CONCURRENCY connections for DURATION_MS.
  * Run: sh scripts/node.sh bench/sidecar-inbound.bench.ts   (figures are printed, never asserted)
  */
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
 import { freePorts, LocalPod } from '../harness/dataplane/reference/testing/local-pod.ts';
 import { MeshCa } from '../harness/pki/mesh-ca.ts';
-import { projectRoot } from '../harness/project-root.ts';
-import { READY_LINE } from '../harness/runtime/types.ts';
 import { SEED_POLICIES } from '../suites/shared/testing/seed-mesh.ts';
-
-const LATENCY_REQUESTS = 3_000;
-const WARMUP = 500;
-const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
-const DURATION_MS = Number(process.env['BENCH_DURATION_MS'] ?? 5_000);
+import { CONCURRENCY, DURATION_MS, LATENCY_REQUESTS, WARMUP, pct, sequentialLatency, startEcho } from './sidecar-bench-common.ts';
 
 const [echoPort, sidecarPort] = (await freePorts(2)) as [number, number];
 const podDir = mkdtempSync(join(tmpdir(), 'meshproof-bench-echo-'));
-const echo = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', join(projectRoot, 'harness/apps/echo/main.ts')], {
-  env: { ...process.env, ECHO_PORT: String(echoPort), POD_DIR: podDir, POD_NAME: 'payment-service-0' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-await new Promise<void>((resolve, reject) => {
-  echo.stdout!.on('data', (chunk: Buffer) => (chunk.toString().includes(READY_LINE) ? resolve() : undefined));
-  echo.once('exit', (code) => reject(new Error(`echo exited with ${code}`)));
-});
+const echo = await startEcho(echoPort, podDir, 'payment-service-0');
 
 const ca = await MeshCa.create();
 const order = await ca.issue({ namespace: 'prod-namespace', serviceAccount: 'order-service-sa' });
@@ -74,19 +60,7 @@ async function once(pool: Pool): Promise<void> {
 }
 
 async function latency(target: Target): Promise<number[]> {
-  const pool = target.pool(1);
-  try {
-    for (let i = 0; i < WARMUP; i++) await once(pool);
-    const samples: number[] = [];
-    for (let i = 0; i < LATENCY_REQUESTS; i++) {
-      const t = performance.now();
-      await once(pool);
-      samples.push(performance.now() - t);
-    }
-    return samples.sort((a, b) => a - b);
-  } finally {
-    await pool.destroy();
-  }
+  return sequentialLatency(target.pool(1), once);
 }
 
 async function throughput(target: Target): Promise<number> {
@@ -109,8 +83,6 @@ async function throughput(target: Target): Promise<number> {
     await pool.destroy();
   }
 }
-
-const pct = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 try {
   process.stdout.write(`meshproof sidecar-inbound bench: Node ${process.version}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}\n`);

@@ -13,7 +13,6 @@
  * sidecar's memory, which the image does not carry.
  * Run: sh scripts/node.sh bench/sidecar-outbound.bench.ts   (figures are printed, never asserted)
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { cpus, tmpdir } from 'node:os';
@@ -31,12 +30,7 @@ import { projectRoot } from '../harness/project-root.ts';
 import { bundleEntry } from '../harness/runtime/images/build-context.ts';
 import { rawLoad } from './raw-load.ts';
 import { SEED_POLICIES } from '../suites/shared/testing/seed-mesh.ts';
-
-const LATENCY_REQUESTS = 3_000;
-const WARMUP = 500;
-const CONCURRENCY = Number(process.env['BENCH_CONCURRENCY'] ?? 32);
-const DURATION_MS = Number(process.env['BENCH_DURATION_MS'] ?? 5_000);
-const NODE = [process.execPath, '--disable-warning=ExperimentalWarning'];
+import { CONCURRENCY, DURATION_MS, LATENCY_REQUESTS, WARMUP, pct, sequentialLatency, spawnChild, startEcho } from './sidecar-bench-common.ts';
 
 
 interface Memory {
@@ -72,18 +66,7 @@ const SIDECAR_SCRIPT =
     : join(bundleDir, 'sidecar.mjs');
 if (process.env['BENCH_SIDECAR'] !== 'source') writeFileSync(SIDECAR_SCRIPT, await bundleEntry(join(projectRoot, 'harness/dataplane/reference/sidecar/main.ts')));
 const echoDir = mkdtempSync(join(tmpdir(), 'meshproof-bench-echo-'));
-// Children die with the bench, also when setup fails half-way (an orphaned echo or sidecar would
-// keep its ports and the terminal's pipe).
-const children: ChildProcess[] = [];
-process.once('exit', () => {
-  for (const child of children) if (child.exitCode === null) child.kill('SIGKILL');
-});
-const echo = spawn(NODE[0]!, [...NODE.slice(1), join(projectRoot, 'harness/apps/echo/main.ts')], {
-  env: { ...process.env, ECHO_PORT: String(echoPort), POD_DIR: echoDir, POD_NAME: 'payment-service-0.prod-namespace' },
-  stdio: ['ignore', 'pipe', 'inherit'],
-});
-children.push(echo);
-await waitForReadyLine(echo, 'echo');
+const echo = await startEcho(echoPort, echoDir, 'payment-service-0.prod-namespace');
 
 const TOPOLOGY = `apiVersion: meshproof.dev/v1alpha1
 kind: Topology
@@ -114,8 +97,7 @@ const config = renderSidecarConfig(mesh, { kind: 'client', client: mesh.clients[
 });
 await writeFile(join(clientDir, SIDECAR_CONFIG_FILE), JSON.stringify(config, null, 2));
 const outboundPort = config.outbound!.listeners.find((l) => l.protocol === 'http' && l.servicePort === 80)!.port;
-const clientSidecar = spawn(NODE[0]!, [...NODE.slice(1), SIDECAR_SCRIPT], { env: { ...process.env, SIDECAR_CONFIG: join(clientDir, SIDECAR_CONFIG_FILE) }, stdio: ['ignore', 'pipe', 'pipe'] });
-children.push(clientSidecar);
+const clientSidecar = spawnChild([SIDECAR_SCRIPT], { ...process.env, SIDECAR_CONFIG: join(clientDir, SIDECAR_CONFIG_FILE) }, 'pipe');
 await waitForReadyLine(clientSidecar, 'client sidecar');
 const serverPid = server.sidecarPid;
 if (serverPid === undefined) throw new Error('the server sidecar runs in this process, not as a child: no memory of its own to read');
@@ -142,19 +124,7 @@ async function once(pool: Pool, target: Target): Promise<void> {
 }
 
 async function latency(target: Target): Promise<number[]> {
-  const pool = target.pool(1);
-  try {
-    for (let i = 0; i < WARMUP; i++) await once(pool, target);
-    const samples: number[] = [];
-    for (let i = 0; i < LATENCY_REQUESTS; i++) {
-      const t = performance.now();
-      await once(pool, target);
-      samples.push(performance.now() - t);
-    }
-    return samples.sort((a, b) => a - b);
-  } finally {
-    await pool.destroy();
-  }
+  return sequentialLatency(target.pool(1), (pool) => once(pool, target));
 }
 
 /** Requests/s from the lean raw-socket generator (raw-load.ts), sampling memory meanwhile. */
@@ -177,8 +147,7 @@ async function throughput(target: Target, sample: () => void): Promise<number> {
  * cannot be smaller than this.
  */
 async function runtimeFloor(): Promise<Memory> {
-  const bare = spawn(NODE[0]!, ['-e', `process.stdout.write('ready\\n'); setInterval(() => {}, 60_000)`], { stdio: ['ignore', 'pipe', 'inherit'] });
-  children.push(bare);
+  const bare = spawnChild(['-e', `process.stdout.write('ready\\n'); setInterval(() => {}, 60_000)`]);
   try {
     await new Promise<void>((resolve, reject) => {
       bare.stdout!.once('data', () => resolve());
@@ -190,8 +159,6 @@ async function runtimeFloor(): Promise<Memory> {
     bare.kill('SIGKILL');
   }
 }
-
-const pct = (sorted: readonly number[], p: number): number => sorted[Math.min(sorted.length - 1, Math.floor(sorted.length * p))]!;
 
 try {
   const idle = { client: memoryMb(clientSidecar.pid!), server: memoryMb(serverPid) };
