@@ -52,7 +52,11 @@ describe('case runner', function () {
     const infra = await run(makeCase(async () => {
       throw new MeshproofError(ErrorCode.RuntimeUnavailable, 'engine gone');
     }));
-    expect(infra.outcome).to.deep.include({ status: 'error', code: ErrorCode.RuntimeUnavailable });
+    expect(infra.outcome).to.deep.equal({ status: 'error', message: 'engine gone', code: ErrorCode.RuntimeUnavailable });
+    const hinted = await run(makeCase(async () => {
+      throw new MeshproofError(ErrorCode.RuntimeUnavailable, 'engine gone', { hint: 'start dockerd' });
+    }));
+    expect(hinted.outcome).to.deep.equal({ status: 'error', message: 'engine gone', code: ErrorCode.RuntimeUnavailable, hint: 'start dockerd' });
     const stuck = await run(makeCase(async () => {
       throw new MeshproofError(ErrorCode.ConvergenceTimeout, 'STRICT never took effect');
     }));

@@ -13,7 +13,7 @@ import type { CaseContext, ConformanceCase } from './case.ts';
 import type { CallEvidence } from './evidence.ts';
 import { CheckFailure, checkCall } from './expect-call.ts';
 import { missingFeatures, type Area, type Feature } from './features.ts';
-import type { CaseOutcome } from './outcome.ts';
+import { hintOf, type CaseOutcome } from './outcome.ts';
 
 export interface CaseResult {
   readonly shortName: string;
@@ -122,7 +122,7 @@ export function classifyFailure(error: unknown): CaseOutcome {
   if (error instanceof MeshproofError) {
     // A policy or certificate change that never takes effect is the data plane's failure.
     if (error.code === ErrorCode.ConvergenceTimeout) return { status: 'failed', message: error.message };
-    return { status: 'error', message: error.message, code: error.code };
+    return { status: 'error', message: error.message, code: error.code, ...hintOf(error) };
   }
   return { status: 'error', message: error instanceof Error ? `${error.message}\n${error.stack ?? ''}` : String(error), code: ErrorCode.Internal };
 }

@@ -19,6 +19,7 @@ import { publish } from '../events.ts';
 import type { DataPlaneInfo } from '../report/schema.ts';
 import type { ConformanceCase } from './case.ts';
 import { runCase, type CaseResult } from './case-runner.ts';
+import { hintOf } from './outcome.ts';
 import { AREA_PROMISE, type Area } from './features.ts';
 import { runOptionsFromEnv, type RunOptions } from './run-options.ts';
 
@@ -114,7 +115,7 @@ export function setupFailedResult<Env>(testCase: ConformanceCase<Env>, error: un
     area: testCase.area,
     features: testCase.features,
     manifests: testCase.manifests,
-    outcome: { status: 'error', message: `not run: the suite's setup failed: ${message}`, code },
+    outcome: { status: 'error', message: `not run: the suite's setup failed: ${message}`, code, ...hintOf(error) },
     startedAt: new Date().toISOString(),
     durationMs: 0,
     checks: 0,

@@ -2,6 +2,7 @@
  * The typed outcome of a case. Only `failed` says the mesh broke a promise; `error` says the
  * harness could not find out (Docker down, an image missing), and every skip carries its reason.
  */
+import { isMeshproofError } from '../errors.ts';
 import type { Feature } from './features.ts';
 
 export type CaseOutcome =
@@ -9,9 +10,20 @@ export type CaseOutcome =
   | { readonly status: 'failed'; readonly message: string }
   | { readonly status: 'skipped'; readonly reason: string }
   | { readonly status: 'not-supported'; readonly features: readonly Feature[] }
-  | { readonly status: 'error'; readonly message: string; readonly code: string };
+  | {
+      readonly status: 'error';
+      readonly message: string;
+      readonly code: string;
+      /** What to do about it, from the error (`start a Docker engine: …`). */
+      readonly hint?: string;
+    };
 
 export type OutcomeStatus = CaseOutcome['status'];
+
+/** The hint an error carries, as the fields an error outcome adds (none when it has none). */
+export function hintOf(error: unknown): { readonly hint?: string } {
+  return isMeshproofError(error) && error.hint !== undefined ? { hint: error.hint } : {};
+}
 
 export const OUTCOME_STATUSES: readonly OutcomeStatus[] = ['passed', 'failed', 'skipped', 'not-supported', 'error'];
 

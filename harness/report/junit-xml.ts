@@ -42,7 +42,7 @@ function addCase(suite: XMLBuilder, c: CaseReport, area: string): void {
       tc.ele('skipped', { message: `not supported by this data plane: ${outcome.features.join(', ')}` });
       break;
     case 'error':
-      tc.ele('error', { message: firstLine(outcome.message), type: outcome.code }).txt(outcome.message);
+      tc.ele('error', { message: firstLine(outcome.message), type: outcome.code }).txt(outcome.hint === undefined ? outcome.message : `${outcome.message}\nhint: ${outcome.hint}`);
       break;
     case 'failed':
       tc.ele('failure', { message: firstLine(outcome.message), type: 'ConformanceFailure' }).txt([outcome.message, '', ...c.evidence.map(describeEvidence)].join('\n'));

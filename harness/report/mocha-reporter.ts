@@ -203,6 +203,8 @@ export class MeshproofReporter {
     if (this.#strayPassed > 0) this.#write(`(${this.#strayPassed} passing mocha tests outside any case are not in the report)`);
     for (const v of report.verdicts) this.#write(`${v.result.padEnd(8)} ${v.promise}: ${v.summary}`);
     for (const reason of report.run.incomplete) this.#write(`incomplete: ${reason}`);
+    // What to do about the infrastructure errors, once each (every case of a suite shares its setup's).
+    for (const hint of new Set(c.flatMap((x) => (x.outcome.status === 'error' && x.outcome.hint !== undefined ? [x.outcome.hint] : [])))) this.#write(`hint: ${hint}`);
     this.#write(`report: ${written.files.html} (and report.json, junit.xml); copied to ${written.latest}`);
     this.#write(`replay: ${report.run.replayCommand}`);
     const meaning = exitCode === 0 ? 'no promise broken' : exitCode === 1 ? 'a promise is broken' : 'the run could not find out everything (infrastructure)';

@@ -113,7 +113,11 @@ describe('meshproof run (fixture suites, no Docker)', function () {
       ['fixture-controlled', 'error'],
       ['fixture-needs-migration', 'error'],
     ]);
-    expect(r.report().cases[0]?.outcome).to.deep.include({ message: "not run: the suite's setup failed: image meshproof/echo did not build", code: 'MESHPROOF_ERR_IMAGE_BUILD' });
+    expect(r.report().cases[0]?.outcome).to.deep.include({ message: "not run: the suite's setup failed: image meshproof/echo did not build", code: 'MESHPROOF_ERR_IMAGE_BUILD', hint: 'run meshproof doctor' });
+    // The error's hint reaches the person once, not once per case, and the machine-readable reports.
+    expect(r.stdout.split('\n').filter((l) => l === 'hint: run meshproof doctor')).to.have.length(1);
+    expect(readFileSync(join(r.reportDir, 'latest', 'junit.xml'), 'utf8')).to.contain('hint: run meshproof doctor');
+    expect(readFileSync(join(r.reportDir, 'latest', 'index.html'), 'utf8')).to.contain('to fix: run meshproof doctor');
   });
 
   it('exits 3 when a test outside any case fails', function () {

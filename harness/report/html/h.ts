@@ -48,6 +48,6 @@ export function outcomeReason(outcome: CaseOutcome): string {
     case 'not-supported':
       return `the data plane does not claim ${outcome.features.join(', ')}`;
     case 'error':
-      return `${outcome.message} (${outcome.code})`;
+      return `${outcome.message} (${outcome.code})${outcome.hint === undefined ? '' : `; to fix: ${outcome.hint}`}`;
   }
 }

@@ -44,7 +44,7 @@ conformanceSuite({
   area: 'mtls',
   cases,
   async setup(options) {
-    if (mode === 'setup-error') throw new MeshproofError(ErrorCode.ImageBuild, 'image meshproof/echo did not build');
+    if (mode === 'setup-error') throw new MeshproofError(ErrorCode.ImageBuild, 'image meshproof/echo did not build', { hint: 'run meshproof doctor' });
     return { env: { greeting: 'hello' }, dataPlane: { name: options.dataPlane, version: 'fixture-1', claimedFeatures: ['mtls.strict'], available: true }, runtime: { kind: 'none (fixture)' } };
   },
 });
