@@ -28,10 +28,10 @@ import { MeshCa } from '../harness/pki/mesh-ca.ts';
 import { writeWorkloadFiles } from '../harness/pki/workload-files.ts';
 import { projectRoot } from '../harness/project-root.ts';
 import { bundleEntry } from '../harness/runtime/images/build-context.ts';
+import { READY_LINE } from '../harness/runtime/types.ts';
 import { rawLoad } from './raw-load.ts';
 import { SEED_POLICIES } from '../suites/shared/testing/seed-mesh.ts';
 import { CONCURRENCY, DURATION_MS, LATENCY_REQUESTS, WARMUP, pct, sequentialLatency, spawnChild, startEcho } from './sidecar-bench-common.ts';
-
 
 interface Memory {
   /** VmRSS: every resident page of the process. */
@@ -147,12 +147,9 @@ async function throughput(target: Target, sample: () => void): Promise<number> {
  * cannot be smaller than this.
  */
 async function runtimeFloor(): Promise<Memory> {
-  const bare = spawnChild(['-e', `process.stdout.write('ready\\n'); setInterval(() => {}, 60_000)`]);
+  const bare = spawnChild(['-e', `process.stdout.write(${JSON.stringify(`${READY_LINE}\n`)}); setInterval(() => {}, 60_000)`]);
   try {
-    await new Promise<void>((resolve, reject) => {
-      bare.stdout!.once('data', () => resolve());
-      bare.once('exit', (code) => reject(new Error(`bare node exited with ${code}`)));
-    });
+    await waitForReadyLine(bare, 'bare node');
     await new Promise((r) => setTimeout(r, 500));
     return memoryMb(bare.pid!);
   } finally {
