@@ -13,8 +13,8 @@
  *   `maxMissedRequests` says how many requests in a row may pass a replica in service by.
  *
  * - how late the sweeps run. A timer loop on a loaded machine runs late, and a late sweep delays
- *   every later one (Node's setInterval re-arms from when it ran), so the live sweeps drift: each
- *   comes up to a few ms more than one interval after the last. Every drift on a small grid
+ *   every later one (the sidecar, like Envoy, arms the next sweep after each one), so the live
+ *   sweeps drift: each comes up to a few ms more than one interval after the last. Every drift on a small grid
  *   (`driftsMs`, ms per sweep) is tried with every phase: the oracle runs on a clock stretched so
  *   its sweeps meet the live ones. A replica's ejection time is real time, not sweeps, so it is
  *   judged unstretched: never back before ejection + base × multiplier, and back by the oracle's

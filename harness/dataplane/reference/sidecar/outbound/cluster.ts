@@ -11,7 +11,7 @@ import type { CertificateStore } from '../certificate-store.ts';
 import type { ClusterCounters, ClusterGaugeSource } from './cluster-stats.ts';
 import { HostPool, type ClusterResources } from './host-pool.ts';
 import { LoadBalancer, type Selection } from './load-balancer.ts';
-import { freshOutlierState, OutlierDetector, type LocalOriginFailure, type OutlierState } from './outlier-detector.ts';
+import { freshOutlierState, OutlierDetector, startSweeps, type LocalOriginFailure, type OutlierState } from './outlier-detector.ts';
 
 export class UpstreamHost {
   readonly endpoint: EndpointConfig;
@@ -48,7 +48,7 @@ export class Cluster implements ClusterResources, ClusterGaugeSource {
   /** Retries in flight (max_retries counts these). */
   retries = 0;
   readonly #balancer: LoadBalancer<UpstreamHost>;
-  readonly #sweep: NodeJS.Timeout | undefined;
+  readonly #sweeps: { stop(): void } | undefined;
 
   constructor(config: ClusterConfig, deps: { readonly counters: ClusterCounters; readonly certificates: CertificateStore; readonly random: SeededRandom; readonly diagnostics: (line: string) => void }) {
     this.config = config;
@@ -60,6 +60,7 @@ export class Cluster implements ClusterResources, ClusterGaugeSource {
     this.#balancer = new LoadBalancer(config.lbPolicy, config.healthyPanicThreshold, deps.random);
     const od = config.outlierDetection;
     if (od !== undefined) {
+      const now = (): number => performance.now();
       const counters = deps.counters;
       this.detector = new OutlierDetector<UpstreamHost>(
         od,
@@ -77,11 +78,10 @@ export class Cluster implements ClusterResources, ClusterGaugeSource {
           },
           unejected: (host) => deps.diagnostics(`cluster ${this.name}: ${host.name} back after its ejection`),
         },
-        () => performance.now(),
+        now,
       );
       const detector = this.detector;
-      this.#sweep = setInterval(() => detector.sweep(), od.intervalMs);
-      this.#sweep.unref();
+      this.#sweeps = startSweeps(() => detector.sweep(), od.intervalMs, now);
     }
   }
 
@@ -126,7 +126,7 @@ export class Cluster implements ClusterResources, ClusterGaugeSource {
 
   /** A newer config replaced this cluster: stop the sweep, close idle connections, busy ones after their request. */
   retire(): void {
-    if (this.#sweep !== undefined) clearInterval(this.#sweep);
+    this.#sweeps?.stop();
     for (const h of this.hosts) h.pool.drain();
   }
 

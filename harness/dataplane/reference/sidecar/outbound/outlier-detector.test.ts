@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { OutlierDetectionConfig } from '../../outbound-config.ts';
-import { freshOutlierState, OutlierDetector, type EjectionType, type OutlierState } from './outlier-detector.ts';
+import { freshOutlierState, OutlierDetector, startSweeps, type EjectionType, type OutlierState } from './outlier-detector.ts';
 
 interface Host {
   readonly name: string;
@@ -145,5 +145,35 @@ describe('outlier detector (Envoy ≥ 1.28 rules)', function () {
     split.detector.putLocalOrigin(split.hosts[0]!, 'timeout');
     split.detector.putLocalOrigin(split.hosts[0]!, 'timeout');
     expect(split.events.at(-1)).to.equal('ejected h0 consecutive_local_origin_failure 30000');
+  });
+
+  it('sweeps at least one interval apart by the detector\'s clock, never early, re-armed after each sweep', async function () {
+    // The clock is the test's: the real timer fires after about 10 ms, but no sweep may run until
+    // the clock says the interval is over.
+    let clock = 1_000;
+    const swept: number[] = [];
+    const sweeps = startSweeps(() => swept.push(clock), 10, () => clock);
+    const wait = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+    try {
+      await wait(40);
+      expect(swept, 'the clock has not moved').to.deep.equal([]);
+      clock = 1_009.6; // a fraction of a millisecond early, as setInterval could be
+      await wait(30);
+      expect(swept).to.deep.equal([]);
+      clock = 1_010;
+      await wait(30);
+      expect(swept).to.deep.equal([1_010]);
+      clock = 1_019.9;
+      await wait(30);
+      expect(swept, 'the next is due one interval after the last sweep').to.deep.equal([1_010]);
+      clock = 1_020;
+      await wait(30);
+      expect(swept).to.deep.equal([1_010, 1_020]);
+    } finally {
+      sweeps.stop();
+    }
+    clock = 2_000;
+    await wait(30);
+    expect(swept, 'stopped').to.deep.equal([1_010, 1_020]);
   });
 });

@@ -141,3 +141,28 @@ export class OutlierDetector<H extends { readonly outlier: OutlierState }> {
     }
   }
 }
+
+/**
+ * Runs `sweep` every `intervalMs` by `now` (the clock the detector compares against), re-armed
+ * after each sweep as Envoy arms its interval timer at the end of onIntervalTimer, and never
+ * early by that clock: consecutive sweeps are always at least one interval apart on it, so a host
+ * unejected at one sweep has been back "for at least one interval" at the next, as in Envoy.
+ * (setInterval runs on the event loop's cached whole-millisecond time and may fire a fraction of
+ * a millisecond early by performance.now(); the multiplier then stayed up one sweep too long.)
+ */
+export function startSweeps(sweep: () => void, intervalMs: number, now: () => number): { stop(): void } {
+  let due = now() + intervalMs;
+  let timer: NodeJS.Timeout;
+  const arm = (): void => {
+    timer = setTimeout(tick, Math.max(1, Math.ceil(due - now())));
+    timer.unref();
+  };
+  const tick = (): void => {
+    if (now() < due) return arm();
+    sweep();
+    due = now() + intervalMs;
+    arm();
+  };
+  arm();
+  return { stop: () => clearTimeout(timer) };
+}
