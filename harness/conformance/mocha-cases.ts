@@ -1,7 +1,7 @@
 /**
  * Mocha glue for conformance suites, so a suite file stays a few lines:
  *
- *   import { conformanceSuite } from '../../harness/index.ts';
+ *   import { conformanceSuite } from '../index.ts';
  *   import { cases } from './cases/index.ts';
  *   conformanceSuite({ area: 'mtls', cases, setup: deployMtlsMesh });
  *

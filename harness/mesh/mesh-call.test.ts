@@ -1,3 +1,4 @@
+import { MESH_PROBE_ALPN } from '../dataplane/istiod/istio-constants.ts';
 import { expect } from 'chai';
 import { isMeshproofError } from '../errors.ts';
 import { policiesFromYaml } from '../model/load-policies.ts';
@@ -65,7 +66,7 @@ describe('mesh participants and calls', function () {
       port: 8080,
       method: 'POST',
       path: '/pay/1',
-      tls: { certChainPem: 'CHAIN', keyPem: 'KEY', caPem: 'ROOT', expectServerIdentity: 'spiffe://cluster.local/ns/prod/sa/payment-sa' },
+      tls: { certChainPem: 'CHAIN', keyPem: 'KEY', caPem: 'ROOT', expectServerIdentity: 'spiffe://cluster.local/ns/prod/sa/payment-sa', alpn: [...MESH_PROBE_ALPN] },
       timeoutMs: 5000,
     });
     expect(buildCallRequest({ participant: findParticipant(participants, 'order-client'), credentials: creds }, dest('DISABLE'), { to: 'payment' }, 5000).protocol).to.equal('http');
@@ -74,8 +75,10 @@ describe('mesh participants and calls', function () {
   it('plaintext clients and attackers send plaintext unless a case hands them TLS', function () {
     expect(buildCallRequest({ participant: findParticipant(participants, 'legacy') }, dest('STRICT'), { to: 'payment' }, 5000)).to.include({ protocol: 'http' });
     const forged = buildCallRequest({ participant: findParticipant(participants, 'mallory') }, dest('STRICT'), { to: 'payment', tls: { certChainPem: 'X', keyPem: 'Y' } }, 5000);
-    expect(forged).to.deep.include({ protocol: 'https', tls: { certChainPem: 'X', keyPem: 'Y' } });
-    expect(buildCallRequest({ participant: findParticipant(participants, 'mallory') }, dest('STRICT'), { to: 'payment', protocol: 'tls-handshake' }, 5000)).to.deep.include({ protocol: 'tls-handshake', tls: {} });
+    expect(forged).to.deep.include({ protocol: 'https', tls: { certChainPem: 'X', keyPem: 'Y', alpn: [...MESH_PROBE_ALPN] } });
+    // A case that sets its own ALPN keeps it (a plain TLS client, not a sidecar).
+    expect(buildCallRequest({ participant: findParticipant(participants, 'mallory') }, dest('STRICT'), { to: 'payment', tls: { alpn: ['h2'] } }, 5000).tls).to.deep.equal({ alpn: ['h2'] });
+    expect(buildCallRequest({ participant: findParticipant(participants, 'mallory') }, dest('STRICT'), { to: 'payment', protocol: 'tls-handshake' }, 5000)).to.deep.include({ protocol: 'tls-handshake', tls: { alpn: [...MESH_PROBE_ALPN] } });
     expect(() => buildCallRequest({ participant: findParticipant(participants, 'order-client'), credentials: creds }, dest('STRICT'), { to: 'payment', protocol: 'tcp' }, 5000)).to.throw(/plaintext only/);
   });
 

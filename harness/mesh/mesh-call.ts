@@ -20,6 +20,7 @@
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import type { EffectiveMtlsMode } from '../model/resolve-peer-authentication.ts';
 import type { ResolvedDestination, ResolvedMesh, ResolvedWorkload } from '../model/resolve.ts';
+import { MESH_PROBE_ALPN } from '../dataplane/istiod/istio-constants.ts';
 import type { OutboundPorts } from '../dataplane/types.ts';
 import type { CallRequest, ClientTls } from '../traffic/types.ts';
 import type { Participant } from './participants.ts';
@@ -37,7 +38,7 @@ export interface MeshCall {
   readonly body?: string;
   /** `http` (default; over TLS when the source uses TLS), `tcp` (raw, plaintext only) or `tls-handshake`. */
   readonly protocol?: 'http' | 'tcp' | 'tls-handshake';
-  /** TLS the source presents instead of its own choice (attackers); `false` forces plaintext. */
+  /** TLS the source presents instead of its own choice (attackers); `false` forces plaintext. Without `alpn`, Istio's is offered. */
   readonly tls?: ClientTls | false;
   readonly timeoutMs?: number;
 }
@@ -114,19 +115,23 @@ export function buildCallRequest(source: CallSource, destination: CallDestinatio
     path: call.path ?? '/',
     ...(call.headers === undefined ? {} : { headers: call.headers }),
     ...(call.body === undefined ? {} : { body: call.body }),
-    ...(tls === undefined ? (protocol === 'tls-handshake' ? { tls: {} } : {}) : { tls }),
+    ...(tls === undefined ? (protocol === 'tls-handshake' ? { tls: { alpn: [...MESH_PROBE_ALPN] } } : {}) : { tls }),
     timeoutMs: call.timeoutMs ?? defaultTimeoutMs,
   };
 }
 
+/**
+ * The TLS a source presents. Mesh TLS offers Istio's ALPN unless the call says otherwise, as a
+ * sidecar does: a PERMISSIVE port takes only such ClientHellos into its mTLS chain.
+ */
 function chooseTls(source: CallSource, destination: CallDestination, call: MeshCall): ClientTls | undefined {
   if (call.tls === false) return undefined;
-  if (call.tls !== undefined) return call.tls;
+  if (call.tls !== undefined) return call.tls.alpn === undefined ? { ...call.tls, alpn: [...MESH_PROBE_ALPN] } : call.tls;
   const inMesh = source.participant.kind === 'workload' || source.participant.kind === 'mesh-client';
   if (!inMesh || destination.mode === 'DISABLE') return undefined;
   const c = source.credentials;
   if (c === undefined) throw new MeshproofError(ErrorCode.Internal, `in-mesh source ${source.participant.pod} has no certificate`);
-  return { certChainPem: c.certChainPem, keyPem: c.keyPem, caPem: c.rootCertPem, expectServerIdentity: destination.identity };
+  return { certChainPem: c.certChainPem, keyPem: c.keyPem, caPem: c.rootCertPem, expectServerIdentity: destination.identity, alpn: [...MESH_PROBE_ALPN] };
 }
 
 /** True when `source` calls through its own sidecar's outbound side (see the header). */

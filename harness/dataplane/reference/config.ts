@@ -10,16 +10,12 @@
  */
 import { Ajv } from 'ajv';
 import { ErrorCode, MeshproofError } from '../../errors.ts';
-import { checkOutbound, OUTBOUND_CONFIG_SCHEMA, type OutboundConfig } from './outbound-config.ts';
-import type { RbacFilter } from './rbac.ts';
-import type { PathNormalization } from './sidecar/path-normalization.ts';
+import { checkOutbound, OUTBOUND_CONFIG_SCHEMA, type OutboundConfig } from '../istiod/outbound-config.ts';
+import type { PolicySource, ProxyInboundPort, ProxyMesh, ProxyNode } from '../istiod/proxy-config.ts';
+import type { RbacFilter } from '../istiod/rbac.ts';
 
 export const SIDECAR_CONFIG_API = 'meshproof.dev/reference-sidecar/v1';
 
-export type MtlsMode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
-
-/** Istio's ALPN values for its own mTLS (allIstioMtlsALPNs, pilot/pkg/networking/core/listener.go). */
-export const ISTIO_MTLS_ALPNS = ['istio', 'istio-peer-exchange', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'] as const;
 
 export interface SidecarConfig {
   readonly apiVersion: typeof SIDECAR_CONFIG_API;
@@ -39,37 +35,10 @@ export interface SidecarConfig {
   readonly sources?: { readonly authorizationPolicies: readonly PolicySource[] };
 }
 
-export interface PolicySource {
-  readonly namespace: string;
-  readonly name: string;
-  readonly action: string;
-  /** `file:line` of the resource. */
-  readonly at: string;
-  readonly dryRun?: boolean;
-}
 
-export interface SidecarNode {
-  /** The pod; access-log lines carry it. */
-  readonly pod: string;
-  /** Workload name, absent for a client. */
-  readonly workload?: string;
-  readonly namespace: string;
-  readonly serviceAccount: string;
-  /** This sidecar's identity, `spiffe://<td>/ns/<ns>/sa/<sa>`. */
-  readonly spiffeId: string;
-  readonly labels: Readonly<Record<string, string>>;
-  /** FQDNs of the services selecting the workload (Istio's destination_service). */
-  readonly services: readonly string[];
-}
-
-export interface SidecarMesh {
-  readonly trustDomain: string;
-  readonly trustDomainAliases: readonly string[];
-  readonly pathNormalization: PathNormalization;
-  readonly minTlsVersion: 'TLSv1.2' | 'TLSv1.3';
-  /** OpenSSL names of the TLS ≤ 1.2 cipher suites (Istio's SupportedCiphers). */
-  readonly cipherSuites: readonly string[];
-}
+/** The proxy's node, as the istiod translation names it. */
+export type SidecarNode = ProxyNode;
+export type SidecarMesh = ProxyMesh;
 
 export interface SidecarAdmin {
   /** Unix socket path; the harness reaches admin only through it. */
@@ -95,20 +64,11 @@ export interface InboundConfig {
   readonly maxRequestHeadersKb: number;
 }
 
-export interface InboundPort {
-  /** The workload (container) port: what the listener binds, and what `ports` rules match. */
-  readonly port: number;
-  readonly protocol: 'http' | 'tcp';
-  readonly mtlsMode: MtlsMode;
+/** An inbound port as the istiod translation gives it, plus where the reference sidecar sends allowed traffic. */
+export interface InboundPort extends ProxyInboundPort {
   /** Where allowed traffic goes: appAddress:appPort. */
   readonly appPort: number;
   readonly name?: string;
-  /**
-   * PERMISSIVE only: when set, a TLS ClientHello goes to the mTLS chain only if it offers one of
-   * these ALPN values (Istio matches its own `istio*` ALPNs); other TLS is closed on HTTP ports and
-   * passed through on TCP ports. Unset: any TLS goes to the mTLS chain. See render.ts.
-   */
-  readonly mtlsAlpn?: readonly string[];
 }
 
 const str = { type: 'string', minLength: 1 };

@@ -15,7 +15,7 @@ import { READY_LINE } from '../../runtime/types.ts';
 import type { DataPlaneAdapter, DataPlaneInfo, LiveReload, OutboundPorts, ProxyTarget, RenderOptions, RenderedProxy } from '../types.ts';
 import { unixGet } from '../unix-http.ts';
 import { writeAtomically } from '../../util/write-atomically.ts';
-import type { OutboundConfig } from './outbound-config.ts';
+import type { OutboundConfig } from '../istiod/outbound-config.ts';
 import { ACCESS_LOG_FILE, ADMIN_SOCKET, SIDECAR_CONFIG_FILE, renderSidecarConfig, type ReferenceRenderOptions } from './render.ts';
 import { REFERENCE_SIDECAR_VERSION } from './sidecar/version.ts';
 

@@ -50,13 +50,13 @@ describe('reference render', function () {
     expect(() => renderSidecarConfig(mesh, { kind: 'workload', workload: w, pod: 'p' }, { generation: 1, appPort: 8080 })).to.throw(/port 8080 collides with the app port/);
   });
 
-  it('offers Istio ALPN matching on PERMISSIVE ports as an option, and notes when it is off', function () {
+  it('matches Istio ALPN on PERMISSIVE ports by default, as istiod; off is an option, noted in the config', function () {
     const mesh = resolveMesh(loadPolicies([join(seedDir, 'authorization-policy.yaml')]), loadTopology(join(seedDir, 'topology.yaml')));
     const w = findWorkload(mesh, 'prod-namespace/payment-service');
-    const off = renderSidecarConfig(mesh, { kind: 'workload', workload: w, pod: 'p' }, { generation: 1, appPort: 15080 });
+    const off = renderSidecarConfig(mesh, { kind: 'workload', workload: w, pod: 'p' }, { generation: 1, appPort: 15080, istioAlpnOnPermissive: false });
     expect(off.inbound.ports[0]).to.deep.equal({ port: 8080, protocol: 'http', mtlsMode: 'PERMISSIVE', appPort: 15080 });
     expect(off.notes.some((n) => n.includes('istioAlpnOnPermissive'))).to.equal(true);
-    const on = renderSidecarConfig(mesh, { kind: 'workload', workload: w, pod: 'p' }, { generation: 1, appPort: 15080, istioAlpnOnPermissive: true });
+    const on = renderSidecarConfig(mesh, { kind: 'workload', workload: w, pod: 'p' }, { generation: 1, appPort: 15080 });
     expect(on.inbound.ports[0]?.mtlsAlpn).to.deep.equal(['istio', 'istio-peer-exchange', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2']);
   });
 

@@ -14,7 +14,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { ErrorCode, MeshproofError } from '../../../errors.ts';
-import type { HeaderMatcher, Permission, Principal, RbacAction, RbacFilter, RbacRules, StringMatcher } from '../rbac.ts';
+import type { HeaderMatcher, Permission, Principal, RbacAction, RbacFilter, RbacRules, StringMatcher } from '../../istiod/rbac.ts';
 
 export interface PeerCertificateFacts {
   readonly uriSans: readonly string[];

@@ -12,6 +12,7 @@ import type { WorkloadCredentials } from '../../../pki/workload-credentials.ts';
 import { call } from '../../../traffic/caller.ts';
 import type { CallRequest, ClientTls, Observation } from '../../../traffic/types.ts';
 import { freePorts, LocalPod } from '../testing/local-pod.ts';
+import { MESH_PROBE_ALPN } from '../../istiod/istio-constants.ts';
 
 const ORDER = { namespace: 'prod', serviceAccount: 'order' };
 const ORDER_URI = 'spiffe://cluster.local/ns/prod/sa/order';
@@ -90,6 +91,7 @@ spec:
     keyPem: creds.keyPem,
     caPem: ca.rootCertPem,
     expectServerIdentity: 'spiffe://cluster.local/ns/prod/sa/payment',
+    alpn: [...MESH_PROBE_ALPN],
     ...extra,
   });
 
@@ -378,7 +380,7 @@ spec:
   });
 });
 
-describe('reference sidecar: PERMISSIVE with Istio ALPN matching (render option istioAlpnOnPermissive)', function () {
+describe('reference sidecar: PERMISSIVE with Istio ALPN matching (the default, as istiod)', function () {
   this.timeout(20_000);
   let ca: MeshCa;
   let order: WorkloadCredentials;
@@ -391,7 +393,6 @@ describe('reference sidecar: PERMISSIVE with Istio ALPN matching (render option 
     [http, tcp] = (await freePorts(2)) as [number, number];
     pod = await LocalPod.start({
       ca,
-      istioAlpnOnPermissive: true,
       workload: 'prod/payment',
       topologyYaml: `apiVersion: meshproof.dev/v1alpha1
 kind: Topology

@@ -19,9 +19,9 @@ import { writeWorkloadFiles } from '../../../pki/workload-files.ts';
 import type { AccessLogEntry } from '../../../traffic/types.ts';
 import { SIDECAR_CERT_DIR, type ProxyTarget } from '../../types.ts';
 import { unixGet } from '../../unix-http.ts';
-import type { OutboundConfig } from '../outbound-config.ts';
+import type { OutboundConfig } from '../../istiod/outbound-config.ts';
 import { ACCESS_LOG_FILE, ADMIN_SOCKET, SIDECAR_CONFIG_FILE, renderSidecarConfig, RESPONSE_FLAGS_HEADER } from '../render.ts';
-import { podName } from '../render-outbound.ts';
+import { podName } from '../../istiod/translate-outbound.ts';
 import { Sidecar } from '../sidecar/sidecar.ts';
 import { privateLoopback } from './local-pod.ts';
 

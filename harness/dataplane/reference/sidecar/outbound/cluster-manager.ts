@@ -5,7 +5,7 @@
  * they go idle (Envoy drains a cluster it replaces the same way).
  */
 import { SeededRandom } from '../../../../util/seeded-random.ts';
-import type { ClusterConfig } from '../../outbound-config.ts';
+import type { ClusterConfig } from '../../../istiod/outbound-config.ts';
 import type { CertificateStore } from '../certificate-store.ts';
 import { Cluster } from './cluster.ts';
 import type { ClusterStats } from './cluster-stats.ts';

@@ -6,7 +6,7 @@
  * replaces a cluster); an unchanged one keeps its object.
  */
 import type { SeededRandom } from '../../../../util/seeded-random.ts';
-import type { ClusterConfig, EndpointConfig } from '../../outbound-config.ts';
+import type { ClusterConfig, EndpointConfig } from '../../../istiod/outbound-config.ts';
 import type { CertificateStore } from '../certificate-store.ts';
 import type { ClusterCounters, ClusterGaugeSource } from './cluster-stats.ts';
 import { HostPool, type ClusterResources } from './host-pool.ts';

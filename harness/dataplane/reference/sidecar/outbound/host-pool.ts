@@ -18,7 +18,7 @@
  */
 import type { Dispatcher } from 'undici';
 import { Client } from '../undici-core.ts';
-import type { ClusterConfig, EndpointConfig } from '../../outbound-config.ts';
+import type { ClusterConfig, EndpointConfig } from '../../../istiod/outbound-config.ts';
 import type { CertificateStore } from '../certificate-store.ts';
 import type { ClusterCounters } from './cluster-stats.ts';
 import { connectUpstream, ConnectFailure, type UpstreamSocket } from './upstream-connector.ts';

@@ -20,7 +20,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { SeededRandom } from '../../../../util/seeded-random.ts';
 import type { AccessLogEntry } from '../../../../traffic/types.ts';
-import type { RouteConfig } from '../../outbound-config.ts';
+import type { RouteConfig } from '../../../istiod/outbound-config.ts';
 import type { AccessLog } from '../access-log.ts';
 import { isHopByHop } from '../app-forwarder.ts';
 import { plainIp } from '../downstream.ts';

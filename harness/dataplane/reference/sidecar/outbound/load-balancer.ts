@@ -9,7 +9,7 @@
  * predicate) draws again up to `maxAttempts` times, then takes the last draw.
  */
 import type { SeededRandom } from '../../../../util/seeded-random.ts';
-import type { ClusterConfig } from '../../outbound-config.ts';
+import type { ClusterConfig } from '../../../istiod/outbound-config.ts';
 
 export interface Balanceable {
   /** Requests in flight to this host. */

@@ -9,7 +9,7 @@
 import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net';
 import { ErrorCode, MeshproofError } from '../../../../errors.ts';
-import type { OutboundListenerConfig } from '../../outbound-config.ts';
+import type { OutboundListenerConfig } from '../../../istiod/outbound-config.ts';
 import type { AccessLog } from '../access-log.ts';
 import { plainIp } from '../downstream.ts';
 import type { ClusterManager } from './cluster-manager.ts';

@@ -4,7 +4,7 @@
  * port and protocol stay is updated in place; clusters are kept or replaced by ClusterManager).
  */
 import { SeededRandom } from '../../../../util/seeded-random.ts';
-import type { OutboundConfig, OutboundListenerConfig } from '../../outbound-config.ts';
+import type { OutboundConfig, OutboundListenerConfig } from '../../../istiod/outbound-config.ts';
 import type { AccessLog } from '../access-log.ts';
 import type { CertificateStore } from '../certificate-store.ts';
 import type { SidecarStats } from '../stats.ts';

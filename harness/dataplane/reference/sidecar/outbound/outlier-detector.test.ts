@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { OutlierDetectionConfig } from '../../outbound-config.ts';
+import type { OutlierDetectionConfig } from '../../../istiod/outbound-config.ts';
 import { freshOutlierState, OutlierDetector, startSweeps, type EjectionType, type OutlierState } from './outlier-detector.ts';
 
 interface Host {

@@ -17,7 +17,7 @@
  *   now − ejected_at ≥ min(base × multiplier, max). Returning resets its counters. At a sweep,
  *   a host that has been back for at least one interval loses 1 from its multiplier.
  */
-import type { OutlierDetectionConfig } from '../../outbound-config.ts';
+import type { OutlierDetectionConfig } from '../../../istiod/outbound-config.ts';
 
 export type EjectionType = 'consecutive_5xx' | 'consecutive_gateway_failure' | 'consecutive_local_origin_failure';
 export type LocalOriginFailure = 'connect-failure' | 'timeout' | 'reset';

@@ -6,7 +6,7 @@
  * path; `ignoreUriCase` for exact and prefix), method, authority, and headers (absent header:
  * no match). This is the sidecar's own matcher; the oracle has its own (route-match.ts).
  */
-import type { OutboundListenerConfig, RouteConfig, RouteMatchConfig, StringMatchConfig } from '../../outbound-config.ts';
+import type { OutboundListenerConfig, RouteConfig, RouteMatchConfig, StringMatchConfig } from '../../../istiod/outbound-config.ts';
 
 export interface RouteInput {
   readonly path: string;

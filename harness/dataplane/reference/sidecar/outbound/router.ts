@@ -23,7 +23,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { Dispatcher } from 'undici';
 import type { SeededRandom } from '../../../../util/seeded-random.ts';
-import type { RetryConfig } from '../../outbound-config.ts';
+import type { RetryConfig } from '../../../istiod/outbound-config.ts';
 import type { Cluster, UpstreamHost } from './cluster.ts';
 import type { PoolHandle, UpstreamConnection } from './host-pool.ts';
 import type { LocalOriginFailure } from './outlier-detector.ts';

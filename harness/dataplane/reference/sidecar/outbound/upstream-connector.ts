@@ -13,7 +13,7 @@
  */
 import { connect as tcpConnect, isIP, type Socket } from 'node:net';
 import { connect as tlsConnect, type PeerCertificate, type TLSSocket } from 'node:tls';
-import type { ClusterConfig, EndpointConfig } from '../../outbound-config.ts';
+import type { ClusterConfig, EndpointConfig } from '../../../istiod/outbound-config.ts';
 import type { CertificateStore } from '../certificate-store.ts';
 
 export type SslFailure = 'fail_verify_san' | 'fail_verify_error' | 'connection_error';

@@ -3,9 +3,9 @@ import { isMeshproofError } from '../../errors.ts';
 import { policiesFromYaml } from '../../model/load-policies.ts';
 import { resolveMesh, type ResolvedMesh } from '../../model/resolve.ts';
 import { topologyFromYaml } from '../../model/topology.ts';
-import { parseSidecarConfig } from './config.ts';
+import { parseSidecarConfig } from '../reference/config.ts';
 import { ISTIO_UNLIMITED, type ClusterConfig, type OutboundConfig, type RouteConfig } from './outbound-config.ts';
-import { renderSidecarConfig } from './render.ts';
+import { renderSidecarConfig } from '../reference/render.ts';
 
 const TOPOLOGY = `apiVersion: meshproof.dev/v1alpha1
 kind: Topology

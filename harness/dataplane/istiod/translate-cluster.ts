@@ -18,10 +18,9 @@
  */
 import { durationMs } from '../../model/duration.ts';
 import type { OutlierDetectionSettings, TrafficPolicy } from '../../model/resources.ts';
+import { ISTIO_CLIENT_ALPN, istioSni } from './istio-constants.ts';
 import { ISTIO_UNLIMITED, type ClusterConfig, type EndpointConfig, type OutlierDetectionConfig } from './outbound-config.ts';
 
-/** Istio's ALPN for an HTTP/1.1 cluster with metadata exchange (util.go ALPNInMeshWithMxc). */
-export const ISTIO_CLIENT_ALPN = ['istio-peer-exchange', 'istio'] as const;
 const MESH_CONNECT_TIMEOUT_MS = 10_000;
 const DEFAULT_IDLE_TIMEOUT_MS = 3_600_000;
 const ENVOY_CONSECUTIVE = 5;
@@ -84,7 +83,7 @@ export function renderCluster(input: ClusterInput, scale: number, note: (message
     idleTimeoutMs: idle === undefined ? DEFAULT_IDLE_TIMEOUT_MS : scaleMs(durationMs(idle), scale),
     ...(od === undefined ? {} : { outlierDetection: outlierDetection(od, scale) }),
     healthyPanicThreshold: od === undefined ? ENVOY_PANIC_THRESHOLD : Math.min(100, Math.max(0, od.minHealthPercent ?? 0)),
-    tls: { sni: tls?.sni ?? `outbound_.${input.port}_.${input.subset ?? ''}_.${input.service}`, subjectAltNames: [...sans], alpn: [...ISTIO_CLIENT_ALPN] },
+    tls: { sni: tls?.sni ?? istioSni(input.service, input.port, input.subset), subjectAltNames: [...sans], alpn: [...ISTIO_CLIENT_ALPN] },
   };
 }
 

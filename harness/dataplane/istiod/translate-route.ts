@@ -18,7 +18,7 @@
 import { durationMs } from '../../model/duration.ts';
 import type { HttpMatchRequest, HttpRetry, HttpRoute, StringMatch } from '../../model/resources.ts';
 import type { FaultConfig, RetryConfig, RouteConfig, RouteMatchConfig, StringMatchConfig } from './outbound-config.ts';
-import { scaleMs } from './render-cluster.ts';
+import { scaleMs } from './translate-cluster.ts';
 
 export const ISTIO_DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 const ISTIO_DEFAULT_ATTEMPTS = 2;

@@ -7,7 +7,7 @@ import { expect } from 'chai';
 import { policiesFromYaml } from '../../model/load-policies.ts';
 import type { AuthorizationPolicy } from '../../model/resources.ts';
 import { translateAuthorization, expandTrustDomains, type TranslateOptions } from './authz-translator.ts';
-import { RbacEngine, type RbacDecision, type RbacRequest } from './sidecar/rbac-engine.ts';
+import { RbacEngine, type RbacDecision, type RbacRequest } from '../reference/sidecar/rbac-engine.ts';
 
 interface Req {
   /** Peer principal without spiffe:// (mTLS); absent = plaintext. */

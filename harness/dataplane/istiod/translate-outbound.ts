@@ -28,10 +28,10 @@ import { policyRef } from '../../model/resolve-peer-authentication.ts';
 import { destinationFor, type ResolvedDestination, type ResolvedMesh, type ResolvedWorkload } from '../../model/resolve.ts';
 import type { TrafficPolicy } from '../../model/resources.ts';
 import type { ClusterConfig, EndpointConfig, OutboundConfig, OutboundListenerConfig, RouteConfig, VirtualHostConfig } from './outbound-config.ts';
-import { renderCluster } from './render-cluster.ts';
-import { defaultRoute, renderRoute, type RouteContext } from './render-route.ts';
+import { renderCluster } from './translate-cluster.ts';
+import { defaultRoute, renderRoute, type RouteContext } from './translate-route.ts';
 
-export interface OutboundRenderOptions {
+export interface OutboundTranslateOptions {
   readonly timeScale: number;
   readonly seed: number;
   /** The first local port for outbound listeners (Istio's outbound capture port 15001). */
@@ -55,7 +55,7 @@ export function clusterName(port: number, subset: string | undefined, host: stri
   return `outbound|${port}|${subset ?? ''}|${host}`;
 }
 
-export function renderOutbound(mesh: ResolvedMesh, clientNamespace: string, o: OutboundRenderOptions, notes: string[]): OutboundConfig {
+export function translateOutbound(mesh: ResolvedMesh, clientNamespace: string, o: OutboundTranslateOptions, notes: string[]): OutboundConfig {
   const seen = new Set<string>();
   const note = (message: string): void => {
     if (!seen.has(message)) notes.push(message);
@@ -155,7 +155,7 @@ export function serviceDomains(d: Pick<ResolvedDestination, 'host' | 'name' | 'n
   return names.flatMap((n) => [n, `${n}:${port}`]);
 }
 
-function routeContext(mesh: ResolvedMesh, destinations: readonly ResolvedDestination[], d: ResolvedDestination, port: number, o: OutboundRenderOptions, known: ReadonlySet<string>, note: (m: string) => void): RouteContext {
+function routeContext(mesh: ResolvedMesh, destinations: readonly ResolvedDestination[], d: ResolvedDestination, port: number, o: OutboundTranslateOptions, known: ReadonlySet<string>, note: (m: string) => void): RouteContext {
   const vsNamespace = d.virtualService?.namespace ?? d.namespace;
   return {
     port,
