@@ -8,10 +8,10 @@ import { mkdtempSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { checkEnvoyAvailability } from '../harness/dataplane/envoy/availability.ts';
-import { renderEnvoyBootstraps } from '../harness/dataplane/envoy/bootstrap.ts';
-import { writeSidecarFiles } from '../harness/dataplane/envoy/bootstrap-files.ts';
+import { writeEnvoyConfig } from '../harness/dataplane/envoy/bootstrap-files.ts';
 import { envoyApi } from '../harness/dataplane/envoy/envoy-api.ts';
-import { checkRenderedSidecar } from '../harness/dataplane/envoy/static-check.ts';
+import { renderMeshEnvoyConfigs } from '../harness/dataplane/envoy/envoy-config.ts';
+import { checkEnvoyConfig } from '../harness/dataplane/envoy/static-check.ts';
 import { loadPolicies, policiesFromYaml } from '../harness/model/load-policies.ts';
 import { resolveMesh, type ResolvedMesh } from '../harness/model/resolve.ts';
 import { loadTopology, topologyFromYaml } from '../harness/model/topology.ts';
@@ -80,7 +80,7 @@ spec:
   return resolveMesh(policiesFromYaml(policies, 'bench.yaml'), topologyFromYaml(topology, 'bench-topology.yaml'));
 }
 
-function measure(label: string, mesh: ResolvedMesh): void {
+async function measure(label: string, mesh: ResolvedMesh): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'envoy-bench-'));
   let render = 0;
   let check = 0;
@@ -89,19 +89,22 @@ function measure(label: string, mesh: ResolvedMesh): void {
   let bytes = 0;
   for (let round = 0; round < ROUNDS; round++) {
     let t = performance.now();
-    const rendered = renderEnvoyBootstraps(mesh, { timeScale: 0.02 });
+    const rendered = renderMeshEnvoyConfigs(mesh, { timeScale: 0.02 });
     render += performance.now() - t;
     t = performance.now();
-    for (const s of rendered) if (checkRenderedSidecar(s).length > 0) throw new Error(`${s.id} fails the check`);
+    for (const s of rendered) if (checkEnvoyConfig(s.config).length > 0) throw new Error(`${s.id} fails the check`);
     check += performance.now() - t;
     t = performance.now();
-    for (const s of rendered) bytes += JSON.stringify(s.bootstrap).length * (round === 0 ? 1 : 0) + (writeSidecarFiles(join(dir, s.id), s, { plainNames: true }).problems.length > 0 ? Number.NaN : 0);
+    for (const s of rendered) {
+      if (round === 0) bytes += s.config.files.reduce((n, f) => n + JSON.stringify(f.document).length, JSON.stringify(s.config.bootstrap).length);
+      if ((await writeEnvoyConfig(join(dir, s.id), s.config)).problems.length > 0) throw new Error(`${s.id} fails the check as written`);
+    }
     files += performance.now() - t;
     sidecars = rendered.length;
   }
   const per = (ms: number): string => `${(ms / ROUNDS / sidecars).toFixed(2)} ms`;
   process.stdout.write(
-    `  ${label.padEnd(44)} ${String(sidecars).padStart(3)} bootstraps (${(bytes / sidecars / 1024).toFixed(0)} KiB JSON each): render ${per(render)}, check ${per(check)}, write+read back+check ${per(files)} per bootstrap\n`,
+    `  ${label.padEnd(44)} ${String(sidecars).padStart(3)} configs (${(bytes / sidecars / 1024).toFixed(0)} KiB JSON each): render ${per(render)}, check ${per(check)}, write+read back+check ${per(files)} per config\n`,
   );
 }
 
@@ -109,8 +112,8 @@ process.stdout.write(`meshproof envoy bench: ${ROUNDS} rounds, Node ${process.ve
 let t = performance.now();
 const api = envoyApi();
 process.stdout.write(`  load Envoy's API once (${api.source.package}, ${api.source.protoFiles} files)     ${(performance.now() - t).toFixed(0)} ms\n`);
-measure('seed (fixtures/seed)', resolveMesh(loadPolicies(['fixtures/seed']), loadTopology('fixtures/seed/topology.yaml')));
-measure('synthetic: 20 workloads × 2 ports, 4 policies each', synthetic(20));
+await measure('seed (fixtures/seed)', resolveMesh(loadPolicies(['fixtures/seed']), loadTopology('fixtures/seed/topology.yaml')));
+await measure('synthetic: 20 workloads × 2 ports, 4 policies each', synthetic(20));
 t = performance.now();
 const availability = await checkEnvoyAvailability();
 process.stdout.write(`  availability check (real docker CLI)                    ${(performance.now() - t).toFixed(0)} ms: ${availability.available ? `available (${JSON.stringify(availability.source)})` : availability.reason}\n`);

@@ -66,11 +66,11 @@ export { requestOutcome, effectiveRetryPolicy, parseRetryOn, DEFAULT_RETRY_ON, D
 export { selectRoute, matchRequest, type RouteRequest } from './oracle/route-match.ts';
 export { EnvoyAdapter } from './dataplane/envoy/envoy-adapter.ts';
 export { createDataPlane, type CreateDataPlaneOptions } from './dataplane/create-data-plane.ts';
-export { EnvoyDataPlane, ENVOY_RECIPE, ENVOY_READY_LINE, type EnvoyDataPlaneOptions, type EnvoyDataPlaneInfo, type EnvoySidecar } from './dataplane/envoy/envoy-data-plane.ts';
-export { renderEnvoyBootstraps, renderWorkloadSidecar, ENVOY_IMAGE, type RenderedSidecar, type SidecarPortPlan } from './dataplane/envoy/bootstrap.ts';
-export { checkEnvoyAvailability, imageProbe, ENVOY_BINARY_ENV, ENVOY_PULL_ENV, type EnvoyAvailability, type EnvoySource, type ImageProbe } from './dataplane/envoy/availability.ts';
+export { ENVOY_RECIPE, ENVOY_OFFICIAL_RECIPE, ENVOY_READY_LINE, type EnvoyAdapterOptions } from './dataplane/envoy/envoy-adapter.ts';
+export { renderEnvoyConfig, renderMeshEnvoyConfigs, type EnvoyConfig, type MeshEnvoyConfig } from './dataplane/envoy/envoy-config.ts';
+export { checkEnvoyAvailability, imageProbe, ENVOY_IMAGE, PROJECT_ENVOY_BINARY, ENVOY_BINARY_ENV, ENVOY_PULL_ENV, type EnvoyAvailability, type EnvoySource, type ImageProbe } from './dataplane/envoy/availability.ts';
 export { dockerImageQuestions } from './runtime/docker/image-questions.ts';
-export { checkRenderedSidecar, type FileProblem } from './dataplane/envoy/static-check.ts';
+export { checkEnvoyConfig, type FileProblem } from './dataplane/envoy/static-check.ts';
 export type { EnvoyRenderOptions } from './dataplane/envoy/render-options.ts';
 // Conformance runs and the report (issue 9).
 export type { ConformanceCase, CaseContext } from './conformance/case.ts';
@@ -96,7 +96,7 @@ export { validateReport } from './report/report-validator.ts';
 export { SIDECAR_CERT_DIR, type DataPlaneAdapter, type ProxyTarget, type RenderOptions, type RenderedProxy, type LiveReload, type OutboundPorts } from './dataplane/types.ts';
 export { unixGet, type UnixGetResult } from './dataplane/unix-http.ts';
 export { ReferenceDataPlane, REFERENCE_APP_PORT, SIDECAR_IMAGE, type ReferenceDataPlaneOptions } from './dataplane/reference/reference-data-plane.ts';
-export { renderSidecarConfig, SIDECAR_CONFIG_FILE, ADMIN_SOCKET, ACCESS_LOG_FILE, RESPONSE_FLAGS_HEADER, type ReferenceRenderOptions } from './dataplane/reference/render.ts';
+export { renderSidecarConfig, SIDECAR_CONFIG_FILE, ADMIN_SOCKET, ACCESS_LOG_FILE, type ReferenceRenderOptions } from './dataplane/reference/render.ts';
 export { ISTIO_CIPHER_SUITES, ISTIO_MTLS_ALPNS, ISTIO_CLIENT_ALPN, MESH_PROBE_ALPN } from './dataplane/istiod/istio-constants.ts';
 export { translateProxy, OUTBOUND_BASE_PORT, type ProxyConfig, type ProxyNode, type ProxyMesh, type ProxyInboundPort, type PolicySource } from './dataplane/istiod/proxy-config.ts';
 // The reference sidecar's outbound side (issue 6).

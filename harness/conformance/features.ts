@@ -28,6 +28,8 @@ export const Feature = {
   Timeouts: 'resilience.timeouts',
   FaultInjection: 'resilience.fault-injection',
   Metrics: 'observability.metrics',
+  /** Istio's standard metrics (istio_requests_total, …): Istio's own proxy build emits them, upstream Envoy does not. */
+  IstioMetrics: 'observability.istio-metrics',
   AccessLog: 'observability.access-log',
 } as const;
 

@@ -1,6 +1,7 @@
-/** The data plane a run names (`--dataplane reference|envoy`), as an adapter. */
+/** The data plane a run names (`--dataplane reference|envoy`), as an adapter: the one way suites, benches and the CLI get one. */
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import type { ImageQuestions } from '../runtime/types.ts';
+import type { AvailabilityOptions } from './envoy/availability.ts';
 import { EnvoyAdapter } from './envoy/envoy-adapter.ts';
 import { ReferenceDataPlane } from './reference/reference-data-plane.ts';
 import type { DataPlaneAdapter } from './types.ts';
@@ -10,8 +11,8 @@ import { DATA_PLANES } from './names.ts';
 export interface CreateDataPlaneOptions {
   /** The runtime's image questions: how the Envoy adapter finds out whether its image can be had. */
   readonly images?: ImageQuestions;
-  /** Multiplies policy durations; also given per render. */
-  readonly timeScale?: number;
+  /** Replaces how Envoy is looked for (tests: another environment, no project binary, a fake probe). */
+  readonly envoyAvailability?: AvailabilityOptions;
 }
 
 export function createDataPlane(name: string, options: CreateDataPlaneOptions = {}): DataPlaneAdapter {
@@ -19,10 +20,7 @@ export function createDataPlane(name: string, options: CreateDataPlaneOptions = 
     case 'reference':
       return new ReferenceDataPlane();
     case 'envoy':
-      return new EnvoyAdapter({
-        ...(options.images === undefined ? {} : { availability: { images: options.images } }),
-        ...(options.timeScale === undefined ? {} : { render: { timeScale: options.timeScale } }),
-      });
+      return new EnvoyAdapter({ availability: { ...(options.images === undefined ? {} : { images: options.images }), ...options.envoyAvailability } });
     default:
       throw new MeshproofError(ErrorCode.BadArgument, `unknown data plane '${name}'`, { hint: `choose one of: ${DATA_PLANES.join(', ')}` });
   }

@@ -15,6 +15,9 @@ import type { ContainerSpec } from '../runtime/types.ts';
 /** Where, inside the sidecar's folder, the mesh environment writes cert-chain.pem, key.pem and root-cert.pem. */
 export const SIDECAR_CERT_DIR = 'certs';
 
+/** The response header in which an in-mesh client's sidecar reports each outbound request's response flags. */
+export const RESPONSE_FLAGS_HEADER = 'x-meshproof-response-flags';
+
 /** The proxy to render: the sidecar of one workload replica, or an in-mesh client's. */
 export type ProxyTarget =
   | { readonly kind: 'workload'; readonly workload: ResolvedWorkload; readonly pod: string }

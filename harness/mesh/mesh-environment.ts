@@ -114,7 +114,8 @@ export class MeshEnvironment {
         const target = proxyTarget(p, options.mesh);
         if (target !== undefined) rendered.set(p.pod, await options.dataPlane.render(options.mesh, target, env.#renderOptions()));
       }
-      await options.runtime.prepareImages(['echo', ...new Set([...rendered.values()].map((r) => r.container.image))]);
+      const sidecars = new Map([...rendered.values()].map((r) => [`${r.container.image}\0${r.container.hostBinary ?? ''}`, r.container]));
+      await options.runtime.prepareImages(['echo', ...sidecars.values()]);
       await mapLimit(participants, options.startConcurrency ?? 3, (p) => env.#startPod(p, rendered.get(p.pod)));
     } catch (error) {
       await env.close();

@@ -20,7 +20,14 @@ export const POD_DIR_IN_CONTAINER = '/run/meshproof';
 /** Image names the harness builds; see docker/<name>/image.json. */
 export type ImageName = 'base' | 'echo' | 'sidecar' | (string & {});
 
-export interface ContainerSpec {
+/** An image to build: a recipe, and for recipes that take one (image.json `hostBinary`), the host binary to put in it. */
+export interface ImageRef {
+  readonly image: ImageName;
+  /** Absolute path of a host binary the recipe packs, with the shared libraries it links, on scratch. */
+  readonly hostBinary?: string;
+}
+
+export interface ContainerSpec extends ImageRef {
   /** A recipe name from docker/ (built on demand, cached by content hash). */
   readonly image: ImageName;
   /** Arguments after the image's entrypoint. */
@@ -109,7 +116,7 @@ export interface Runtime {
   createNetwork(name?: string): Promise<RunNetwork>;
   startPod(spec: PodSpec): Promise<Pod>;
   /** Builds (or finds cached) every image the run needs, so that the first pod start is not slow. */
-  prepareImages(names: readonly ImageName[]): Promise<void>;
+  prepareImages(images: readonly (ImageName | ImageRef)[]): Promise<void>;
   /** Removes every container, network and file of this run. Idempotent; safe on any path. */
   close(): Promise<void>;
 }

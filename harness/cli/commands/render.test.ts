@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { renderEnvoyBootstraps } from '../../dataplane/envoy/bootstrap.ts';
-import { throwIfConfigInvalid, writeSidecarFiles } from '../../dataplane/envoy/bootstrap-files.ts';
+import { throwIfConfigInvalid, writeEnvoyConfig } from '../../dataplane/envoy/bootstrap-files.ts';
+import { renderMeshEnvoyConfigs } from '../../dataplane/envoy/envoy-config.ts';
 import { exitCodeFor, isMeshproofError } from '../../errors.ts';
 import { loadPolicies } from '../../model/load-policies.ts';
 import { resolveMesh } from '../../model/resolve.ts';
@@ -30,7 +30,7 @@ describe('meshproof render --dataplane envoy', function () {
       for (const f of s.files) expect(existsSync(f), f).to.equal(true);
     }
     const text = readFileSync(join(out, 'prod-namespace.payment-service', 'envoy.yaml'), 'utf8');
-    expect(text).to.match(/^# Envoy v3 static bootstrap for the sidecar of workload prod-namespace\/payment-service/).and.match(/# Time scale: 0\.02\./);
+    expect(text).to.match(/^# Envoy v3 bootstrap for the sidecar of workload prod-namespace\/payment-service/).and.match(/# Time scale: 0\.02:/);
     expect((parse(text) as { node: { metadata: { meshproof: { time_scale: number } } } }).node.metadata.meshproof.time_scale).to.equal(0.02);
   });
 
@@ -49,24 +49,25 @@ describe('meshproof render --dataplane envoy', function () {
     expect(meshproof('render', '--dataplane', 'envoy', 'fixtures/seed', '--out', tmpdir(), '--time-scale', '-1').status).to.equal(2);
   });
 
-  it('a rendered file Envoy would refuse fails the check: exit 3, naming the file and the field path', function () {
+  it('a rendered file Envoy would refuse fails the check: exit 3, naming the file and the field path', async function () {
     const mesh = resolveMesh(loadPolicies(['fixtures/seed']), loadTopology('fixtures/seed/topology.yaml'));
-    const [sidecar] = renderEnvoyBootstraps(mesh);
+    const [sidecar] = renderMeshEnvoyConfigs(mesh, { xds: 'static' });
     if (sidecar === undefined) throw new Error('no sidecar rendered');
-    const broken = structuredClone(sidecar) as typeof sidecar & { bootstrap: { static_resources: { clusters: Record<string, unknown>[] } } };
+    const broken = structuredClone(sidecar.config) as typeof sidecar.config & { bootstrap: { static_resources: { clusters: Record<string, unknown>[] } } };
     const cluster = broken.bootstrap.static_resources.clusters[0];
     if (cluster !== undefined) cluster['lb_policy'] = 'FASTEST';
     const dir = mkdtempSync(join(tmpdir(), 'meshproof-broken-'));
-    const written = writeSidecarFiles(dir, broken);
+    const written = await writeEnvoyConfig(dir, broken);
     let error: unknown;
     try {
-      throwIfConfigInvalid([written]);
+      throwIfConfigInvalid(written.problems);
     } catch (e) {
       error = e;
     }
     expect(isMeshproofError(error, 'MESHPROOF_ERR_CONFIG_INVALID')).to.equal(true);
     expect(exitCodeFor(error)).to.equal(3);
-    expect(String((error as Error).message)).to.contain(`${join(dir, 'prod-namespace.order-service.envoy.yaml')}: static_resources.clusters[0].lb_policy: 'FASTEST' is not a value of enum`);
-    expect(() => throwIfConfigInvalid([writeSidecarFiles(dir, sidecar)])).to.not.throw();
+    expect(String((error as Error).message)).to.contain(`${join(dir, 'envoy.yaml')}: static_resources.clusters[0].lb_policy: 'FASTEST' is not a value of enum`);
+    expect(() => throwIfConfigInvalid([])).to.not.throw();
+    expect((await writeEnvoyConfig(dir, sidecar.config)).problems).to.deep.equal([]);
   });
 });

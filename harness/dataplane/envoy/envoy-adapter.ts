@@ -1,57 +1,164 @@
 /**
- * The Envoy data plane as a DataPlaneAdapter, so the suites run unchanged against it: one
- * rendered bootstrap per proxy target, its container, and the files written into the sidecar's
- * folder. Where Envoy cannot run, info() says so with the reason and the mesh environment starts
- * nothing: every case is then skipped with that reason.
+ * The Envoy data plane: upstream Envoy as each pod's sidecar, configured from the istiod
+ * translation (istiod/proxy-config.ts) as istiod would configure it.
+ *
+ * - availability (availability.ts): a local binary (MESHPROOF_ENVOY_BINARY, then the project's
+ *   .tools/envoy/envoy from scripts/setup.sh), else the pinned envoyproxy/envoy image where a
+ *   registry answers. Asked once; when Envoy cannot be had, info() says why and every case is
+ *   skipped with that reason, never passed.
+ * - a pod: Envoy owns the pod's network namespace; its image is built offline from the local
+ *   binary and the libraries it links (docker/envoy), or from the published image
+ *   (docker/envoy-official). The app listens on 127.0.0.1:15080 only.
+ * - changes without a restart: listeners and clusters come from files Envoy watches (lds.yaml,
+ *   cds.yaml, rewritten atomically as istiod pushes), certificates through file-based SDS; the
+ *   generation in force is the `version_info` Envoy last accepted, read from `/config_dump` on
+ *   the admin socket.
+ * - metrics are Envoy's own (admin `/stats/prometheus`, with Istio's stats tags) and `/clusters`.
+ *   Istio's standard metrics (istio_requests_total) come from Istio's proxy build, not upstream
+ *   Envoy: Feature.IstioMetrics is not claimed, so checks that need them are not supported here.
  */
-import { ErrorCode, MeshproofError } from '../../errors.ts';
+import { join } from 'node:path';
+import { Feature } from '../../conformance/features.ts';
 import type { ResolvedMesh } from '../../model/resolve.ts';
-import { POD_DIR_IN_CONTAINER } from '../../runtime/types.ts';
-import type { DataPlaneAdapter, DataPlaneInfo, ProxyTarget, RenderOptions, RenderedProxy } from '../types.ts';
-import { ENVOY_IMAGE, renderEnvoyBootstraps } from './bootstrap.ts';
-import { throwIfConfigInvalid } from './bootstrap-files.ts';
-import { EnvoyDataPlane, type EnvoyDataPlaneOptions } from './envoy-data-plane.ts';
-import { checkRenderedSidecar } from './static-check.ts';
+import type { ContainerSpec } from '../../runtime/types.ts';
+import { translateProxy } from '../istiod/proxy-config.ts';
+import { outboundPorts } from '../outbound-ports.ts';
+import { RESPONSE_FLAGS_HEADER, type DataPlaneAdapter, type DataPlaneInfo, type LiveReload, type ProxyTarget, type RenderOptions, type RenderedProxy } from '../types.ts';
+import { unixGet } from '../unix-http.ts';
+import { checkEnvoyAvailability, ENVOY_IMAGE, type AvailabilityOptions, type EnvoyAvailability, type EnvoySource } from './availability.ts';
+import { throwIfConfigInvalid, writeEnvoyConfig } from './bootstrap-files.ts';
+import { appliedVersion } from './config-dump.ts';
+import { renderEnvoyConfig } from './envoy-config.ts';
+import { ENVOY_ACCESS_LOG, ENVOY_ADMIN_SOCKET, ENVOY_BOOTSTRAP_FILE, resolveRenderOptions, type EnvoyRenderOptions } from './render-options.ts';
+import { checkEnvoyConfig } from './static-check.ts';
+
+/** The offline recipe (docker/envoy: a local binary and its libraries on scratch). */
+export const ENVOY_RECIPE = 'envoy';
+/** The recipe built on the published image (docker/envoy-official), where a registry answers. */
+export const ENVOY_OFFICIAL_RECIPE = 'envoy-official';
+/** Envoy logs this (at info, ListenerManagerImpl::startWorkers) once its listeners are up. */
+export const ENVOY_READY_LINE = 'starting workers';
+/** Where the bootstrap and the files it watches go, inside the sidecar's folder. */
+const CONFIG_SUBDIR = 'envoy';
+
+export interface EnvoyAdapterOptions {
+  readonly render?: EnvoyRenderOptions;
+  readonly availability?: AvailabilityOptions;
+  /** Envoy's --log-level (default warning; the ready line is printed whatever the level). */
+  readonly logLevel?: string;
+  /** Timeout of admin queries (appliedGeneration). Default 2 s. */
+  readonly adminTimeoutMs?: number;
+}
+
+const FEATURES: readonly Feature[] = [
+  Feature.MtlsStrict,
+  Feature.MtlsPermissive,
+  Feature.MtlsDisable,
+  Feature.MtlsPortLevel,
+  Feature.MtlsScope,
+  Feature.MtlsMigration,
+  Feature.AuthzAllow,
+  Feature.AuthzDeny,
+  Feature.AuthzAudit,
+  Feature.AuthzConditions,
+  Feature.AuthzPathNormalization,
+  Feature.AuthzTcp,
+  Feature.IdentitySecureNaming,
+  Feature.IdentityPluginCa,
+  Feature.IdentityRotation,
+  Feature.OutlierDetection,
+  Feature.PanicThreshold,
+  Feature.ConnectionPool,
+  Feature.Retries,
+  Feature.Timeouts,
+  Feature.FaultInjection,
+  Feature.Metrics,
+  Feature.AccessLog,
+];
 
 export class EnvoyAdapter implements DataPlaneAdapter {
   readonly name = 'envoy';
-  readonly features: EnvoyDataPlane['features'];
-  readonly plane: EnvoyDataPlane;
-  readonly #options: EnvoyDataPlaneOptions;
+  /** Not claimed: CUSTOM (no ext_authz provider is modelled; istiod's fail-closed deny is rendered) and Istio's own metrics. */
+  readonly features: ReadonlySet<Feature> = new Set(FEATURES);
+  readonly liveReload: LiveReload;
+  readonly #options: EnvoyAdapterOptions;
+  #availability: Promise<EnvoyAvailability> | undefined;
 
-  constructor(options: EnvoyDataPlaneOptions = {}) {
+  constructor(options: EnvoyAdapterOptions = {}) {
     this.#options = options;
-    this.plane = new EnvoyDataPlane(options);
-    this.features = this.plane.features;
+    const timeout = options.adminTimeoutMs ?? 2_000;
+    this.liveReload = {
+      appliedGeneration: async (sidecarDir) => {
+        try {
+          const answer = await unixGet(join(sidecarDir, ENVOY_ADMIN_SOCKET), '/config_dump', timeout);
+          return answer.status === 200 ? appliedVersion(answer.body) : undefined;
+        } catch {
+          return undefined;
+        }
+      },
+    };
   }
 
-  info(): Promise<DataPlaneInfo> {
-    return this.plane.info();
+  /** Asked once per adapter; later calls get the same answer. */
+  availability(): Promise<EnvoyAvailability> {
+    this.#availability ??= checkEnvoyAvailability(this.#options.availability);
+    return this.#availability;
+  }
+
+  async info(): Promise<DataPlaneInfo> {
+    const a = await this.availability();
+    const version = a.source?.kind === 'binary' ? a.source.version : (a.source?.image ?? this.#options.availability?.image ?? ENVOY_IMAGE);
+    return { name: this.name, version, claimedFeatures: [...this.features], available: a.available, ...(a.available ? {} : { unavailableReason: a.reason ?? 'envoy unavailable' }) };
   }
 
   async render(mesh: ResolvedMesh, target: ProxyTarget, options: RenderOptions): Promise<RenderedProxy> {
-    const key = target.kind === 'workload' ? target.workload.key : `${target.client.client.namespace}/${target.client.client.name}`;
-    const timeScale = options.timeScale ?? this.#options.render?.timeScale;
-    const rendered = renderEnvoyBootstraps(mesh, { ...this.#options.render, ...(timeScale === undefined ? {} : { timeScale }) }).find((s) => s.kind === target.kind && s.key === key);
-    if (rendered === undefined) throw new MeshproofError(ErrorCode.Internal, `no Envoy bootstrap was rendered for ${target.kind} ${key}`);
-    const problems = checkRenderedSidecar(rendered);
-    if (problems.length > 0) throwIfConfigInvalid([{ sidecar: rendered, files: [], problems }]);
-    const availability = await this.plane.availability();
-    // Rendering works without Envoy (the static check runs here); the container spec then names the image it would need.
-    const sidecar = this.plane.sidecar(rendered, availability.source ?? { kind: 'image', image: ENVOY_IMAGE, pulled: false });
-    const inbound = rendered.ports.inbound;
-    const statsSocket = rendered.ports.statsSocket;
-    const notes = [...rendered.notes];
-    // Envoy forwards each workload port to 127.0.0.1 on that same port; the echo app serves one.
-    const appPort = inbound[0]?.workloadPort ?? 8080;
-    if (inbound.length > 1) notes.push(`the echo app serves only port ${appPort} on 127.0.0.1; inbound ports ${inbound.slice(1).map((p) => p.workloadPort).join(', ')} have no app behind them`);
+    const o = resolveRenderOptions(this.#options.render);
+    const proxy = translateProxy(mesh, target, {
+      generation: options.generation,
+      ...(options.timeScale === undefined ? {} : { timeScale: options.timeScale }),
+      ...(options.seed === undefined ? {} : { seed: options.seed }),
+      taken: new Set([o.appPort]),
+      ...(options.endpointOverrides === undefined ? {} : { endpointOverrides: options.endpointOverrides }),
+      responseFlagsHeader: RESPONSE_FLAGS_HEADER,
+    });
+    const config = renderEnvoyConfig(proxy, this.#options.render);
+    throwIfConfigInvalid(checkEnvoyConfig(config));
+    const a = await this.availability();
     return {
-      container: sidecar.container,
-      write: (sidecarDir) => sidecar.prepare({ app: '', sidecar: sidecarDir }),
-      appPort,
-      inboundPorts: new Map(inbound.map((p) => [p.workloadPort, p.listenPort])),
-      ...(statsSocket === null ? {} : { metricsSocket: statsSocket.startsWith(`${POD_DIR_IN_CONTAINER}/`) ? statsSocket.slice(POD_DIR_IN_CONTAINER.length + 1) : statsSocket }),
-      notes,
+      // Rendering works without Envoy (the static check runs here); the container then names the published image it would need.
+      container: this.#container(a.source ?? { kind: 'image', image: this.#options.availability?.image ?? ENVOY_IMAGE, pulled: false }, `${o.configDir}/${ENVOY_BOOTSTRAP_FILE}`),
+      write: async (sidecarDir) => throwIfConfigInvalid((await writeEnvoyConfig(join(sidecarDir, CONFIG_SUBDIR), config)).problems),
+      appPort: o.appPort,
+      inboundPorts: new Map(proxy.inbound.ports.map((p) => [p.port, p.port])),
+      ...(o.adminSocket === null ? {} : { metricsSocket: ENVOY_ADMIN_SOCKET }),
+      ...(o.accessLog === null ? {} : { accessLog: ENVOY_ACCESS_LOG }),
+      ...(proxy.outbound === undefined ? {} : { outbound: outboundPorts(proxy.outbound), responseFlagsHeader: RESPONSE_FLAGS_HEADER }),
+      notes: proxy.notes,
     };
+  }
+
+  #container(source: EnvoySource, bootstrap: string): ContainerSpec {
+    const args = [
+      '-c',
+      bootstrap,
+      '--log-level',
+      this.#options.logLevel ?? 'warning',
+      '--component-log-level',
+      'main:info',
+      '--disable-hot-restart',
+      '--concurrency',
+      '2',
+      // Listener updates drain old connections; a short drain keeps policy changes prompt.
+      '--drain-time-s',
+      '2',
+      '--drain-strategy',
+      'immediate',
+      // The harness reads the access log right after each call.
+      '--file-flush-interval-msec',
+      '20',
+    ];
+    if (source.kind === 'binary') return { image: ENVOY_RECIPE, hostBinary: source.path, args, readyLine: ENVOY_READY_LINE };
+    // The published image's entrypoint drops to uid 101 unless ENVOY_UID=0; the pod folders belong to root.
+    return { image: ENVOY_OFFICIAL_RECIPE, args: ['envoy', ...args], env: { ENVOY_UID: '0', ENVOY_GID: '0' }, readyLine: ENVOY_READY_LINE };
   }
 }

@@ -15,37 +15,63 @@ export const EMPTY_FAULT_FILTER: JsonObject = { name: FAULT_FILTER, typed_config
 export const TLS_INSPECTOR: JsonObject = { name: 'envoy.filters.listener.tls_inspector', typed_config: { '@type': typeUrl('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector') } };
 export const RAW_BUFFER_SOCKET: JsonObject = { name: 'envoy.transport_sockets.raw_buffer', typed_config: { '@type': typeUrl('envoy.extensions.transport_sockets.raw_buffer.v3.RawBuffer') } };
 
-/** What the access log records: the evidence a verdict rests on (response flags, peer identity, details). */
-const ACCESS_LOG_FORMAT: JsonObject = {
-  start_time: '%START_TIME%',
-  method: '%REQ(:METHOD)%',
-  path: '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
-  authority: '%REQ(:AUTHORITY)%',
-  protocol: '%PROTOCOL%',
-  response_code: '%RESPONSE_CODE%',
-  response_flags: '%RESPONSE_FLAGS%',
-  response_code_details: '%RESPONSE_CODE_DETAILS%',
-  connection_termination_details: '%CONNECTION_TERMINATION_DETAILS%',
-  upstream_transport_failure_reason: '%UPSTREAM_TRANSPORT_FAILURE_REASON%',
-  upstream_cluster: '%UPSTREAM_CLUSTER%',
-  upstream_host: '%UPSTREAM_HOST%',
-  downstream_remote_address: '%DOWNSTREAM_REMOTE_ADDRESS%',
-  downstream_peer_uri_san: '%DOWNSTREAM_PEER_URI_SAN%',
-  duration_ms: '%DURATION%',
-};
+/** A duration in milliseconds (already time-scaled by the translation) as Envoy's JSON writes it. */
+export function seconds(ms: number): string {
+  return `${Math.round(ms) / 1000}s`;
+}
 
-export function stdoutAccessLog(): JsonObject[] {
-  return [{ name: 'envoy.access_loggers.stdout', typed_config: { '@type': typeUrl('envoy.extensions.access_loggers.stream.v3.StdoutAccessLog'), log_format: { json_format: ACCESS_LOG_FORMAT } } }];
+/** Where an access log goes and what it says about the sidecar that writes it. */
+export interface AccessLogContext {
+  /** The file, as the container sees it. */
+  readonly path: string;
+  /** The pod whose sidecar writes the line. */
+  readonly pod: string;
+  readonly direction?: 'inbound' | 'outbound';
+  /** Set on chains whose transport is known: `mutual_tls` on an mTLS chain, `none` on a plaintext one. */
+  readonly connectionSecurity?: 'mutual_tls' | 'none';
+}
+
+/**
+ * One JSON line per request or connection, with the fields of meshproof's AccessLogEntry
+ * (harness/traffic/types.ts): the evidence a verdict rests on (response flags, code details
+ * naming the RBAC policy, the peer's identity, the upstream host). Empty values are left out.
+ */
+export function fileAccessLog(ctx: AccessLogContext): JsonObject[] {
+  const format: Record<string, string> = {
+    time: '%START_TIME%',
+    direction: ctx.direction ?? 'inbound',
+    pod: ctx.pod,
+    downstreamAddress: '%DOWNSTREAM_REMOTE_ADDRESS%',
+    downstreamPrincipal: '%DOWNSTREAM_PEER_URI_SAN%',
+    method: '%REQ(:METHOD)%',
+    path: '%REQ(X-ENVOY-ORIGINAL-PATH?:PATH)%',
+    authority: '%REQ(:AUTHORITY)%',
+    status: '%RESPONSE_CODE%',
+    responseFlags: '%RESPONSE_FLAGS%',
+    responseCodeDetails: '%RESPONSE_CODE_DETAILS%',
+    connectionTerminationDetails: '%CONNECTION_TERMINATION_DETAILS%',
+    upstreamTransportFailureReason: '%UPSTREAM_TRANSPORT_FAILURE_REASON%',
+    upstreamCluster: '%UPSTREAM_CLUSTER%',
+    upstreamHost: '%UPSTREAM_HOST%',
+    durationMs: '%DURATION%',
+  };
+  if (ctx.connectionSecurity !== undefined) format['connectionSecurity'] = ctx.connectionSecurity;
+  return [
+    {
+      name: 'envoy.access_loggers.file',
+      typed_config: { '@type': typeUrl('envoy.extensions.access_loggers.file.v3.FileAccessLog'), path: ctx.path, log_format: { json_format: format, omit_empty_values: true } },
+    },
+  ];
 }
 
 export function hcmFilter(config: JsonObject): JsonObject {
   return { name: HCM_FILTER, typed_config: { '@type': HCM_TYPE, ...config } };
 }
 
-export function tcpProxyFilter(statPrefix: string, cluster: string, accessLog: boolean): JsonObject {
+export function tcpProxyFilter(statPrefix: string, cluster: string, accessLog: JsonObject[] | undefined): JsonObject {
   return {
     name: 'envoy.filters.network.tcp_proxy',
-    typed_config: { '@type': typeUrl('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'), stat_prefix: statPrefix, cluster, ...(accessLog ? { access_log: stdoutAccessLog() } : {}) },
+    typed_config: { '@type': typeUrl('envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy'), stat_prefix: statPrefix, cluster, ...(accessLog === undefined ? {} : { access_log: accessLog }) },
   };
 }
 
@@ -53,12 +79,9 @@ export function socketAddress(address: string, port: number): JsonObject {
   return { socket_address: { address, port_value: port } };
 }
 
-/** One endpoint per host; `metadata` marks endpoints Istio's auto mTLS sends TLS to. */
-export function loadAssignment(cluster: string, endpoints: readonly { readonly host: string; readonly port: number; readonly metadata?: JsonObject }[]): JsonObject {
-  return {
-    cluster_name: cluster,
-    endpoints: [{ lb_endpoints: endpoints.map((e) => ({ endpoint: { address: socketAddress(e.host, e.port) }, ...(e.metadata === undefined ? {} : { metadata: e.metadata }) })) }],
-  };
+/** One endpoint per host. */
+export function loadAssignment(cluster: string, endpoints: readonly { readonly host: string; readonly port: number }[]): JsonObject {
+  return { cluster_name: cluster, endpoints: [{ lb_endpoints: endpoints.map((e) => ({ endpoint: { address: socketAddress(e.host, e.port) } })) }] };
 }
 
 export function defaultThresholds(trackRemaining: boolean): JsonObject {

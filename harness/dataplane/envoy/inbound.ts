@@ -1,36 +1,31 @@
 /**
- * A workload's inbound side (envoy-mapping.md §1, §2): one listener per workload port, its
- * filter chains chosen by the port's effective PeerAuthentication mode and protocol, and one
- * cluster to the app on loopback.
+ * A workload's inbound side (envoy-mapping.md §1, §2) from the istiod translation: one listener
+ * per workload port on 0.0.0.0:<port> (so `ports` rules and `destination.port` see the port the
+ * caller dialled, as Istio's original-destination listener does), its filter chains chosen by the
+ * port's effective PeerAuthentication mode and protocol, and one cluster to the app on
+ * 127.0.0.1:<app port>.
  *
  * | port | STRICT | PERMISSIVE | DISABLE |
  * | HTTP | `tls` (mTLS) | `tls` + Istio ALPNs (mTLS), `raw_buffer` | `raw_buffer`, no TLS inspector |
  * | TCP  | `tls` (mTLS) | `tls` + Istio ALPNs (mTLS), `tls` (passed through), `raw_buffer` | `raw_buffer` |
  *
- * Harness naming, not Istio's: listener `inbound_<listen port>`, chains `inbound_<port>_mtls`
- * / `_plaintext` / `_tls_passthrough`, HCM stat prefix and cluster `inbound_<port>`: dot-free so
- * Envoy's default tag extractors keep them whole (mapping §5.2).
+ * Harness naming, not Istio's: listener `inbound_<port>`, chains `inbound_<port>_mtls` /
+ * `_plaintext` / `_tls_passthrough`, HCM stat prefix and cluster `inbound_<port>`: dot-free so
+ * the stats tag extractors keep them whole (mapping §5.2).
  */
 import type { PathNormalization } from '../../model/mesh-config.ts';
-import type { ResolvedPort, ResolvedWorkload } from '../../model/resolve.ts';
-import { defaultThresholds, hcmFilter, loadAssignment, ROUTER_FILTER, socketAddress, stdoutAccessLog, tcpProxyFilter, TLS_INSPECTOR } from './filters.ts';
+import type { ProxyConfig, ProxyInboundPort } from '../istiod/proxy-config.ts';
+import { defaultThresholds, fileAccessLog, hcmFilter, loadAssignment, ROUTER_FILTER, socketAddress, tcpProxyFilter, TLS_INSPECTOR, type AccessLogContext } from './filters.ts';
 import type { JsonObject } from './json.ts';
-import { rbacHttpFilters, rbacNetworkFilters, type RbacContext } from './rbac.ts';
-import type { ResolvedRenderOptions } from './render-options.ts';
-import { downstreamTlsSocket, ISTIO_MTLS_ALPNS } from './tls.ts';
+import { rbacHttpFilters, rbacNetworkFilters } from './rbac-filters.ts';
+import { downstreamTlsSocket, type TlsFiles } from './tls.ts';
 
 export interface InboundContext {
-  readonly options: ResolvedRenderOptions;
-  readonly rbac: RbacContext;
-  readonly minTls: 'TLSv1_2' | 'TLSv1_3';
-  readonly pathNormalization: PathNormalization;
-}
-
-export interface InboundPort {
-  readonly workloadPort: number;
-  readonly listenPort: number;
-  readonly protocol: 'http' | 'tcp';
-  readonly mtlsMode: ResolvedPort['mtlsMode'];
+  readonly tls: TlsFiles;
+  /** Where allowed traffic goes, on 127.0.0.1. */
+  readonly appPort: number;
+  readonly accessLog: AccessLogContext | undefined;
+  readonly trackRemaining: boolean;
 }
 
 /** HCM path options by MeshConfig pathNormalization (istio-semantics.md §2 "Path normalization"). */
@@ -47,15 +42,22 @@ function pathOptions(mode: PathNormalization): JsonObject {
   }
 }
 
-function inboundHcm(w: ResolvedWorkload, port: number, ctx: InboundContext): JsonObject {
+type Security = 'mutual_tls' | 'none';
+
+function log(ctx: InboundContext, security: Security | undefined): JsonObject[] | undefined {
+  return ctx.accessLog === undefined ? undefined : fileAccessLog({ ...ctx.accessLog, direction: 'inbound', ...(security === undefined ? {} : { connectionSecurity: security }) });
+}
+
+function inboundHcm(proxy: ProxyConfig, port: number, ctx: InboundContext, security: Security | undefined): JsonObject {
   const name = `inbound_${port}`;
+  const accessLog = log(ctx, security);
   return hcmFilter({
     stat_prefix: name,
     codec_type: 'AUTO',
     use_remote_address: false,
     forward_client_cert_details: 'APPEND_FORWARD',
     set_current_client_cert_details: { subject: true, dns: true, uri: true },
-    ...pathOptions(ctx.pathNormalization),
+    ...pathOptions(proxy.mesh.pathNormalization),
     stream_idle_timeout: '0s',
     upgrade_configs: [{ upgrade_type: 'websocket' }],
     route_config: {
@@ -80,44 +82,44 @@ function inboundHcm(w: ResolvedWorkload, port: number, ctx: InboundContext): Jso
         },
       ],
     },
-    http_filters: [...rbacHttpFilters(w.authorizationPolicies, ctx.rbac), ROUTER_FILTER],
-    ...(ctx.options.accessLog ? { access_log: stdoutAccessLog() } : {}),
+    http_filters: [...rbacHttpFilters(proxy.inbound.rbac.http), ROUTER_FILTER],
+    ...(accessLog === undefined ? {} : { access_log: accessLog }),
   });
 }
 
-function chains(w: ResolvedWorkload, p: InboundPort, ctx: InboundContext): JsonObject[] {
-  const name = `inbound_${p.workloadPort}`;
-  const filters =
-    p.protocol === 'http' ? [inboundHcm(w, p.workloadPort, ctx)] : [...rbacNetworkFilters(w.authorizationPolicies, ctx.rbac), tcpProxyFilter(name, name, ctx.options.accessLog)];
-  const tls = downstreamTlsSocket(ctx.options, ctx.minTls, ctx.rbac.trustDomains);
-  const mtls = (alpn: boolean): JsonObject => ({
+function chains(proxy: ProxyConfig, p: ProxyInboundPort, ctx: InboundContext): JsonObject[] {
+  const name = `inbound_${p.port}`;
+  const filters = (security: Security | undefined): JsonObject[] =>
+    p.protocol === 'http' ? [inboundHcm(proxy, p.port, ctx, security)] : [...rbacNetworkFilters(proxy.inbound.rbac.tcp), tcpProxyFilter(name, name, log(ctx, security))];
+  const mtls: JsonObject = {
     name: `${name}_mtls`,
-    filter_chain_match: { transport_protocol: 'tls', ...(alpn ? { application_protocols: [...ISTIO_MTLS_ALPNS] } : {}) },
-    transport_socket: tls,
-    filters,
-  });
-  const plaintext: JsonObject = { name: `${name}_plaintext`, filter_chain_match: { transport_protocol: 'raw_buffer' }, filters };
+    filter_chain_match: { transport_protocol: 'tls', ...(p.mtlsAlpn === undefined ? {} : { application_protocols: [...p.mtlsAlpn] }) },
+    transport_socket: downstreamTlsSocket(ctx.tls, proxy.mesh),
+    filters: filters('mutual_tls'),
+  };
+  const plaintext: JsonObject = { name: `${name}_plaintext`, filter_chain_match: { transport_protocol: 'raw_buffer' }, filters: filters('none') };
   switch (p.mtlsMode) {
     case 'STRICT':
-      return [mtls(false)];
+      return [mtls];
     case 'DISABLE':
       return [plaintext];
     case 'PERMISSIVE':
-      // TCP also lets TLS that is not Istio mTLS through to the app untouched (istiod l.99-117).
-      return p.protocol === 'http' ? [mtls(true), plaintext] : [mtls(true), { name: `${name}_tls_passthrough`, filter_chain_match: { transport_protocol: 'tls' }, filters }, plaintext];
+      // With Istio's ALPN rule, TCP also lets other TLS through to the app untouched (istiod l.99-117).
+      return p.protocol === 'tcp' && p.mtlsAlpn !== undefined ? [mtls, { name: `${name}_tls_passthrough`, filter_chain_match: { transport_protocol: 'tls' }, filters: filters(undefined) }, plaintext] : [mtls, plaintext];
   }
 }
 
-export function inboundListener(w: ResolvedWorkload, p: InboundPort, ctx: InboundContext): JsonObject {
+export function inboundListener(proxy: ProxyConfig, p: ProxyInboundPort, ctx: InboundContext): JsonObject {
   // DISABLE needs no TLS inspector: without one every connection is raw_buffer (mapping §2.1).
   const needsInspector = p.mtlsMode !== 'DISABLE';
+  const accessLog = log(ctx, undefined);
   return {
-    name: `inbound_${p.listenPort}`,
-    address: socketAddress('0.0.0.0', p.listenPort),
+    name: `inbound_${p.port}`,
+    address: socketAddress('0.0.0.0', p.port),
     ...(needsInspector ? { listener_filters: [TLS_INSPECTOR] } : {}),
-    filter_chains: chains(w, p, ctx),
+    filter_chains: chains(proxy, p, ctx),
     // Connection-level log: a connection no chain matches (plaintext into STRICT) shows as NR here.
-    ...(ctx.options.accessLog ? { access_log: stdoutAccessLog() } : {}),
+    ...(accessLog === undefined ? {} : { access_log: accessLog }),
   };
 }
 
@@ -129,7 +131,7 @@ export function inboundCluster(port: number, ctx: InboundContext): JsonObject {
     type: 'STATIC',
     connect_timeout: '10s',
     lb_policy: 'ROUND_ROBIN',
-    circuit_breakers: { thresholds: [defaultThresholds(ctx.options.trackRemaining)] },
-    load_assignment: loadAssignment(name, [{ host: '127.0.0.1', port }]),
+    circuit_breakers: { thresholds: [defaultThresholds(ctx.trackRemaining)] },
+    load_assignment: loadAssignment(name, [{ host: '127.0.0.1', port: ctx.appPort }]),
   };
 }

@@ -1,142 +1,202 @@
 /**
- * A sidecar's outbound side: a cluster per destination service port, and listeners on loopback
- * for the app: one per HTTP service port (route config named by the port, one virtual host per
- * service, domains as Istio writes them: FQDN, `name.ns.svc`, `name.ns`, and `name` from the same
- * namespace, each with and without `:port`), one per TCP service port of each service.
+ * The istiod translation's outbound side (istiod/outbound-config.ts) written as Envoy listeners
+ * and clusters. Every decision (which clusters, their limits and outlier detection, routes with
+ * timeouts, retries and faults, durations after the time scale) was made by the translation; here
+ * each field is written where Envoy reads it (envoy-mapping.md §3):
  *
- * Cluster names are `outbound_<port>__<service>` (`_<namespace>` appended when two namespaces
- * have a service of that name): dot-free, so Envoy's default tag extractor keeps them whole.
- * Istio's own name is `outbound|<port>||<fqdn>`.
+ * - cluster: `circuit_breakers.thresholds[0]`, `HttpProtocolOptions` (idle timeout, requests per
+ *   connection), `outlier_detection` with Istio's enforcing percentages (100, or 0 when off) and
+ *   `enforcing_success_rate: 0`, `common_lb_config.healthy_panic_threshold`, endpoints by DNS name
+ *   (STRICT_DNS) labelled `tlsMode: istio` where auto mTLS sends TLS, and Istio's
+ *   `transport_socket_matches` (mutual TLS with secure naming, else plaintext), or one
+ *   `transport_socket` where the DestinationRule sets ISTIO_MUTUAL;
+ * - route: one Envoy route per match entry, `timeout`, `retry_policy` (previous-hosts predicate,
+ *   back-off when not Envoy's 25 ms), fault as per-route config of the HCM's empty fault filter,
+ *   and the response flags in a response header (`%RESPONSE_FLAGS%`) when the translation asks.
  */
-import { spiffeId } from '../../model/identity.ts';
-import { destinationFor, type ResolvedDestination, type ResolvedMesh } from '../../model/resolve.ts';
-import { resolveHost } from '../../model/resolve-destination.ts';
-import { EMPTY_FAULT_FILTER, hcmFilter, ROUTER_FILTER, socketAddress, stdoutAccessLog, tcpProxyFilter } from './filters.ts';
-import type { JsonObject } from './json.ts';
-import { outboundCluster, type RenderNote, type UpstreamEndpoint } from './outbound-cluster.ts';
-import { outboundRoutes } from './outbound-route.ts';
-import type { ResolvedRenderOptions } from './render-options.ts';
+import type { ClusterConfig, FaultConfig, OutboundConfig, OutboundListenerConfig, RetryConfig, RouteConfig, RouteMatchConfig, StringMatchConfig } from '../istiod/outbound-config.ts';
+import { EMPTY_FAULT_FILTER, FAULT_FILTER, FAULT_TYPE, fileAccessLog, hcmFilter, RAW_BUFFER_SOCKET, ROUTER_FILTER, seconds, socketAddress, tcpProxyFilter, type AccessLogContext } from './filters.ts';
+import { typeUrl, type JsonObject, type JsonValue } from './json.ts';
+import { upstreamTlsSocket, type TlsFiles } from './tls.ts';
 
-export interface OutboundListenerPlan {
-  readonly listenPort: number;
-  readonly protocol: 'http' | 'tcp';
-  readonly servicePort: number;
-  /** `namespace/name` of the services reached here (one for TCP). */
-  readonly services: readonly string[];
+const HTTP_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+/** Envoy's retry back-off base when none is set; istiod writes `retry_back_off` only for another. */
+const ENVOY_BACKOFF_BASE_MS = 25;
+const ENVOY_IDLE_TIMEOUT_MS = 3_600_000;
+const PREVIOUS_HOSTS: JsonObject = { name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': typeUrl('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate') } };
+
+export interface OutboundContext {
+  readonly tls: TlsFiles;
+  readonly accessLog: AccessLogContext | undefined;
+  readonly trackRemaining: boolean;
 }
 
-export interface OutboundResources {
-  readonly listeners: JsonObject[];
-  readonly clusters: JsonObject[];
-  readonly plan: OutboundListenerPlan[];
+function isIp(address: string): boolean {
+  return /^[\d.]+$/.test(address) || address.includes(':');
 }
 
-/** The inbound listen port of a workload port, as the workload's own sidecar lays it out. */
-export function inboundListenPort(ports: readonly { readonly port: number }[], port: number, o: ResolvedRenderOptions): number | undefined {
-  const index = ports.findIndex((p) => p.port === port);
-  return index < 0 ? undefined : o.inboundBasePort + index;
-}
-
-function clusterNamer(destinations: readonly ResolvedDestination[]): (d: ResolvedDestination, port: number) => string {
-  const count = new Map<string, number>();
-  for (const d of destinations) count.set(d.name, (count.get(d.name) ?? 0) + 1);
-  return (d, port) => `outbound_${port}__${d.name}${(count.get(d.name) ?? 0) > 1 ? `_${d.namespace}` : ''}`;
-}
-
-function domains(d: ResolvedDestination, port: number, clientNamespace: string): string[] {
-  const names = [d.host, `${d.name}.${d.namespace}.svc`, `${d.name}.${d.namespace}`, ...(d.namespace === clientNamespace ? [d.name] : [])];
-  return names.flatMap((n) => [n, `${n}:${port}`]);
-}
-
-function endpoints(mesh: ResolvedMesh, d: ResolvedDestination, targetPort: number, o: ResolvedRenderOptions): UpstreamEndpoint[] {
-  const out: UpstreamEndpoint[] = [];
-  for (const key of d.workloads) {
-    const w = mesh.workloads.find((x) => x.key === key);
-    const listenPort = w === undefined ? undefined : inboundListenPort(w.ports, targetPort, o);
-    if (w === undefined || listenPort === undefined) continue;
-    const acceptsMtls = w.ports.find((p) => p.port === targetPort)?.mtlsMode !== 'DISABLE';
-    for (let i = 0; i < w.replicas; i++) out.push({ host: o.podHost(w, i), port: listenPort, acceptsMtls });
-  }
-  return out;
-}
-
-/** The SPIFFE ids of the service accounts behind `d`, with each trust-domain alias. [derived: istiod expands SANs with the aliases] */
-function serverIdentities(mesh: ResolvedMesh, d: ResolvedDestination): string[] {
-  const accounts = [...new Set(d.workloads.map((key) => mesh.workloads.find((w) => w.key === key)?.serviceAccount).filter((sa): sa is string => sa !== undefined))].sort();
-  const domainsOfTrust = [mesh.mesh.trustDomain, ...mesh.mesh.trustDomainAliases];
-  return domainsOfTrust.flatMap((td) => accounts.map((sa) => spiffeId(td, d.namespace, sa)));
-}
-
-/** Every outbound listener and cluster of a sidecar in `clientNamespace`; `taken` ports are skipped. */
-export function outboundResources(mesh: ResolvedMesh, clientNamespace: string, o: ResolvedRenderOptions, taken: Set<number>, notes: RenderNote[]): OutboundResources {
-  const destinations = mesh.topology.services.map((s) => destinationFor({ policies: mesh.policies, topology: mesh.topology, workloads: mesh.workloads }, s, clientNamespace));
-  const clusterName = clusterNamer(destinations);
-  const clusters: JsonObject[] = [];
-  for (const d of destinations) {
-    for (const sp of d.ports) {
-      clusters.push(
-        outboundCluster(
-          { name: clusterName(d, sp.port), host: d.host, port: sp.port, ...(sp.trafficPolicy === undefined ? {} : { trafficPolicy: sp.trafficPolicy }), endpoints: endpoints(mesh, d, sp.targetPort, o), serverIdentities: serverIdentities(mesh, d) },
-          o,
-          notes,
-        ),
-      );
-    }
-  }
-  let next = o.outboundBasePort;
-  const allocate = (): number => {
-    while (taken.has(next)) next++;
-    taken.add(next);
-    return next;
+function outlierJson(c: ClusterConfig): JsonObject | undefined {
+  const od = c.outlierDetection;
+  if (od === undefined) return undefined;
+  return {
+    consecutive_5xx: od.consecutive5xx,
+    enforcing_consecutive_5xx: od.enforcingConsecutive5xx ? 100 : 0,
+    consecutive_gateway_failure: od.consecutiveGatewayFailure,
+    enforcing_consecutive_gateway_failure: od.enforcingConsecutiveGatewayFailure ? 100 : 0,
+    ...(od.splitExternalLocalOriginErrors
+      ? { split_external_local_origin_errors: true, consecutive_local_origin_failure: od.consecutiveLocalOriginFailure, enforcing_consecutive_local_origin_failure: od.enforcingConsecutiveLocalOriginFailure ? 100 : 0, enforcing_local_origin_success_rate: 0 }
+      : {}),
+    interval: seconds(od.intervalMs),
+    base_ejection_time: seconds(od.baseEjectionTimeMs),
+    max_ejection_time: seconds(od.maxEjectionTimeMs),
+    max_ejection_percent: od.maxEjectionPercent,
+    enforcing_success_rate: 0,
   };
-  const listeners: JsonObject[] = [];
-  const plan: OutboundListenerPlan[] = [];
-  const httpPorts = [...new Set(destinations.flatMap((d) => d.ports.filter((p) => p.protocol === 'http').map((p) => p.port)))].sort((a, b) => a - b);
-  for (const port of httpPorts) {
-    const here = destinations.filter((d) => d.ports.some((p) => p.port === port && p.protocol === 'http'));
-    const virtualHosts = here.map((d) => {
-      const vsNamespace = d.virtualService?.namespace ?? d.namespace;
-      const clusterFor = (host: string, p: number): string | undefined => {
-        const target = destinations.find((x) => x.host === resolveHost(host, vsNamespace));
-        return target === undefined || !target.ports.some((tp) => tp.port === p) ? undefined : clusterName(target, p);
-      };
-      const routes = outboundRoutes(d.httpRoutes, clusterName(d, port), {
-        scale: o.timeScale,
-        ...(mesh.mesh.defaultHttpRetryPolicy === undefined ? {} : { meshDefaultRetry: mesh.mesh.defaultHttpRetryPolicy }),
-        notes,
-        clusterFor,
-        port,
-        where: d.virtualService === undefined ? d.key : `VirtualService ${d.virtualService.namespace}/${d.virtualService.name}`,
-      });
-      return { name: `${d.host}:${port}`, domains: domains(d, port, clientNamespace), routes };
-    });
-    const listenPort = allocate();
-    listeners.push({
-      name: `outbound_${listenPort}`,
-      address: socketAddress('127.0.0.1', listenPort),
-      filter_chains: [
+}
+
+export function clusterJson(c: ClusterConfig, ctx: OutboundContext): JsonObject {
+  const dns = c.endpoints.some((e) => !isIp(e.address));
+  const outlier = outlierJson(c);
+  const anyTls = c.endpoints.some((e) => e.tls);
+  const tlsSocket = (): JsonObject => upstreamTlsSocket(ctx.tls, c.tls.sni, c.tls.subjectAltNames, c.tls.alpn);
+  const common: Record<string, JsonValue> = {};
+  // Envoy's default idle timeout is 1 h; istiod writes one only when the rule sets it.
+  if (c.idleTimeoutMs > 0 && c.idleTimeoutMs !== ENVOY_IDLE_TIMEOUT_MS) common['idle_timeout'] = seconds(c.idleTimeoutMs);
+  if (c.maxRequestsPerConnection > 0) common['max_requests_per_connection'] = c.maxRequestsPerConnection;
+  return {
+    name: c.name,
+    type: dns ? 'STRICT_DNS' : 'STATIC',
+    ...(dns ? { dns_lookup_family: 'V4_ONLY', dns_refresh_rate: '1s', respect_dns_ttl: false } : {}),
+    connect_timeout: seconds(c.connectTimeoutMs),
+    lb_policy: c.lbPolicy,
+    circuit_breakers: {
+      thresholds: [
         {
-          filters: [
-            hcmFilter({
-              stat_prefix: `outbound_${port}`,
-              codec_type: 'AUTO',
-              route_config: { name: String(port), virtual_hosts: virtualHosts },
-              http_filters: [EMPTY_FAULT_FILTER, ROUTER_FILTER],
-              ...(o.accessLog ? { access_log: stdoutAccessLog() } : {}),
-            }),
-          ],
+          max_connections: c.circuitBreakers.maxConnections,
+          max_pending_requests: c.circuitBreakers.maxPendingRequests,
+          max_requests: c.circuitBreakers.maxRequests,
+          max_retries: c.circuitBreakers.maxRetries,
+          track_remaining: ctx.trackRemaining,
         },
       ],
-    });
-    plan.push({ listenPort, protocol: 'http', servicePort: port, services: here.map((d) => d.key) });
+    },
+    typed_extension_protocol_options: {
+      [HTTP_OPTIONS_KEY]: { '@type': typeUrl(HTTP_OPTIONS_KEY), ...(Object.keys(common).length === 0 ? {} : { common_http_protocol_options: common }), explicit_http_config: { http_protocol_options: {} } },
+    },
+    ...(outlier === undefined ? {} : { outlier_detection: outlier }),
+    common_lb_config: { healthy_panic_threshold: { value: c.healthyPanicThreshold } },
+    load_assignment: {
+      cluster_name: c.name,
+      endpoints: [
+        {
+          lb_endpoints: c.endpoints.map((e) => ({
+            endpoint: { address: socketAddress(e.address, e.port), ...(e.pod === undefined ? {} : { hostname: e.pod }) },
+            ...(e.tls && c.tls.auto ? { metadata: { filter_metadata: { 'envoy.transport_socket_match': { tlsMode: 'istio' } } } } : {}),
+          })),
+        },
+      ],
+    },
+    ...(anyTls && !c.tls.auto ? { transport_socket: tlsSocket() } : {}),
+    ...(anyTls && c.tls.auto
+      ? {
+          transport_socket_matches: [
+            { name: 'tlsMode-istio', match: { tlsMode: 'istio' }, transport_socket: tlsSocket() },
+            { name: 'tlsMode-disabled', match: {}, transport_socket: RAW_BUFFER_SOCKET },
+          ],
+        }
+      : {}),
+  };
+}
+
+function stringMatchJson(m: StringMatchConfig): JsonObject {
+  if (m.exact !== undefined) return { exact: m.exact };
+  if (m.regex !== undefined) return { safe_regex: { regex: m.regex } };
+  return { prefix: m.prefix ?? '' };
+}
+
+function matchJson(m: RouteMatchConfig | undefined): JsonObject {
+  const uri = m?.uri;
+  const path = uri === undefined ? { prefix: '/' } : uri.exact !== undefined ? { path: uri.exact } : uri.regex !== undefined ? { safe_regex: { regex: uri.regex } } : { prefix: uri.prefix === '' || uri.prefix === undefined ? '/' : uri.prefix };
+  const headers: JsonObject[] = [];
+  if (m?.method !== undefined) headers.push({ name: ':method', string_match: stringMatchJson(m.method) });
+  if (m?.authority !== undefined) headers.push({ name: ':authority', string_match: stringMatchJson(m.authority) });
+  for (const [name, value] of Object.entries(m?.headers ?? {})) headers.push({ name, string_match: stringMatchJson(value) });
+  return { ...path, ...(m?.ignoreUriCase === true ? { case_sensitive: false } : {}), ...(headers.length === 0 ? {} : { headers }) };
+}
+
+function retryJson(r: RetryConfig): JsonObject {
+  return {
+    retry_on: r.retryOn.join(','),
+    num_retries: r.numRetries,
+    ...(r.perTryTimeoutMs === undefined ? {} : { per_try_timeout: seconds(r.perTryTimeoutMs) }),
+    ...(r.retriableStatusCodes.length === 0 ? {} : { retriable_status_codes: [...r.retriableStatusCodes] }),
+    ...(r.previousHosts ? { retry_host_predicate: [PREVIOUS_HOSTS] } : {}),
+    host_selection_retry_max_attempts: r.hostSelectionMaxAttempts,
+    // Envoy's back-off: base 25 ms, max 10 × base; istiod writes the base only when the route sets one.
+    ...(r.backoffBaseMs === ENVOY_BACKOFF_BASE_MS && r.backoffMaxMs === 10 * ENVOY_BACKOFF_BASE_MS
+      ? {}
+      : { retry_back_off: { base_interval: seconds(r.backoffBaseMs), ...(r.backoffMaxMs === 10 * r.backoffBaseMs ? {} : { max_interval: seconds(r.backoffMaxMs) }) } }),
+  };
+}
+
+function faultJson(f: FaultConfig): JsonObject {
+  const percentage = (millionths: number): JsonObject => ({ numerator: millionths, denominator: 'MILLION' });
+  return {
+    '@type': FAULT_TYPE,
+    ...(f.delay === undefined ? {} : { delay: { fixed_delay: seconds(f.delay.fixedDelayMs), percentage: percentage(f.delay.millionths) } }),
+    ...(f.abort === undefined ? {} : { abort: { ...(f.abort.grpcStatus === undefined ? { http_status: f.abort.httpStatus } : { grpc_status: f.abort.grpcStatus }), percentage: percentage(f.abort.millionths) } }),
+  };
+}
+
+function routesJson(r: RouteConfig, flagsHeader: string | undefined): JsonObject[] {
+  const action: JsonObject = {
+    ...(r.clusters.length === 1 ? { cluster: r.clusters[0]!.name } : { weighted_clusters: { clusters: r.clusters.map((c) => ({ name: c.name, weight: c.weight })) } }),
+    timeout: seconds(r.timeoutMs),
+    ...(r.retry === undefined ? {} : { retry_policy: retryJson(r.retry) }),
+  };
+  const entries: (RouteMatchConfig | undefined)[] = r.match.length === 0 ? [undefined] : [...r.match];
+  return entries.map((m) => ({
+    name: r.source,
+    match: matchJson(m),
+    route: action,
+    ...(r.fault === undefined ? {} : { typed_per_filter_config: { [FAULT_FILTER]: faultJson(r.fault) } }),
+    ...(flagsHeader === undefined ? {} : { response_headers_to_add: [{ header: { key: flagsHeader, value: '%RESPONSE_FLAGS%' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }] }),
+  }));
+}
+
+function listenerJson(l: OutboundListenerConfig, bindAddress: string, flagsHeader: string | undefined, ctx: OutboundContext): JsonObject {
+  const log = ctx.accessLog === undefined ? undefined : fileAccessLog({ ...ctx.accessLog, direction: 'outbound' });
+  if (l.protocol === 'tcp') {
+    return { name: l.name, address: socketAddress(bindAddress, l.port), filter_chains: [{ filters: [tcpProxyFilter(l.name, l.cluster ?? '', log)] }] };
   }
-  for (const d of destinations) {
-    for (const sp of d.ports.filter((p) => p.protocol === 'tcp')) {
-      const listenPort = allocate();
-      const cluster = clusterName(d, sp.port);
-      listeners.push({ name: `outbound_${listenPort}`, address: socketAddress('127.0.0.1', listenPort), filter_chains: [{ filters: [tcpProxyFilter(cluster, cluster, o.accessLog)] }] });
-      plan.push({ listenPort, protocol: 'tcp', servicePort: sp.port, services: [d.key] });
-    }
-  }
-  return { listeners, clusters, plan };
+  return {
+    name: l.name,
+    address: socketAddress(bindAddress, l.port),
+    filter_chains: [
+      {
+        filters: [
+          hcmFilter({
+            stat_prefix: l.name,
+            codec_type: 'AUTO',
+            route_config: {
+              name: String(l.servicePort),
+              virtual_hosts: (l.virtualHosts ?? []).map((vh) => ({ name: vh.name, domains: [...vh.domains], routes: vh.routes.flatMap((r) => routesJson(r, flagsHeader)) })),
+              // Local replies with no route (404 NR) carry the flags too.
+              ...(flagsHeader === undefined ? {} : { response_headers_to_add: [{ header: { key: flagsHeader, value: '%RESPONSE_FLAGS%' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }] }),
+            },
+            http_filters: [EMPTY_FAULT_FILTER, ROUTER_FILTER],
+            ...(log === undefined ? {} : { access_log: log }),
+          }),
+        ],
+      },
+    ],
+  };
+}
+
+/** Envoy listeners and clusters for the translated outbound side. */
+export function outboundJson(o: OutboundConfig, ctx: OutboundContext): { readonly listeners: JsonObject[]; readonly clusters: JsonObject[] } {
+  return {
+    listeners: o.listeners.map((l) => listenerJson(l, o.bindAddress, o.responseFlagsHeader, ctx)),
+    clusters: o.clusters.map((c) => clusterJson(c, ctx)),
+  };
 }

@@ -6,11 +6,23 @@ import { parsePolicies } from '../../model/load-policies.ts';
 import type { AuthorizationPolicy } from '../../model/resources.ts';
 import { envoyApi } from './envoy-api.ts';
 import { checkProtoJson } from './proto-json-check.ts';
-import { rbacHttpFilters, rbacNetworkFilters, replaceTrustDomainAliases, stringMatcher } from './rbac.ts';
+import { stringMatcher as irStringMatcher } from '../istiod/authz-matchers.ts';
+import { expandTrustDomains, translateAuthorization } from '../istiod/authz-translator.ts';
+import { rbacHttpFilters as writeHttp, rbacNetworkFilters as writeNetwork, stringMatcherJson } from './rbac-filters.ts';
 
 const ISTIO = join(import.meta.dirname, 'testdata', 'istio-rbac');
 const RBAC_HTTP = 'envoy.extensions.filters.http.rbac.v3.RBAC';
 const ctx = { trustDomains: ['cluster.local'] };
+
+/** The one translation (istiod/authz-translator.ts), written as Envoy filters: what both data planes get. */
+function rbacHttpFilters(ps: readonly AuthorizationPolicy[], c: { trustDomains: string[] }): Record<string, unknown>[] {
+  return writeHttp(translateAuthorization(ps, { protocol: 'http', trustDomains: c.trustDomains, rootNamespace: 'istio-system' }).filters) as Record<string, unknown>[];
+}
+function rbacNetworkFilters(ps: readonly AuthorizationPolicy[], c: { trustDomains: string[] }): Record<string, unknown>[] {
+  return writeNetwork(translateAuthorization(ps, { protocol: 'tcp', trustDomains: c.trustDomains, rootNamespace: 'istio-system' }).filters) as Record<string, unknown>[];
+}
+const stringMatcher = (value: string, prefix?: string): unknown => stringMatcherJson(irStringMatcher(value, prefix));
+const replaceTrustDomainAliases = (ps: string[], bundle: string[]): string[] | undefined => expandTrustDomains(ps, { trustDomains: bundle });
 
 function policies(yaml: string): AuthorizationPolicy[] {
   const { set, issues } = parsePolicies(yaml, 'test.yaml');
@@ -36,7 +48,7 @@ function istioFilter(file: string): unknown {
   return parse(readFileSync(join(ISTIO, file), 'utf8'));
 }
 
-describe('envoy: AuthorizationPolicy → RBAC as istiod builds it', function () {
+describe('istiod translation → Envoy RBAC filters, as istiod builds them', function () {
   this.timeout(20_000);
 
   it("renders Istio's deny-and-allow testdata: a DENY filter, then an ALLOW filter, each equal to istiod's output", function () {
@@ -81,7 +93,8 @@ spec: {action: CUSTOM, provider: {name: ext}, rules: [{to: [{operation: {paths: 
     const actions = rbacHttpFilters(ps, ctx).map((f) => ((f['typed_config'] as Record<string, Record<string, unknown>>)['rules'] ?? {})['action']);
     expect(actions).to.deep.equal(['DENY', 'LOG', 'ALLOW']);
     const custom = rbacHttpFilters(ps, ctx)[0]?.['typed_config'] as { rules: { policies: Record<string, unknown> } };
-    expect(Object.keys(custom.rules.policies)).to.deep.equal(['istio-ext-authz-ns[foo]-policy[c-custom]-rule[0]-deny-due-to-bad-CUSTOM-action']);
+    // istiod (master, per-provider CUSTOM rule sets) names the provider in the policy name.
+    expect(Object.keys(custom.rules.policies)).to.deep.equal(['istio-ext-authz-ext-ns[foo]-policy[c-custom]-rule[0]-deny-due-to-bad-CUSTOM-action']);
     expect(rbacHttpFilters(ps.slice(0, 1), ctx)).to.have.length(1);
   });
 

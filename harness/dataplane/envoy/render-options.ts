@@ -1,23 +1,21 @@
 /**
- * What a rendering needs besides the resolved mesh: where things listen inside a pod, where the
- * certificates are, how other pods are named, and the run's time scale. One pure function fills
- * the defaults.
+ * Where things are in an Envoy pod, and how the configuration reaches Envoy. One pure function
+ * fills the defaults.
  *
- * Port layout (harness choice, Istio's numbers where it has one): admin 127.0.0.1:15000; one
- * inbound listener per workload port on 0.0.0.0, from 15006 up in the workload's port order, to
- * the app on 127.0.0.1:<workload port>; outbound listeners on 127.0.0.1, one per HTTP service
- * port (routing on Host, as Istio's route config per port does) and one per TCP service port of
- * each service, from 15001 up, skipping ports already taken; Prometheus stats on a Unix socket
- * in the sidecar's private folder (the harness cannot reach a container's loopback).
+ * Pod layout (the same as the reference sidecar's, so both data planes are called alike): inbound
+ * listeners on 0.0.0.0:<workload port>, the app on 127.0.0.1:15080, outbound listeners for the app
+ * on 127.0.0.1 from 15001 up, the admin interface on a Unix socket in the sidecar's private folder
+ * (only the harness reaches it), the access log beside it. Envoy's files are under envoy/: the
+ * bootstrap, and the listeners, clusters and secrets it watches (xds `files`), or everything in
+ * the bootstrap (xds `static`, for reading and tests).
  */
-import { POD_DIR_IN_CONTAINER } from '../../runtime/types.ts';
 import { ErrorCode, MeshproofError } from '../../errors.ts';
-
-export type CertificateSource = 'sds' | 'files';
+import { POD_DIR_IN_CONTAINER } from '../../runtime/types.ts';
+import type { CertificateSource } from './tls.ts';
 
 export interface EnvoyRenderOptions {
-  /** Multiplies every policy duration and the Istio defaults the suites depend on (default 1). */
-  readonly timeScale?: number;
+  /** The app's port on 127.0.0.1 (default 15080). */
+  readonly appPort?: number;
   /** Folder in the sidecar holding cert-chain.pem, key.pem, root-cert.pem (`..data` layout). */
   readonly certDir?: string;
   /**
@@ -26,68 +24,51 @@ export interface EnvoyRenderOptions {
    * files inline in each TLS context, as the mapping's reference configs write them (read once).
    */
   readonly certificates?: CertificateSource;
-  /** Where the SDS resource files are written inside the sidecar (default: next to the bootstrap). */
-  readonly sdsDir?: string;
-  readonly adminPort?: number;
-  readonly inboundBasePort?: number;
-  readonly outboundBasePort?: number;
-  /** Unix socket serving GET /stats/prometheus (null: none). */
-  readonly statsSocket?: string | null;
-  /** The DNS name (or IP) of replica `index` of a workload, as the runtime names its pods. */
-  readonly podHost?: (workload: { readonly namespace: string; readonly name: string }, index: number) => string;
-  /** Envoy access log on stdout with the response flags (default true). */
-  readonly accessLog?: boolean;
+  /** `files` (default): listeners and clusters from files Envoy watches, rewritten as istiod pushes. `static`: all in the bootstrap. */
+  readonly xds?: 'files' | 'static';
+  /** Folder of the bootstrap, xDS and SDS files inside the sidecar. */
+  readonly configDir?: string;
+  /** The admin interface: a Unix socket path (default `<pod dir>/admin.sock`), or null for 127.0.0.1:15000. */
+  readonly adminSocket?: string | null;
+  /** JSON-lines access log file (default `<pod dir>/access.log`), or null for none. */
+  readonly accessLog?: string | null;
   /** Circuit-breaker `track_remaining` (Istio ≤ 1.28: true, ≥ 1.29: false). Default true, for the remaining_* gauges. */
   readonly trackRemaining?: boolean;
 }
 
 export interface ResolvedRenderOptions {
-  readonly timeScale: number;
+  readonly appPort: number;
   readonly certDir: string;
   readonly certificates: CertificateSource;
-  readonly sdsDir: string;
-  readonly adminPort: number;
-  readonly inboundBasePort: number;
-  readonly outboundBasePort: number;
-  readonly statsSocket: string | null;
-  readonly podHost: (workload: { readonly namespace: string; readonly name: string }, index: number) => string;
-  readonly accessLog: boolean;
+  readonly xds: 'files' | 'static';
+  readonly configDir: string;
+  readonly adminSocket: string | null;
+  readonly accessLog: string | null;
   readonly trackRemaining: boolean;
 }
 
-/** Where the bootstrap and SDS files live inside the sidecar container. */
+/** Where the bootstrap and the files it watches live inside the sidecar container. */
 export const ENVOY_CONFIG_DIR = `${POD_DIR_IN_CONTAINER}/envoy`;
 export const ENVOY_BOOTSTRAP_FILE = 'envoy.yaml';
-
-export function defaultPodHost(workload: { readonly namespace: string; readonly name: string }, index: number): string {
-  return `${workload.name}-${index}.${workload.namespace}`;
-}
+export const ENVOY_LDS_FILE = 'lds.yaml';
+export const ENVOY_CDS_FILE = 'cds.yaml';
+export const ENVOY_ADMIN_SOCKET = 'admin.sock';
+export const ENVOY_ACCESS_LOG = 'access.log';
+export const ENVOY_APP_PORT = 15080;
+/** Admin on loopback when no socket is used (Istio's 15000). */
+export const ENVOY_ADMIN_PORT = 15000;
 
 export function resolveRenderOptions(options: EnvoyRenderOptions = {}): ResolvedRenderOptions {
-  const timeScale = options.timeScale ?? 1;
-  if (!Number.isFinite(timeScale) || timeScale <= 0) {
-    throw new MeshproofError(ErrorCode.BadArgument, `time scale must be a positive number, found ${String(options.timeScale)}`, { hint: 'use e.g. --time-scale 0.02 to run 50 times faster' });
-  }
+  const appPort = options.appPort ?? ENVOY_APP_PORT;
+  if (!Number.isInteger(appPort) || appPort < 1 || appPort > 65535) throw new MeshproofError(ErrorCode.BadArgument, `app port must be a port number, found ${String(options.appPort)}`);
   return {
-    timeScale,
+    appPort,
     certDir: options.certDir ?? `${POD_DIR_IN_CONTAINER}/certs`,
     certificates: options.certificates ?? 'sds',
-    sdsDir: options.sdsDir ?? ENVOY_CONFIG_DIR,
-    adminPort: options.adminPort ?? 15000,
-    inboundBasePort: options.inboundBasePort ?? 15006,
-    outboundBasePort: options.outboundBasePort ?? 15001,
-    statsSocket: options.statsSocket === undefined ? `${POD_DIR_IN_CONTAINER}/envoy-stats.sock` : options.statsSocket,
-    podHost: options.podHost ?? defaultPodHost,
-    accessLog: options.accessLog ?? true,
+    xds: options.xds ?? 'files',
+    configDir: options.configDir ?? ENVOY_CONFIG_DIR,
+    adminSocket: options.adminSocket === undefined ? `${POD_DIR_IN_CONTAINER}/${ENVOY_ADMIN_SOCKET}` : options.adminSocket,
+    accessLog: options.accessLog === undefined ? `${POD_DIR_IN_CONTAINER}/${ENVOY_ACCESS_LOG}` : options.accessLog,
     trackRemaining: options.trackRemaining ?? true,
   };
-}
-
-/**
- * A duration as Envoy's JSON writes it, after the time scale: `30000 ms × 0.02` → `0.6s`.
- * Scaled values are rounded to whole milliseconds, and a positive duration never becomes 0.
- */
-export function envoyDuration(ms: number, scale = 1): string {
-  const scaled = ms === 0 ? 0 : Math.max(1, Math.round(ms * scale));
-  return `${scaled / 1000}s`;
 }

@@ -82,14 +82,14 @@ export function namespacePrincipal(value: string): Principal {
 
 /**
  * `source.serviceAccounts` / `source.serviceAccount`: `ns/sa` or `sa` (the policy's namespace).
- * Istio builds the regex without quoting the names (so a `.` in a name matches any character);
- * this keeps that reading.
+ * istiod ≥ 1.29.3 quotes both names before placing them in the regex, so `my.sa` matches the
+ * account `my.sa` and not `my-sa`.
  */
 export function serviceAccountPrincipal(value: string, policyNamespace: string): Principal {
   const slash = value.indexOf('/');
   const ns = slash < 0 ? policyNamespace : value.slice(0, slash);
   const sa = slash < 0 ? value : value.slice(slash + 1);
-  return authenticated({ safeRegex: { regex: `spiffe://.+/ns/${ns}/(.+/|)sa/${sa}(/.+)?` } });
+  return authenticated({ safeRegex: { regex: `spiffe://.+/ns/${quoteMeta(ns)}/(.+/|)sa/${quoteMeta(sa)}(/.+)?` } });
 }
 
 /**

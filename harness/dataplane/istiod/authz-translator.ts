@@ -286,20 +286,35 @@ function conditionItem(c: AuthorizationCondition, ns: string, options: Translate
  */
 export function expandTrustDomains(principals: readonly string[] | undefined, options: Pick<TranslateOptions, 'trustDomains'>): string[] | undefined {
   if (principals === undefined) return undefined;
+  // istiod trustdomain.ReplaceTrustDomainAliases: a principal whose trust domain is in the bundle
+  // (matched with `*` prefix/suffix patterns on either side), or is cluster.local, stands for
+  // the principal in every trust domain of the bundle.
+  const bundle = options.trustDomains;
   const out: string[] = [];
+  const add = (p: string): void => {
+    if (!out.includes(p)) out.push(p);
+  };
   for (const principal of principals) {
     const parts = principal.split('/');
     const td = parts[0] ?? '';
-    if (parts.length !== 5 || td === '*' || !(options.trustDomains.includes(td) || td === 'cluster.local')) {
-      if (!out.includes(principal)) out.push(principal);
+    if (parts.length !== 5 || td === '*') {
+      add(principal);
       continue;
     }
-    for (const bundleTd of options.trustDomains) {
-      const replaced = [bundleTd, ...parts.slice(1)].join('/');
-      if (!out.includes(replaced)) out.push(replaced);
+    const inBundle = bundle.some((b) => td === b || b === '*' || patternMatch(td, b) || patternMatch(b, td));
+    if (!inBundle && td !== 'cluster.local') {
+      add(principal);
+      continue;
     }
+    for (const b of bundle) add(patternMatch(b, td) && td.startsWith('*') ? principal : [b, ...parts.slice(1)].join('/'));
   }
   return out;
+}
+
+/** istiod trustdomain isTrustDomainMatch helper: `pattern` with a leading or trailing `*`. */
+function patternMatch(value: string, pattern: string): boolean {
+  if (pattern.endsWith('*') && value.startsWith(pattern.slice(0, -1))) return true;
+  return pattern.startsWith('*') && value.endsWith(pattern.slice(1));
 }
 
 /** `trustDomains` values: one naming the bundle (or `cluster.local`) stands for every trust domain of it [derived]. */

@@ -163,6 +163,8 @@ export interface ClusterConfig {
     readonly sni: string;
     /** Secure naming: the server certificate must carry one of these URI SANs. */
     readonly subjectAltNames: readonly string[];
+    /** True for Istio's auto mTLS (no `tls` in the DestinationRule): each endpoint's `tls` is chosen by its port's mode. False: the rule's mode applies to every endpoint. */
+    readonly auto: boolean;
     readonly alpn: readonly string[];
   };
 }
@@ -276,7 +278,7 @@ const cluster = {
       },
     },
     healthyPanicThreshold: { type: 'number', minimum: 0, maximum: 100 },
-    tls: { type: 'object', required: ['sni', 'subjectAltNames', 'alpn'], additionalProperties: false, properties: { sni: str, subjectAltNames: strs, alpn: strs } },
+    tls: { type: 'object', required: ['sni', 'subjectAltNames', 'alpn', 'auto'], additionalProperties: false, properties: { sni: str, subjectAltNames: strs, alpn: strs, auto: { type: 'boolean' } } },
   },
 };
 

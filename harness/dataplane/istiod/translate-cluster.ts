@@ -83,26 +83,28 @@ export function renderCluster(input: ClusterInput, scale: number, note: (message
     idleTimeoutMs: idle === undefined ? DEFAULT_IDLE_TIMEOUT_MS : scaleMs(durationMs(idle), scale),
     ...(od === undefined ? {} : { outlierDetection: outlierDetection(od, scale) }),
     healthyPanicThreshold: od === undefined ? ENVOY_PANIC_THRESHOLD : Math.min(100, Math.max(0, od.minHealthPercent ?? 0)),
-    tls: { sni: tls?.sni ?? istioSni(input.service, input.port, input.subset), subjectAltNames: [...sans], alpn: [...ISTIO_CLIENT_ALPN] },
+    tls: { sni: tls?.sni ?? istioSni(input.service, input.port, input.subset), subjectAltNames: [...sans], alpn: [...ISTIO_CLIENT_ALPN], auto: tls?.mode === undefined || tls.mode === 'SIMPLE' || tls.mode === 'MUTUAL' },
   };
 }
 
+/** istiod applyLoadBalancer: LEAST_REQUEST unless the rule says otherwise (LEAST_CONN is its old name). */
 function lbPolicy(tp: TrafficPolicy | undefined, where: string, note: (message: string) => void): ClusterConfig['lbPolicy'] {
   const lb = tp?.loadBalancer;
   const simple = lb?.['simple'];
-  if (lb !== undefined && simple === undefined) note(`${where}: loadBalancer ${Object.keys(lb).join(', ')} is not supported by the reference sidecar; it balances round robin`);
+  if (lb !== undefined && simple === undefined) note(`${where}: loadBalancer ${Object.keys(lb).join(', ')} is not translated; Istio's default LEAST_REQUEST is used`);
   switch (simple) {
-    case undefined:
     case 'ROUND_ROBIN':
       return 'ROUND_ROBIN';
+    case undefined:
+    case 'UNSPECIFIED':
     case 'LEAST_REQUEST':
     case 'LEAST_CONN':
       return 'LEAST_REQUEST';
     case 'RANDOM':
       return 'RANDOM';
     default:
-      note(`${where}: loadBalancer.simple ${String(simple)} is not supported by the reference sidecar; it balances round robin`);
-      return 'ROUND_ROBIN';
+      note(`${where}: loadBalancer.simple ${String(simple)} is not translated; Istio's default LEAST_REQUEST is used`);
+      return 'LEAST_REQUEST';
   }
 }
 

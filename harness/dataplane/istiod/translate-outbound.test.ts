@@ -44,7 +44,8 @@ describe('reference render, outbound side', function () {
     const c = clusterOf(render(''), PAYMENT);
     expect(c.circuitBreakers).to.deep.equal({ maxConnections: ISTIO_UNLIMITED, maxPendingRequests: ISTIO_UNLIMITED, maxRequests: ISTIO_UNLIMITED, maxRetries: ISTIO_UNLIMITED });
     expect(c).to.not.have.property('outlierDetection');
-    expect(c).to.include({ connectTimeoutMs: 10_000, maxRequestsPerConnection: 0, lbPolicy: 'ROUND_ROBIN' });
+    // Istio's default load balancer.
+    expect(c).to.include({ connectTimeoutMs: 10_000, maxRequestsPerConnection: 0, lbPolicy: 'LEAST_REQUEST' });
     expect(c.endpoints.map((e) => `${e.address}:${e.port}:${e.tls}`)).to.deep.equal(['payment-0.prod:8080:true', 'payment-1.prod:8080:true', 'payment-v2-0.prod:8080:true']);
     // Secure naming: every service account that runs the service.
     expect(c.tls.subjectAltNames).to.deep.equal(['spiffe://cluster.local/ns/prod/sa/payment-sa', 'spiffe://cluster.local/ns/prod/sa/payment-v2-sa']);

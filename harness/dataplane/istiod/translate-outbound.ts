@@ -97,7 +97,6 @@ export function translateOutbound(mesh: ResolvedMesh, clientNamespace: string, o
     }
   }
   const known = new Set(clusters.map((c) => c.name));
-  if (clusters.some((c) => c.lbPolicy === 'ROUND_ROBIN')) note('load balancing: round robin wherever a DestinationRule sets no loadBalancer (Istio\'s own default is LEAST_REQUEST)');
 
   let next = o.basePort;
   const allocate = (): number => {

@@ -12,10 +12,10 @@ import { join } from 'node:path';
 import { Feature } from '../../conformance/features.ts';
 import type { ResolvedMesh } from '../../model/resolve.ts';
 import { READY_LINE } from '../../runtime/types.ts';
-import type { DataPlaneAdapter, DataPlaneInfo, LiveReload, OutboundPorts, ProxyTarget, RenderOptions, RenderedProxy } from '../types.ts';
+import type { DataPlaneAdapter, DataPlaneInfo, LiveReload, ProxyTarget, RenderOptions, RenderedProxy } from '../types.ts';
 import { unixGet } from '../unix-http.ts';
 import { writeAtomically } from '../../util/write-atomically.ts';
-import type { OutboundConfig } from '../istiod/outbound-config.ts';
+import { outboundPorts } from '../outbound-ports.ts';
 import { ACCESS_LOG_FILE, ADMIN_SOCKET, SIDECAR_CONFIG_FILE, renderSidecarConfig, type ReferenceRenderOptions } from './render.ts';
 import { REFERENCE_SIDECAR_VERSION } from './sidecar/version.ts';
 
@@ -53,6 +53,7 @@ const FEATURES: readonly Feature[] = [
   Feature.Timeouts,
   Feature.FaultInjection,
   Feature.Metrics,
+  Feature.IstioMetrics,
   Feature.AccessLog,
 ];
 
@@ -99,17 +100,4 @@ export class ReferenceDataPlane implements DataPlaneAdapter {
       notes: config.notes,
     };
   }
-}
-
-function outboundPorts(outbound: OutboundConfig): OutboundPorts {
-  const http = new Map<number, number>();
-  const tcp = new Map<string, number>();
-  for (const l of outbound.listeners) {
-    if (l.protocol === 'http') http.set(l.servicePort, l.port);
-    else {
-      const cluster = outbound.clusters.find((c) => c.name === l.cluster);
-      if (cluster !== undefined) tcp.set(`${cluster.service}:${cluster.port}`, l.port);
-    }
-  }
-  return { http, tcp };
 }

@@ -10,7 +10,7 @@ import { ErrorCode, MeshproofError } from '../../errors.ts';
 import type { ResolvedMesh } from '../../model/resolve.ts';
 import { OUTBOUND_BASE_PORT, translateProxy } from '../istiod/proxy-config.ts';
 import type { OutboundTranslateOptions } from '../istiod/translate-outbound.ts';
-import { SIDECAR_CERT_DIR, type ProxyTarget, type RenderOptions } from '../types.ts';
+import { RESPONSE_FLAGS_HEADER, SIDECAR_CERT_DIR, type ProxyTarget, type RenderOptions } from '../types.ts';
 import { SIDECAR_CONFIG_API, type SidecarConfig } from './config.ts';
 
 export const SIDECAR_CONFIG_FILE = 'sidecar.json';
@@ -18,8 +18,6 @@ export const ADMIN_SOCKET = 'admin.sock';
 export const ACCESS_LOG_FILE = 'access.log';
 /** Envoy's admin port, inside the pod only. */
 export const ADMIN_PORT = 15000;
-/** The response header carrying the client sidecar's response flags (default). */
-export const RESPONSE_FLAGS_HEADER = 'x-meshproof-response-flags';
 
 export interface ReferenceRenderOptions extends RenderOptions {
   /** The port the app listens on, on 127.0.0.1; must differ from every workload port. */

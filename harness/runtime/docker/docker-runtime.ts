@@ -27,6 +27,7 @@ import {
   type ContainerRole,
   type ContainerSpec,
   type ImageName,
+  type ImageRef,
   type Pod,
   type PodDirs,
   type PodSpec,
@@ -97,9 +98,12 @@ export class DockerRuntime implements Runtime {
     return String(this.#client.info.containerRuntime.serverVersion);
   }
 
-  async prepareImages(names: readonly ImageName[]): Promise<void> {
+  async prepareImages(images: readonly (ImageName | ImageRef)[]): Promise<void> {
     this.#assertOpen();
-    for (const name of names) await this.#images.ensure(name);
+    for (const ref of images) {
+      if (typeof ref === 'string') await this.#images.ensure(ref);
+      else await this.#images.ensure(ref.image, ref.hostBinary);
+    }
   }
 
   async createNetwork(name = 'net'): Promise<RunNetwork> {
@@ -169,7 +173,7 @@ export class DockerRuntime implements Runtime {
     spec: ContainerSpec,
     attach: (container: GenericContainer) => GenericContainer,
   ): Promise<DockerContainer> {
-    const image = await this.#images.ensure(spec.image);
+    const image = await this.#images.ensure(spec.image, spec.hostBinary);
     const name = `${this.runId}-${pod.name}-${role}`;
     const hostDir = this.#podDir(pod.name, role);
     let container = new GenericContainer(image.tag)

@@ -55,33 +55,35 @@ export class ImageBuilder {
     return this.#recipe(name).command;
   }
 
-  ensure(name: string): Promise<BuiltImage> {
-    let pending = this.#inFlight.get(name);
+  /** Builds the recipe (with `hostBinary` for recipes that pack one) unless an image of the same inputs exists. */
+  ensure(name: string, hostBinary?: string): Promise<BuiltImage> {
+    const key = hostBinary === undefined ? name : `${name}\0${hostBinary}`;
+    let pending = this.#inFlight.get(key);
     if (pending === undefined) {
-      pending = this.#ensure(name);
-      this.#inFlight.set(name, pending);
-      pending.catch(() => this.#inFlight.delete(name));
+      pending = this.#ensure(name, hostBinary);
+      this.#inFlight.set(key, pending);
+      pending.catch(() => this.#inFlight.delete(key));
     }
     return pending;
   }
 
   /** The tag the recipe's current inputs hash to, and whether that image exists; builds nothing. */
-  async status(name: string): Promise<{ tag: string; present: boolean }> {
-    const { tag } = await this.#plan(name, (base) => this.status(base));
+  async status(name: string, hostBinary?: string): Promise<{ tag: string; present: boolean }> {
+    const { tag } = await this.#plan(name, (base) => this.status(base), hostBinary);
     return { tag, present: await this.#exists(tag) };
   }
 
-  async #plan(name: string, baseOf: (base: string) => Promise<{ tag: string }>): Promise<{ plan?: ContextPlan; tag: string }> {
+  async #plan(name: string, baseOf: (base: string) => Promise<{ tag: string }>, hostBinary?: string): Promise<{ plan?: ContextPlan; tag: string }> {
     const recipe = this.#recipe(name);
     if (name === 'base' && this.#options.baseImageOverride !== undefined) return { tag: this.#options.baseImageOverride };
     const baseTag = recipe.from === null ? undefined : (await baseOf(recipe.from)).tag;
-    const plan = await planContext(recipe, { projectRoot: this.#options.projectRoot, ...(baseTag === undefined ? {} : { baseTag }) });
+    const plan = await planContext(recipe, { projectRoot: this.#options.projectRoot, ...(baseTag === undefined ? {} : { baseTag }), ...(hostBinary === undefined ? {} : { hostBinary }) });
     return { plan, tag: `meshproof/${name}:${plan.hash.slice(0, 16)}` };
   }
 
-  async #ensure(name: string): Promise<BuiltImage> {
+  async #ensure(name: string, hostBinary: string | undefined): Promise<BuiltImage> {
     const recipe = this.#recipe(name);
-    const { plan, tag } = await this.#plan(name, (base) => this.ensure(base));
+    const { plan, tag } = await this.#plan(name, (base) => this.ensure(base), hostBinary);
     if (plan === undefined) return { name, tag, cached: true };
     if (await this.#exists(tag)) {
       publish('image:build', { image: name, tag, cached: true });

@@ -12,7 +12,7 @@ function fixtureRecipe(): { recipe: ImageRecipe; entry: string; root: string } {
   writeFileSync(join(dir, 'Dockerfile'), 'ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY bundle/ /app/\n');
   const entry = join(root, 'main.ts');
   writeFileSync(entry, 'const greeting: string = "hello";\nconsole.log(greeting);\n');
-  const recipe: ImageRecipe = { name: 'app', dir, description: '', from: 'base', hostRootfs: false, bundles: [{ entry: 'main.ts', out: 'app.mjs' }], command: [], published: undefined };
+  const recipe: ImageRecipe = { name: 'app', dir, description: '', from: 'base', hostRootfs: false, bundles: [{ entry: 'main.ts', out: 'app.mjs' }], command: [], published: undefined, hostBinary: undefined };
   return { recipe, entry, root };
 }
 
@@ -40,7 +40,7 @@ describe('image build context', function () {
   });
 
   it('puts the running Node binary and its libraries in the base rootfs', async function () {
-    const base: ImageRecipe = { name: 'base', dir: new URL('../../../docker/base', import.meta.url).pathname, description: '', from: null, hostRootfs: true, bundles: [], command: [], published: undefined };
+    const base: ImageRecipe = { name: 'base', dir: new URL('../../../docker/base', import.meta.url).pathname, description: '', from: null, hostRootfs: true, bundles: [], command: [], published: undefined, hostBinary: undefined };
     const plan = await planContext(base, { projectRoot: '/' });
     const paths = plan.files.map((f) => f.path);
     expect(paths).to.include('rootfs/usr/local/bin/node');

@@ -36,6 +36,8 @@ export interface PlanOptions {
   readonly baseTag?: string;
   /** The Node binary to put in the base image (default: the one running now). */
   readonly nodeBinary?: string;
+  /** The host binary of a `hostBinary` recipe. */
+  readonly hostBinary?: string;
 }
 
 export async function planContext(recipe: ImageRecipe, options: PlanOptions): Promise<ContextPlan> {
@@ -46,6 +48,10 @@ export async function planContext(recipe: ImageRecipe, options: PlanOptions): Pr
     buildArgs['BASE_IMAGE'] = options.baseTag;
   }
   if (recipe.hostRootfs) files.push(...hostRootfs(options.nodeBinary ?? process.execPath));
+  if (recipe.hostBinary !== undefined) {
+    if (options.hostBinary === undefined) throw internal(`recipe ${recipe.name} packs a host binary, and none was named`);
+    files.push(...binaryRootfs(options.hostBinary, recipe.hostBinary));
+  }
   for (const bundle of recipe.bundles) {
     files.push({ path: `bundle/${bundle.out}`, mode: 0o644, content: await bundleEntry(join(options.projectRoot, bundle.entry)) });
   }
@@ -60,7 +66,7 @@ export function writeContext(plan: ContextPlan, dir: string): void {
     else writeFileSync(target, file.content);
     chmodSync(target, file.mode);
   }
-  if (plan.recipe.hostRootfs) {
+  if (plan.recipe.hostRootfs || plan.recipe.hostBinary !== undefined) {
     mkdirSync(join(dir, 'rootfs', 'tmp'), { recursive: true });
     chmodSync(join(dir, 'rootfs', 'tmp'), 0o1777);
   }
@@ -105,16 +111,20 @@ function hashFileInto(hash: ReturnType<typeof createHash>, path: string): void {
   hash.update(digest);
 }
 
-/** The host's Node binary with every shared library it links (per ldd), tini, CA bundle, passwd. */
-export function hostRootfs(nodeBinary: string): ContextFile[] {
+/**
+ * A host binary at `target` in the image, with every shared library it links (per ldd) at its
+ * host path, the dynamic loader, a static tini as PID 1 and a minimal /etc: enough to run it on
+ * `scratch`, with no registry.
+ */
+export function binaryRootfs(binary: string, target: string): ContextFile[] {
   if (process.platform !== 'linux') {
-    throw new MeshproofError(ErrorCode.ImageBuild, `the base image is made from the host's Node binary, which only works on Linux (this is ${process.platform})`, {
+    throw new MeshproofError(ErrorCode.ImageBuild, `images are made from host binaries only on Linux (this is ${process.platform})`, {
       hint: 'set MESHPROOF_BASE_IMAGE to an image that has /usr/local/bin/node (for example node:24-slim) where a registry is reachable',
     });
   }
-  const node = realpathSync(nodeBinary);
-  const files: ContextFile[] = [{ path: 'rootfs/usr/local/bin/node', mode: 0o755, source: node }];
-  const { libraries, loader } = readSharedLibraries(node);
+  const real = realpathSync(binary);
+  const files: ContextFile[] = [{ path: `rootfs${target}`, mode: 0o755, source: real }];
+  const { libraries, loader } = readSharedLibraries(real);
   for (const library of loader === undefined ? libraries : [...libraries, loader]) {
     files.push({ path: `rootfs${library}`, mode: 0o755, source: realpathSync(library) });
   }
@@ -125,10 +135,16 @@ export function hostRootfs(nodeBinary: string): ContextFile[] {
     });
   }
   files.push({ path: 'rootfs/sbin/tini', mode: 0o755, source: tini });
-  const ca = CA_CANDIDATES.find((candidate) => existsSync(candidate));
-  if (ca !== undefined) files.push({ path: 'rootfs/etc/ssl/certs/ca-certificates.crt', mode: 0o644, source: ca });
   files.push({ path: 'rootfs/etc/passwd', mode: 0o644, content: Buffer.from('root:x:0:0:root:/root:/sbin/nologin\nnobody:x:65534:65534:nobody:/nonexistent:/sbin/nologin\n') });
   files.push({ path: 'rootfs/etc/group', mode: 0o644, content: Buffer.from('root:x:0:\nnogroup:x:65534:\n') });
+  return files;
+}
+
+/** The host's Node binary with every shared library it links (per ldd), tini, CA bundle, passwd. */
+export function hostRootfs(nodeBinary: string): ContextFile[] {
+  const files = binaryRootfs(nodeBinary, '/usr/local/bin/node');
+  const ca = CA_CANDIDATES.find((candidate) => existsSync(candidate));
+  if (ca !== undefined) files.push({ path: 'rootfs/etc/ssl/certs/ca-certificates.crt', mode: 0o644, source: ca });
   return files;
 }
 

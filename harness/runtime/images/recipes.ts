@@ -6,8 +6,11 @@
  *   hostRootfs  true for the base image: its context is the host's Node.js and libraries
  *   bundles     TypeScript entry points bundled (esbuild) into bundle/<out> of the context
  *   command     the program to run; ContainerSpec.args are appended
- *   published   a published image the Dockerfile builds FROM (e.g. envoyproxy/envoy:v1.32.5): such a
+ *   published   a published image the Dockerfile builds FROM (e.g. envoyproxy/envoy:v1.40.0): such a
  *               recipe can be built only where that image is present or can be pulled
+ *   hostBinary  where a host binary goes in the image (e.g. /usr/local/bin/envoy): the caller names the
+ *               binary (ContainerSpec.hostBinary); it is packed with every library ldd lists, the loader,
+ *               a static tini and a minimal /etc, under rootfs/ of the context
  */
 import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
@@ -29,6 +32,7 @@ export interface ImageRecipe {
   readonly bundles: readonly BundleSpec[];
   readonly command: readonly string[];
   readonly published: string | undefined;
+  readonly hostBinary: string | undefined;
 }
 
 export function recipesDir(projectRoot: string): string {
@@ -87,7 +91,14 @@ export function parseRecipe(name: string, dir: string, text: string, file: strin
     bundles: parsedBundles,
     command,
     published: typeof r['published'] === 'string' ? r['published'] : undefined,
+    hostBinary: hostBinaryTarget(r['hostBinary'], file),
   };
+}
+
+function hostBinaryTarget(value: unknown, file: string): string | undefined {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || !/^\/[\w./-]+$/.test(value) || value.includes('..')) throw invalid(file, 'hostBinary', 'must be an absolute path inside the image');
+  return value;
 }
 
 function invalid(file: string, field: string | undefined, problem: string): MeshproofError {

@@ -63,7 +63,8 @@ kind: PeerAuthentication
 metadata: {name: ledger, namespace: prod}
 spec: {selector: {matchLabels: {app: ledger}}, mtls: {mode: DISABLE}}
 `,
-  dr('payment', SEED_OUTLIER),
+  // Round robin stated where a test counts on it: Istio's default is LEAST_REQUEST.
+  dr('payment', '{loadBalancer: {simple: ROUND_ROBIN}, outlierDetection: {consecutive5xxErrors: 3, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 50}}'),
   dr('pay-cap', SEED_OUTLIER),
   dr('pay-all', '{outlierDetection: {consecutive5xxErrors: 3, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 100}}'),
   dr('pay-panic', '{outlierDetection: {consecutive5xxErrors: 1, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 100, minHealthPercent: 50}}'),
@@ -71,6 +72,7 @@ spec: {selector: {matchLabels: {app: ledger}}, mtls: {mode: DISABLE}}
   vs('pay-retry', 'retries: {attempts: 3, retryOn: 5xx}'),
   vs('pay-noretry', 'retries: {attempts: 0}'),
   vs('pay-timeout', 'timeout: 5s'),
+  dr('pay-timeout', '{loadBalancer: {simple: ROUND_ROBIN}}'),
   vs('pay-pertry', 'retries: {attempts: 2, perTryTimeout: 2.5s, retryOn: "5xx"}'),
   vs('pay-fault', 'fault: {abort: {httpStatus: 418, percentage: {value: 50}}}'),
   vs('pay-delay', 'timeout: 1s\n    fault: {delay: {fixedDelay: 5s, percentage: {value: 100}}}'),
