@@ -29,6 +29,11 @@ export interface Timeouts {
   readonly convergence: number;
   /** Polling interval while waiting for convergence. */
   readonly convergenceInterval: number;
+  /**
+   * After a call, how long to wait for the sidecars' access-log lines about it (a proxy that
+   * buffers its log, as Envoy does, writes them a little after the client has its answer).
+   */
+  readonly accessLogSettle: number;
 }
 
 export const defaultTimeouts: Timeouts = Object.freeze({
@@ -43,6 +48,7 @@ export const defaultTimeouts: Timeouts = Object.freeze({
   control: 30_000,
   convergence: 15_000,
   convergenceInterval: 100,
+  accessLogSettle: 1_000,
 });
 
 /** Fills unset fields with defaults; the only place defaults are applied. */

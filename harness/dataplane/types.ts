@@ -54,6 +54,8 @@ export interface RenderedProxy {
   readonly metricsSocket?: string;
   /** JSON-lines access log (AccessLogEntry per line) in the sidecar's folder (relative path). */
   readonly accessLog?: string;
+  /** How long after a request ends its log line may still be unwritten (the proxy's log flush interval); 0 or absent: written before the response ends. */
+  readonly accessLogFlushMs?: number;
   /** Present when the proxy has an outbound side: in-mesh calls then go app → proxy → destination. */
   readonly outbound?: OutboundPorts;
   /** Response header in which the proxy reports each outbound request's response flags. */

@@ -179,6 +179,7 @@ export class MeshEnvironment {
     const watched = target.candidates.map((pod) => this.#pods.get(pod)!);
     const marks = await this.#mark(watched, source);
     const observation = await source.agent.call(request);
+    await this.#settleLogs(marks, source.rendered?.outbound !== undefined && request.host === '127.0.0.1');
     const { received, logged } = await this.#since(marks);
     const label = `${source.participant.name} ${call.method ?? 'GET'} ${call.path ?? '/'} → ${target.display}`;
     publish('mesh:call', { label, outcome: observation.outcome, ...(observation.status === undefined ? {} : { status: observation.status }), durationMs: observation.durationMs });
@@ -199,6 +200,7 @@ export class MeshEnvironment {
     const marks = await this.#mark(watched, source);
     const deadline = spec.deadlineMs ?? forwardDeadline(spec, call.timeoutMs ?? this.timeouts.probe);
     const response = await source.agent.forward({ request, count: spec.count, ...pick(spec, ['concurrency', 'ratePerSecond', 'keepAlive']) }, deadline);
+    await this.#settleLogs(marks, source.rendered?.outbound !== undefined && request.host === '127.0.0.1');
     const { received, logged } = await this.#since(marks);
     const flagsHeader = source.rendered?.responseFlagsHeader;
     const results: MeshForwardResult[] = response.results.map((r) => {
@@ -238,6 +240,31 @@ export class MeshEnvironment {
     const logs = [...new Set([...watched, source])].filter((m) => m.rendered?.accessLog !== undefined && m.pod.sidecar !== undefined);
     const [ids, sizes] = await Promise.all([Promise.all(watched.map((m) => m.agent.lastRequestId())), Promise.all(logs.map((m) => logSize(this.#logPath(m))))]);
     return { watched, ids, logs, sizes };
+  }
+
+  /**
+   * Waits, bounded by timeouts.accessLogSettle, until the sidecars that buffer their access log
+   * have written their lines about the call: a line at some destination (and at the source, when
+   * the call went through its sidecar), then one more flush interval for the rest. A proxy that
+   * writes before it answers (the reference sidecar) costs nothing here.
+   */
+  async #settleLogs(marks: { watched: readonly MeshPod[]; logs: MeshPod[]; sizes: number[] }, throughSource: boolean): Promise<void> {
+    const flushMs = Math.max(0, ...marks.logs.map((m) => m.rendered?.accessLogFlushMs ?? 0));
+    if (flushMs === 0) return;
+    const deadline = performance.now() + this.timeouts.accessLogSettle;
+    const grown = async (pods: readonly MeshPod[]): Promise<boolean> => {
+      for (const m of pods) {
+        const i = marks.logs.indexOf(m);
+        if (i >= 0 && (await logSize(this.#logPath(m))) > marks.sizes[i]!) return true;
+      }
+      return pods.every((m) => !marks.logs.includes(m));
+    };
+    const sourcePods = throughSource ? marks.logs.filter((m) => !marks.watched.includes(m)) : [];
+    while (performance.now() < deadline) {
+      if ((await grown(marks.watched)) && (sourcePods.length === 0 || (await grown(sourcePods)))) break;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(10, flushMs)));
+    }
+    await new Promise((resolve) => setTimeout(resolve, flushMs + 5));
   }
 
   async #since(marks: { watched: readonly MeshPod[]; ids: number[]; logs: MeshPod[]; sizes: number[] }): Promise<{ received: EchoReport[][]; logged: AccessLogEntry[][] }> {

@@ -36,10 +36,12 @@ import { checkEnvoyConfig } from './static-check.ts';
 export const ENVOY_RECIPE = 'envoy';
 /** The recipe built on the published image (docker/envoy-official), where a registry answers. */
 export const ENVOY_OFFICIAL_RECIPE = 'envoy-official';
-/** Envoy logs this (at info, ListenerManagerImpl::startWorkers) once its listeners are up. */
+/** Envoy logs this (config logger, info, ListenerManagerImpl::startWorkers) once its listeners are up. */
 export const ENVOY_READY_LINE = 'starting workers';
 /** Where the bootstrap and the files it watches go, inside the sidecar's folder. */
 const CONFIG_SUBDIR = 'envoy';
+/** Envoy's access-log flush interval (--file-flush-interval-msec). */
+const LOG_FLUSH_MS = 20;
 
 export interface EnvoyAdapterOptions {
   readonly render?: EnvoyRenderOptions;
@@ -131,7 +133,7 @@ export class EnvoyAdapter implements DataPlaneAdapter {
       appPort: o.appPort,
       inboundPorts: new Map(proxy.inbound.ports.map((p) => [p.port, p.port])),
       ...(o.adminSocket === null ? {} : { metricsSocket: ENVOY_ADMIN_SOCKET }),
-      ...(o.accessLog === null ? {} : { accessLog: ENVOY_ACCESS_LOG }),
+      ...(o.accessLog === null ? {} : { accessLog: ENVOY_ACCESS_LOG, accessLogFlushMs: LOG_FLUSH_MS }),
       ...(proxy.outbound === undefined ? {} : { outbound: outboundPorts(proxy.outbound), responseFlagsHeader: RESPONSE_FLAGS_HEADER }),
       notes: proxy.notes,
     };
@@ -143,8 +145,9 @@ export class EnvoyAdapter implements DataPlaneAdapter {
       bootstrap,
       '--log-level',
       this.#options.logLevel ?? 'warning',
+      // The ready line and config updates are logged by the config and main loggers.
       '--component-log-level',
-      'main:info',
+      'config:info,main:info',
       '--disable-hot-restart',
       '--concurrency',
       '2',
@@ -155,7 +158,7 @@ export class EnvoyAdapter implements DataPlaneAdapter {
       'immediate',
       // The harness reads the access log right after each call.
       '--file-flush-interval-msec',
-      '20',
+      String(LOG_FLUSH_MS),
     ];
     if (source.kind === 'binary') return { image: ENVOY_RECIPE, hostBinary: source.path, args, readyLine: ENVOY_READY_LINE };
     // The published image's entrypoint drops to uid 101 unless ENVOY_UID=0; the pod folders belong to root.

@@ -57,6 +57,24 @@ function node(proxy: ProxyConfig): JsonObject {
   };
 }
 
+/**
+ * One listener and one cluster named after the generation, so every push changes both resource
+ * sets. Envoy records a push's version_info only when it changed something; without these, a
+ * policy change that leaves a proxy's listeners as they were would never show as applied there.
+ * The listener answers on a socket in the config folder with its generation, and takes no traffic.
+ */
+function generationMarkers(generation: number, o: ResolvedRenderOptions): { listener: JsonObject; cluster: JsonObject } {
+  const name = `meshproof_generation_${generation}`;
+  return {
+    listener: {
+      name,
+      address: { pipe: { path: `${o.configDir}/generation-${generation}.sock`, mode: 0o600 } },
+      filter_chains: [{ filters: [{ name: 'envoy.filters.network.direct_response', typed_config: { '@type': typeUrl('envoy.extensions.filters.network.direct_response.v3.Config'), response: { inline_string: `generation ${generation}\n` } } }] }],
+    },
+    cluster: { name, type: 'STATIC', connect_timeout: '1s', load_assignment: { cluster_name: name, endpoints: [] } },
+  };
+}
+
 function fileSource(o: ResolvedRenderOptions, file: string): JsonObject {
   return { path_config_source: { path: `${o.configDir}/${file}` }, resource_api_version: 'V3' };
 }
@@ -80,12 +98,13 @@ export function renderEnvoyConfig(proxy: ProxyConfig, options: EnvoyRenderOption
       : { dynamic_resources: { lds_config: fileSource(o, ENVOY_LDS_FILE), cds_config: fileSource(o, ENVOY_CDS_FILE) } }),
   };
   const version = String(proxy.generation);
+  const marker = generationMarkers(proxy.generation, o);
   const files =
     o.xds === 'static'
       ? [...sds]
       : [
-          { name: ENVOY_CDS_FILE, document: { version_info: version, resources: clusters.map((c) => ({ '@type': CLUSTER_TYPE, ...c })) } },
-          { name: ENVOY_LDS_FILE, document: { version_info: version, resources: listeners.map((l) => ({ '@type': LISTENER_TYPE, ...l })) } },
+          { name: ENVOY_CDS_FILE, document: { version_info: version, resources: [...clusters, marker.cluster].map((c) => ({ '@type': CLUSTER_TYPE, ...c })) } },
+          { name: ENVOY_LDS_FILE, document: { version_info: version, resources: [...listeners, marker.listener].map((l) => ({ '@type': LISTENER_TYPE, ...l })) } },
           ...sds,
         ];
   return { proxy, options: o, bootstrap, listeners, clusters, sds, files };

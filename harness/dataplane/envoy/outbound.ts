@@ -66,7 +66,7 @@ export function clusterJson(c: ClusterConfig, ctx: OutboundContext): JsonObject 
   return {
     name: c.name,
     type: dns ? 'STRICT_DNS' : 'STATIC',
-    ...(dns ? { dns_lookup_family: 'V4_ONLY', dns_refresh_rate: '1s', respect_dns_ttl: false } : {}),
+    ...(dns ? { dns_lookup_family: 'V4_ONLY' } : {}),
     connect_timeout: seconds(c.connectTimeoutMs),
     lb_policy: c.lbPolicy,
     circuit_breakers: {
