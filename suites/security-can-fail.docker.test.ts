@@ -97,7 +97,7 @@ const EXPECTED: Readonly<Record<Breakage, { readonly fail: Readonly<Record<strin
     pass: 'seed-policy-spec',
   },
   'drop-audit': {
-    fail: { 'audit-marks-without-deciding': /envoy_http_rbac_logged\{inbound_8082\} grew by the 3 audited requests: it grew by 0/ },
+    fail: { 'audit-marks-without-deciding': /access_log_hint true\): its inbound line\(s\) carry access_log_hint (undefined|\(no line\))/ },
     pass: 'deny-beats-allow',
   },
   'ignore-when': {

@@ -133,7 +133,7 @@ describe('mesh environment with the reference data plane (containers)', function
 
     it('counts the denials in Envoy and Istio metrics', async function () {
       const m = await env.metrics('payment-service');
-      expect(m.value('envoy_http_rbac_denied', { envoy_http_conn_manager_prefix: 'inbound_8080' })).to.equal(4);
+      expect(m.value('envoy_http_rbac_denied', { http_conn_manager_prefix: 'inbound_8080' })).to.equal(4);
       expect(m.value('istio_requests_total', { response_code: '403', destination_principal: 'spiffe://cluster.local/ns/prod-namespace/sa/payment-service-sa', connection_security_policy: 'mutual_tls' })).to.equal(4);
       expect(m.value('istio_requests_total', { response_code: '200', source_principal: ORDER_ID })).to.equal(2);
       expect(m.value('envoy_listener_ssl_fail_verify_no_cert')).to.be.greaterThan(0);

@@ -8,7 +8,7 @@ import { MetricSamples } from './metrics.ts';
 const scrape = (denied: number, code: string): MetricSamples =>
   MetricSamples.parse(`# HELP envoy_http_rbac_denied x
 # TYPE envoy_http_rbac_denied counter
-envoy_http_rbac_denied{envoy_http_conn_manager_prefix="inbound_8080"} ${denied}
+envoy_http_rbac_denied{http_conn_manager_prefix="inbound_8080"} ${denied}
 # TYPE istio_requests_total counter
 istio_requests_total{response_code="${code}",reporter="destination"} 2
 istio_requests_total{response_code="200",reporter="destination"} 5

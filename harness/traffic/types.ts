@@ -152,6 +152,12 @@ export interface AccessLogEntry {
   /** The upstream endpoint that served it (outbound), `ip:port` or pod name. */
   readonly upstreamHost?: string;
   readonly connectionSecurity?: 'mutual_tls' | 'none';
+  /**
+   * Envoy's `access_log_hint` (dynamic metadata `envoy.common`) set by a LOG (Istio AUDIT) RBAC
+   * filter: true when an AUDIT rule matched the request, false when one ran and none matched. It is
+   * how an AUDIT policy shows: Envoy 1.40 counts no `rbac.logged` statistic.
+   */
+  readonly auditHint?: boolean;
   readonly durationMs: number;
 }
 

@@ -48,6 +48,17 @@ const STATS_TAGS: readonly JsonObject[] = [
   { tag_name: 'listener_address', regex: '^listener\\.(((?:[_.[:digit:]]*|[_\\[\\]aAbBcCdDeEfF[:digit:]]*))\\.)' },
 ];
 
+/**
+ * The runtime flags istiod's agent gives every Envoy (pkg/bootstrap extractRuntimeFlags): most
+ * visibly, a request path's `#fragment` is stripped (Istio's CVE-2021-39156 fix) instead of the
+ * request being refused with 400, as upstream Envoy does by default.
+ */
+const ISTIO_RUNTIME_FLAGS: JsonObject = {
+  'overload.global_downstream_max_connections': '2147483647',
+  're2.max_program_size.error_level': '32768',
+  'envoy.reloadable_features.http_reject_path_with_fragment': false,
+};
+
 function node(proxy: ProxyConfig): JsonObject {
   const n = proxy.node;
   return {
@@ -93,6 +104,7 @@ export function renderEnvoyConfig(proxy: ProxyConfig, options: EnvoyRenderOption
     node: node(proxy),
     admin: { address: o.adminSocket === null ? socketAddress('127.0.0.1', ENVOY_ADMIN_PORT) : { pipe: { path: o.adminSocket } } },
     stats_config: { use_all_default_tags: false, stats_tags: [...STATS_TAGS] },
+    layered_runtime: { layers: [{ name: 'global config', static_layer: ISTIO_RUNTIME_FLAGS }, { name: 'admin', admin_layer: {} }] },
     ...(o.xds === 'static'
       ? { static_resources: { listeners, clusters } }
       : { dynamic_resources: { lds_config: fileSource(o, ENVOY_LDS_FILE), cds_config: fileSource(o, ENVOY_CDS_FILE) } }),

@@ -54,6 +54,7 @@ export function fileAccessLog(ctx: AccessLogContext): JsonObject[] {
     upstreamCluster: '%UPSTREAM_CLUSTER%',
     upstreamHost: '%UPSTREAM_HOST%',
     durationMs: '%DURATION%',
+    auditHint: '%DYNAMIC_METADATA(envoy.common:access_log_hint)%',
   };
   if (ctx.connectionSecurity !== undefined) format['connectionSecurity'] = ctx.connectionSecurity;
   return [

@@ -39,6 +39,8 @@ interface Exchange {
   readonly started: number;
   readonly base: Omit<AccessLogEntry, 'status' | 'responseFlags' | 'durationMs'>;
   logged: boolean;
+  /** Set when a LOG (AUDIT) RBAC filter ran: Envoy's access_log_hint. */
+  auditHint?: boolean;
 }
 
 export class HttpInbound {
@@ -123,6 +125,8 @@ export class HttpInbound {
       urlPath: normalized.urlPath,
     });
     this.#deps.stats.rbac('http', d.statPrefix, decision.filters);
+    const audit = decision.filters.filter((f) => f.action === 'LOG');
+    if (audit.length > 0) x.auditHint = audit.some((f) => f.matchedPolicy !== undefined);
     if (!decision.allowed) return this.#localReply(x, 403, RBAC_DENIED_BODY, '-', decision.responseCodeDetails ?? 'rbac_access_denied');
     const upstreamHost = `${config.inbound.appAddress}:${d.port.appPort}`;
     forwardToApp(this.#deps.upstream(d.port.appPort), req, x.res, normalized.path, upstreamHeaders(req, d), {
@@ -143,7 +147,7 @@ export class HttpInbound {
     if (x.logged) return;
     x.logged = true;
     const durationMs = Math.round((performance.now() - x.started) * 1000) / 1000;
-    this.#deps.accessLog.write({ ...x.base, status, responseFlags: flags, responseCodeDetails: details, ...(upstreamHost === undefined ? {} : { upstreamHost }), durationMs });
+    this.#deps.accessLog.write({ ...x.base, status, responseFlags: flags, responseCodeDetails: details, ...(upstreamHost === undefined ? {} : { upstreamHost }), ...(x.auditHint === undefined ? {} : { auditHint: x.auditHint }), durationMs });
     this.#deps.stats.httpResponse(x.d.statPrefix, status);
     this.#deps.stats.istioRequest({ ...(x.d.peerUri === undefined ? {} : { sourcePrincipal: x.d.peerUri }), protocol: 'http', responseCode: status, responseFlags: flags, mutualTls: x.d.mutualTls }, durationMs);
   }

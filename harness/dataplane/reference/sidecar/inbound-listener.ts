@@ -104,11 +104,11 @@ export class InboundListener {
   #onConnection(socket: Socket): void {
     const { stats } = this.#deps;
     stats.listener(this.address, 'downstream_cx_total');
-    stats.cxActive.inc({ envoy_listener_address: this.address });
+    stats.cxActive.inc({ listener_address: this.address });
     this.#open.set(socket, undefined);
     socket.once('close', () => {
       this.#open.delete(socket);
-      stats.cxActive.dec({ envoy_listener_address: this.address });
+      stats.cxActive.dec({ listener_address: this.address });
     });
     socket.on('error', () => socket.destroy());
     const state = this.#deps.state();

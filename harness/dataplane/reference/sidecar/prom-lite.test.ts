@@ -10,7 +10,7 @@ async function exercise(api: Api): Promise<string> {
   const registry = new api.Registry();
   const requests = new api.Counter({ name: 'istio_requests_total', help: 'Requests "quoted" \\ help', labelNames: ['reporter', 'response_code', 'response_flags'], registers: [registry] });
   const plain = new api.Counter({ name: 'meshproof_plain_total', help: 'unlabelled', registers: [registry] });
-  const active = new api.Gauge({ name: 'envoy_listener_downstream_cx_active', help: 'active', labelNames: ['envoy_listener_address'], registers: [registry] });
+  const active = new api.Gauge({ name: 'envoy_listener_downstream_cx_active', help: 'active', labelNames: ['listener_address'], registers: [registry] });
   const generation = new api.Gauge({ name: 'meshproof_sidecar_config_generation', help: 'generation', registers: [registry] });
   let collected = 0;
   new api.Gauge({
@@ -33,10 +33,10 @@ async function exercise(api: Api): Promise<string> {
   requests.inc({ reporter: 'source', response_code: '503', response_flags: 'UO,URX' });
   requests.labels({ reporter: 'source', response_code: '503', response_flags: 'a"b\\c\nd' }).inc(5);
   plain.inc();
-  active.inc({ envoy_listener_address: '0.0.0.0_8080' });
-  active.inc({ envoy_listener_address: '0.0.0.0_8080' });
-  active.dec({ envoy_listener_address: '0.0.0.0_8080' });
-  active.inc({ envoy_listener_address: '0.0.0.0_9090' });
+  active.inc({ listener_address: '0.0.0.0_8080' });
+  active.inc({ listener_address: '0.0.0.0_8080' });
+  active.dec({ listener_address: '0.0.0.0_8080' });
+  active.inc({ listener_address: '0.0.0.0_9090' });
   generation.set(7);
   const fast = duration.labels({ reporter: 'destination', response_code: '200' });
   for (const v of [0.2, 0.5, 0.7, 3, 9.99, 30, 1000]) fast.observe(v);
@@ -59,7 +59,7 @@ describe('prom-lite (the sidecar metrics without prom-client)', function () {
     expect(ours).to.include('istio_requests_total{reporter="destination",response_code="200",response_flags="-"} 3');
     expect(ours).to.include('response_flags="a\\"b\\\\c\\nd"} 5');
     expect(ours).to.include('istio_request_duration_milliseconds_bucket{le="5",reporter="destination",response_code="200"} 4');
-    expect(ours).to.include('envoy_listener_downstream_cx_active{envoy_listener_address="0.0.0.0_8080"} 1');
+    expect(ours).to.include('envoy_listener_downstream_cx_active{listener_address="0.0.0.0_8080"} 1');
   });
 
   it('differs from prom-client where the operations differ (the comparison can fail)', async function () {

@@ -119,7 +119,7 @@ spec:
       expect(appSaw).to.deep.equal([]);
       const last = (await pod.accessLog()).at(-1);
       expect(last).to.include({ responseFlags: 'NR', responseCodeDetails: 'filter_chain_not_found', status: 0 });
-      expect(await metric('envoy_listener_no_filter_chain_match', { envoy_listener_address: `127.0.0.1_${strict}` })).to.be.greaterThan(0);
+      expect(await metric('envoy_listener_no_filter_chain_match', { listener_address: `127.0.0.1_${strict}` })).to.be.greaterThan(0);
     });
 
     it('forwards an allowed mTLS request with the caller identity in x-forwarded-client-cert, as Envoy writes it', async function () {
@@ -243,7 +243,7 @@ spec:
       expect(received).to.equal('');
       expect(pod.echo.received().length).to.equal(before);
       expect((await pod.accessLog()).at(-1)).to.include({ status: 0, responseCodeDetails: 'rbac_access_denied_matched_policy[ns[prod]-policy[tcp-deny]-rule[0]]', connectionSecurity: 'mutual_tls' });
-      expect(await metric('envoy_tcp_rbac_denied', { envoy_tcp_prefix: `inbound_${tcpStrict}` })).to.equal(1);
+      expect(await metric('envoy_tcp_rbac_denied', { tcp_prefix: `inbound_${tcpStrict}` })).to.equal(1);
       expect(await metric('istio_tcp_connections_opened_total', { source_principal: ORDER_URI })).to.equal(1);
     });
 

@@ -2,13 +2,15 @@
  * The sidecar's metrics, under the names Envoy and Istio use on `/stats/prometheus`
  * (envoy-mapping.md §5, istio-semantics.md §5), exposed with prom-lite.ts (prom-client's API and text, without its cost on every request).
  *
- * Envoy names follow its default tag extraction: `listener.<addr>.ssl.handshake` becomes
- * `envoy_listener_ssl_handshake{envoy_listener_address="0.0.0.0_8080"}`, `http.<prefix>.rbac.denied`
- * becomes `envoy_http_rbac_denied{envoy_http_conn_manager_prefix="inbound_8080"}`. The TCP RBAC
- * filter's counters are `envoy_tcp_rbac_{allowed,denied}{envoy_tcp_prefix="inbound_<port>"}`
+ * Envoy names follow the stats tags Istio's bootstrap gives Envoy (the Envoy data plane writes the
+ * same): `listener.<addr>.ssl.handshake` becomes
+ * `envoy_listener_ssl_handshake{listener_address="0.0.0.0_8080"}`, `http.<prefix>.rbac.denied`
+ * becomes `envoy_http_rbac_denied{http_conn_manager_prefix="inbound_8080"}`. The TCP RBAC
+ * filter's counters are `envoy_tcp_rbac_{allowed,denied}{tcp_prefix="inbound_<port>"}`
  * (Istio itself uses the stat prefix `tcp.` and its own tag rules).
  * Each RBAC filter counts for itself, as in Envoy: a request that passes a DENY and an ALLOW filter
- * adds 2 to `rbac_allowed`; a LOG (AUDIT) filter counts `allowed` too, plus `logged`/`not_logged`.
+ * adds 2 to `rbac_allowed`; a LOG (AUDIT) filter counts `allowed` too. Envoy 1.40 has no
+ * `logged`/`not_logged` counters (an AUDIT match shows as the access log's access_log_hint), so none are made here.
  */
 import { Counter, Gauge, Histogram, Registry } from './prom-lite.ts';
 import type { SidecarNode } from '../config.ts';
@@ -82,16 +84,16 @@ export class SidecarStats {
 
   constructor(node: SidecarNode) {
     this.#node = node;
-    this.cxActive = new Gauge({ name: 'envoy_listener_downstream_cx_active', help: 'Active downstream connections', labelNames: ['envoy_listener_address'], registers: [this.registry] });
+    this.cxActive = new Gauge({ name: 'envoy_listener_downstream_cx_active', help: 'Active downstream connections', labelNames: ['listener_address'], registers: [this.registry] });
     this.configGeneration = new Gauge({ name: 'meshproof_sidecar_config_generation', help: 'Generation of the sidecar config in force', registers: [this.registry] });
     this.#duration = new Histogram({ name: 'istio_request_duration_milliseconds', help: 'Request duration (Istio standard metric)', labelNames: ISTIO_LABELS, buckets: DURATION_BUCKETS, registers: [this.registry] });
     for (const name of ['envoy_listener_downstream_cx_total', 'envoy_listener_no_filter_chain_match', 'envoy_listener_downstream_pre_cx_timeout', ...SSL_COUNTERS.map((c) => `envoy_listener_ssl_${c}`)]) {
-      this.#counter(name, ['envoy_listener_address']);
+      this.#counter(name, ['listener_address']);
     }
-    for (const c of ['allowed', 'denied', 'logged', 'not_logged']) this.#counter(`envoy_http_rbac_${c}`, ['envoy_http_conn_manager_prefix']);
-    for (const c of ['allowed', 'denied']) this.#counter(`envoy_tcp_rbac_${c}`, ['envoy_tcp_prefix']);
-    this.#counter('envoy_http_downstream_rq_total', ['envoy_http_conn_manager_prefix']);
-    this.#counter('envoy_http_downstream_rq_xx', ['envoy_http_conn_manager_prefix', 'envoy_response_code_class']);
+    for (const c of ['allowed', 'denied']) this.#counter(`envoy_http_rbac_${c}`, ['http_conn_manager_prefix']);
+    for (const c of ['allowed', 'denied']) this.#counter(`envoy_tcp_rbac_${c}`, ['tcp_prefix']);
+    this.#counter('envoy_http_downstream_rq_total', ['http_conn_manager_prefix']);
+    this.#counter('envoy_http_downstream_rq_xx', ['http_conn_manager_prefix', 'response_code_class']);
     this.#counter('istio_requests_total', ISTIO_LABELS);
     for (const name of ['istio_tcp_connections_opened_total', 'istio_tcp_connections_closed_total', 'istio_tcp_sent_bytes_total', 'istio_tcp_received_bytes_total']) this.#counter(name, ISTIO_LABELS);
     this.#counter('meshproof_sidecar_config_reloads_total', ['result']);
@@ -104,11 +106,11 @@ export class SidecarStats {
   }
 
   listener(address: string, name: 'downstream_cx_total' | 'no_filter_chain_match' | 'downstream_pre_cx_timeout'): void {
-    this.#inc(`envoy_listener_${name}`, { envoy_listener_address: address });
+    this.#inc(`envoy_listener_${name}`, { listener_address: address });
   }
 
   ssl(address: string, name: SslCounter): void {
-    this.#inc(`envoy_listener_ssl_${name}`, { envoy_listener_address: address });
+    this.#inc(`envoy_listener_ssl_${name}`, { listener_address: address });
   }
 
   configReload(result: 'success' | 'rejected'): void {
@@ -121,25 +123,24 @@ export class SidecarStats {
 
   /** Counters of the RBAC filters that ran for one HTTP request or TCP connection. */
   rbac(protocol: 'http' | 'tcp', prefix: string, filters: readonly FilterResult[]): void {
-    const labels: Record<string, string> = protocol === 'http' ? { envoy_http_conn_manager_prefix: prefix } : { envoy_tcp_prefix: prefix };
+    const labels: Record<string, string> = protocol === 'http' ? { http_conn_manager_prefix: prefix } : { tcp_prefix: prefix };
     for (const f of filters) {
       if (f.shadow !== undefined) this.#shadow(protocol, prefix, f.shadow.statPrefix, f.shadow.allowed);
       if (f.action === undefined) continue;
       this.#inc(`envoy_${protocol}_rbac_${f.allowed ? 'allowed' : 'denied'}`, labels);
-      if (f.action === 'LOG' && protocol === 'http') this.#inc(`envoy_http_rbac_${f.matchedPolicy === undefined ? 'not_logged' : 'logged'}`, labels);
     }
   }
 
   #shadow(protocol: 'http' | 'tcp', prefix: string, statPrefix: string, allowed: boolean): void {
     const name = `envoy_${protocol}_rbac_${statPrefix}shadow_${allowed ? 'allowed' : 'denied'}`;
-    const label = protocol === 'http' ? 'envoy_http_conn_manager_prefix' : 'envoy_tcp_prefix';
+    const label = protocol === 'http' ? 'http_conn_manager_prefix' : 'tcp_prefix';
     if (!this.#counters.has(name)) this.#counter(name, [label]);
     this.#inc(name, { [label]: prefix });
   }
 
   httpResponse(prefix: string, status: number): void {
-    this.#inc('envoy_http_downstream_rq_total', { envoy_http_conn_manager_prefix: prefix });
-    if (status >= 100) this.#inc('envoy_http_downstream_rq_xx', { envoy_http_conn_manager_prefix: prefix, envoy_response_code_class: String(Math.floor(status / 100)) });
+    this.#inc('envoy_http_downstream_rq_total', { http_conn_manager_prefix: prefix });
+    if (status >= 100) this.#inc('envoy_http_downstream_rq_xx', { http_conn_manager_prefix: prefix, response_code_class: String(Math.floor(status / 100)) });
   }
 
   /** istio_requests_total and istio_request_duration_milliseconds, as the server sidecar reports them. */

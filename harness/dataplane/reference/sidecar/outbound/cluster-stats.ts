@@ -5,7 +5,7 @@
  * per-code counts `envoy_cluster_upstream_rq{cluster_name, response_code}`. Gauges (active
  * connections and requests, ejections_active, circuit-breaker state with track_remaining) are
  * read from the clusters when scraped. Fault-filter stats use the HTTP connection manager's
- * prefix (`envoy_http_fault_aborts_injected{envoy_http_conn_manager_prefix="outbound_80"}`), as the
+ * prefix (`envoy_http_fault_aborts_injected{http_conn_manager_prefix="outbound_80"}`), as the
  * inbound side labels its HCM stats.
  */
 import { Counter, Gauge, type Registry } from '../prom-lite.ts';
@@ -77,8 +77,8 @@ export class ClusterStats {
     this.#rq = new Counter({ name: 'envoy_cluster_upstream_rq', help: 'cluster.<name>.upstream_rq_<code> (Envoy)', labelNames: ['cluster_name', 'response_code'], registers: [registry] });
     this.#rqClass = new Counter({ name: 'envoy_cluster_upstream_rq_xx', help: 'cluster.<name>.upstream_rq_<N>xx (Envoy)', labelNames: ['cluster_name', 'response_code_class'], registers: [registry] });
     this.#fault = {
-      delays_injected: new Counter({ name: 'envoy_http_fault_delays_injected', help: 'http.<prefix>.fault.delays_injected (Envoy)', labelNames: ['envoy_http_conn_manager_prefix'], registers: [registry] }),
-      aborts_injected: new Counter({ name: 'envoy_http_fault_aborts_injected', help: 'http.<prefix>.fault.aborts_injected (Envoy)', labelNames: ['envoy_http_conn_manager_prefix'], registers: [registry] }),
+      delays_injected: new Counter({ name: 'envoy_http_fault_delays_injected', help: 'http.<prefix>.fault.delays_injected (Envoy)', labelNames: ['http_conn_manager_prefix'], registers: [registry] }),
+      aborts_injected: new Counter({ name: 'envoy_http_fault_aborts_injected', help: 'http.<prefix>.fault.aborts_injected (Envoy)', labelNames: ['http_conn_manager_prefix'], registers: [registry] }),
     };
     const gauge = (name: string, help: string, read: (c: ClusterGaugeSource) => number): void => {
       new Gauge({
@@ -139,6 +139,6 @@ export class ClusterStats {
   }
 
   fault(prefix: string, kind: 'delays_injected' | 'aborts_injected'): void {
-    this.#fault[kind].inc({ envoy_http_conn_manager_prefix: prefix });
+    this.#fault[kind].inc({ http_conn_manager_prefix: prefix });
   }
 }
