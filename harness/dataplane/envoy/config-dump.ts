@@ -24,3 +24,12 @@ export function appliedVersion(configDump: string): number | undefined {
   const n = Number(listeners.version_info);
   return Number.isInteger(n) ? n : undefined;
 }
+
+/** True when `/stats` text shows no listener and no filter chain draining (absent counts as none). */
+export function drainingNone(statsText: string): boolean {
+  for (const line of statsText.split('\n')) {
+    const m = /^listener_manager\.total_(?:listeners|filter_chains)_draining: (\d+)$/.exec(line.trim());
+    if (m !== null && Number(m[1]) > 0) return false;
+  }
+  return true;
+}

@@ -10,7 +10,7 @@ import { loadTopology } from '../../model/topology.ts';
 import { projectRoot } from '../../project-root.ts';
 import { createDataPlane } from '../create-data-plane.ts';
 import { binaryVersion, checkEnvoyAvailability, ENVOY_BINARY_ENV, ENVOY_IMAGE, ENVOY_PULL_ENV, PROJECT_ENVOY_BINARY, type ImageProbe, type ProbeResult } from './availability.ts';
-import { appliedVersion } from './config-dump.ts';
+import { appliedVersion, drainingNone } from './config-dump.ts';
 import { ENVOY_OFFICIAL_RECIPE, ENVOY_READY_LINE, ENVOY_RECIPE, EnvoyAdapter } from './envoy-adapter.ts';
 
 const seed = join(projectRoot, 'fixtures', 'seed');
@@ -148,6 +148,8 @@ describe('envoy: the data-plane adapter', function () {
     expect(appliedVersion(dump('3', '2'))).to.equal(undefined);
     expect(appliedVersion(dump('3', '3', true))).to.equal(undefined);
     expect(appliedVersion('not json')).to.equal(undefined);
+    expect(drainingNone('listener_manager.total_filter_chains_draining: 0\nlistener_manager.total_listeners_draining: 0\n')).to.equal(true);
+    expect(drainingNone('listener_manager.total_filter_chains_draining: 2\nlistener_manager.total_listeners_draining: 0\n')).to.equal(false);
   });
 
   it('refuses an unknown data plane name, naming the choices', function () {

@@ -27,7 +27,7 @@ import { RESPONSE_FLAGS_HEADER, type DataPlaneAdapter, type DataPlaneInfo, type 
 import { unixGet } from '../unix-http.ts';
 import { checkEnvoyAvailability, ENVOY_IMAGE, type AvailabilityOptions, type EnvoyAvailability, type EnvoySource } from './availability.ts';
 import { throwIfConfigInvalid, writeEnvoyConfig } from './bootstrap-files.ts';
-import { appliedVersion } from './config-dump.ts';
+import { appliedVersion, drainingNone } from './config-dump.ts';
 import { renderEnvoyConfig } from './envoy-config.ts';
 import { ENVOY_ACCESS_LOG, ENVOY_ADMIN_SOCKET, ENVOY_BOOTSTRAP_FILE, resolveRenderOptions, type EnvoyRenderOptions } from './render-options.ts';
 import { checkEnvoyConfig } from './static-check.ts';
@@ -90,10 +90,16 @@ export class EnvoyAdapter implements DataPlaneAdapter {
     this.#options = options;
     const timeout = options.adminTimeoutMs ?? 2_000;
     this.liveReload = {
+      // The generation Envoy accepted, once no connection of an older filter chain is still draining:
+      // until then a pooled connection from a client sidecar can still be served by the old chain.
       appliedGeneration: async (sidecarDir) => {
         try {
-          const answer = await unixGet(join(sidecarDir, ENVOY_ADMIN_SOCKET), '/config_dump', timeout);
-          return answer.status === 200 ? appliedVersion(answer.body) : undefined;
+          const admin = join(sidecarDir, ENVOY_ADMIN_SOCKET);
+          const dump = await unixGet(admin, '/config_dump', timeout);
+          const version = dump.status === 200 ? appliedVersion(dump.body) : undefined;
+          if (version === undefined) return undefined;
+          const stats = await unixGet(admin, `/stats?filter=${encodeURIComponent('^listener_manager\\.total_(listeners|filter_chains)_draining$')}`, timeout);
+          return stats.status === 200 && drainingNone(stats.body) ? version : undefined;
         } catch {
           return undefined;
         }
@@ -151,9 +157,9 @@ export class EnvoyAdapter implements DataPlaneAdapter {
       '--disable-hot-restart',
       '--concurrency',
       '2',
-      // Listener updates drain old connections; a short drain keeps policy changes prompt.
+      // Listener updates drain old connections; a short drain keeps policy changes prompt (convergence waits for it).
       '--drain-time-s',
-      '2',
+      '1',
       '--drain-strategy',
       'immediate',
       // The harness reads the access log right after each call.

@@ -34,7 +34,8 @@ export interface EnvoyConfig {
 /**
  * Istio's stats tags (tools/packaging/common/envoy_bootstrap.json), so Envoy's Prometheus series
  * carry the labels Istio users see: `cluster_name`, `tcp_prefix`, `response_code`,
- * `response_code_class`, `http_conn_manager_prefix`, `listener_address`. Istio's authz tags are
+ * `response_code_class`, `http_conn_manager_prefix`, `listener_address` (the reference sidecar
+ * writes the same names). Istio's authz tags are
  * left out: the RBAC counters keep Envoy's plain names (`envoy_http_rbac_denied`), as the reference
  * sidecar writes them.
  */
@@ -44,7 +45,9 @@ const STATS_TAGS: readonly JsonObject[] = [
   { tag_name: 'response_code', regex: '_rq(_(\\d{3}))$' },
   { tag_name: 'response_code_class', regex: '_rq(_(\\dxx))$' },
   { tag_name: 'http_conn_manager_listener_prefix', regex: '^listener(?=\\.).*?\\.http\\.(((?:[_.[:digit:]]*|[_\\[\\]aAbBcCdDeEfF[:digit:]]*))\\.)' },
-  { tag_name: 'http_conn_manager_prefix', regex: '^http\\.(((?:[_.[:digit:]]*|[_\\[\\]aAbBcCdDeEfF[:digit:]]*))\\.)' },
+  // Istio's pattern takes IP-shaped prefixes only (`inbound_0.0.0.0_8080` stays whole in the name);
+  // meshproof's prefixes are dot-free (`inbound_8080`), so the tag takes any dot-free prefix.
+  { tag_name: 'http_conn_manager_prefix', regex: '^http\\.(([^.]+)\\.)' },
   { tag_name: 'listener_address', regex: '^listener\\.(((?:[_.[:digit:]]*|[_\\[\\]aAbBcCdDeEfF[:digit:]]*))\\.)' },
 ];
 

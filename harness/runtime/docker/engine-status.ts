@@ -25,10 +25,16 @@ export interface ImageStatus {
   readonly present: boolean;
   /** The published image this recipe builds on, if any, and whether the engine has it. */
   readonly published?: { readonly image: string; readonly present: boolean };
+  /** For a recipe that packs a host binary: the binary it would be built from (absent: none named). */
+  readonly hostBinary?: string;
 }
 
-/** For each recipe: the tag its current inputs hash to, and whether that image exists. */
-export async function imageStatuses(timeoutMs: number): Promise<ImageStatus[]> {
+/**
+ * For each recipe: the tag its current inputs hash to, and whether that image exists. A recipe
+ * that packs a host binary is looked at with the binary `hostBinaries` names for it; without one
+ * it has no tag yet.
+ */
+export async function imageStatuses(timeoutMs: number, hostBinaries: Readonly<Record<string, string>> = {}): Promise<ImageStatus[]> {
   const client = await connectDocker(timeoutMs);
   const builder = new ImageBuilder(client, { projectRoot, timeoutMs, baseImageOverride: process.env['MESHPROOF_BASE_IMAGE'] });
   const statuses: ImageStatus[] = [];
@@ -37,6 +43,11 @@ export async function imageStatuses(timeoutMs: number): Promise<ImageStatus[]> {
     if (published !== undefined) {
       const present = await client.container.dockerode.getImage(published).inspect().then(() => true, () => false);
       statuses.push({ name, tag: published, present: false, published: { image: published, present } });
+      continue;
+    }
+    if (builder.hostBinaryOf(name) !== undefined) {
+      const binary = hostBinaries[name];
+      statuses.push(binary === undefined ? { name, tag: '', present: false } : { name, hostBinary: binary, ...(await builder.status(name, binary)) });
       continue;
     }
     statuses.push({ name, ...(await builder.status(name)) });

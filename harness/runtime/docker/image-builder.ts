@@ -51,6 +51,11 @@ export class ImageBuilder {
     return this.#recipe(name).published;
   }
 
+  /** Where a recipe puts the host binary it packs (image.json `hostBinary`), if it packs one. */
+  hostBinaryOf(name: string): string | undefined {
+    return this.#recipe(name).hostBinary;
+  }
+
   commandOf(name: string): readonly string[] {
     return this.#recipe(name).command;
   }

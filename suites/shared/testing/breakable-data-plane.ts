@@ -1,15 +1,18 @@
 /**
  * A data plane that renders its proxies wrong on purpose, for the "can it fail" tests: it wraps a
- * real adapter (the reference one) and alters what that adapter is asked to render (the resolved
- * policies), or the files it writes. Each breakage is a bug a real data plane could have. Most can
+ * real adapter (the reference sidecar or Envoy) and alters what that adapter is asked to render
+ * (the resolved policies), or the files it writes (the reference sidecar's sidecar.json, or the
+ * SDS and cluster files Envoy watches). Each breakage is a bug a real data plane could have. Most can
  * be changed on a running environment (apply() renders every proxy again with them); those in
  * RESTART_ONLY must be in place when the pods start.
  */
-import { readFileSync, rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { parse, stringify } from 'yaml';
 import {
   MeshCa,
+  awaitConvergence,
   SIDECAR_CERT_DIR,
   SIDECAR_CONFIG_FILE,
   readWorkloadFiles,
@@ -25,6 +28,7 @@ import {
   type ResolvedMesh,
   type ResolvedWorkload,
 } from '../../../harness/index.ts';
+import { unixGet } from '../../../harness/dataplane/unix-http.ts';
 
 export const BREAKAGES = {
   /** STRICT rendered as PERMISSIVE: plaintext gets in where it must be reset. */
@@ -98,12 +102,11 @@ export class BreakableDataPlane implements DataPlaneAdapter {
     const looseNaming = breakages.includes('secure-naming-accepts-impostor');
     if (certificates === undefined && !looseNaming) return rendered;
     const identity = target.kind === 'workload' ? { namespace: target.workload.namespace, serviceAccount: target.workload.serviceAccount } : undefined;
+    const envoy = this.#inner.name === 'envoy';
     return {
       ...rendered,
       write: async (sidecarDir) => {
         await rendered.write(sidecarDir);
-        const configPath = join(sidecarDir, SIDECAR_CONFIG_FILE);
-        const config = JSON.parse(readFileSync(configPath, 'utf8')) as { certificates: { dir: string }; outbound?: { clusters: { tls: { subjectAltNames: string[] } }[] } };
         if (certificates !== undefined) {
           const frozen = join(sidecarDir, FROZEN_CERT_DIR);
           rmSync(frozen, { recursive: true, force: true });
@@ -113,13 +116,59 @@ export class BreakableDataPlane implements DataPlaneAdapter {
           } else {
             await writeWorkloadFiles(frozen, await readWorkloadFiles(join(sidecarDir, SIDECAR_CERT_DIR)));
           }
-          config.certificates.dir = FROZEN_CERT_DIR;
         }
-        if (looseNaming) for (const cluster of config.outbound?.clusters ?? []) cluster.tls.subjectAltNames.push(IMPOSTOR_URI);
-        await writeFile(`${configPath}.broken.tmp`, `${JSON.stringify(config, null, 2)}\n`);
-        await rename(`${configPath}.broken.tmp`, configPath);
+        if (envoy) await breakEnvoyFiles(join(sidecarDir, 'envoy'), certificates !== undefined, looseNaming);
+        else await breakReferenceConfig(join(sidecarDir, SIDECAR_CONFIG_FILE), certificates !== undefined, looseNaming);
       },
     };
+  }
+}
+
+async function replaceFile(path: string, text: string): Promise<void> {
+  await writeFile(`${path}.broken.tmp`, text);
+  await rename(`${path}.broken.tmp`, path);
+}
+
+/** The reference sidecar's config: its certificate folder, and each cluster's accepted server identities. */
+async function breakReferenceConfig(configPath: string, frozen: boolean, looseNaming: boolean): Promise<void> {
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { certificates: { dir: string }; outbound?: { clusters: { tls: { subjectAltNames: string[] } }[] } };
+  if (frozen) config.certificates.dir = FROZEN_CERT_DIR;
+  if (looseNaming) for (const cluster of config.outbound?.clusters ?? []) cluster.tls.subjectAltNames.push(IMPOSTOR_URI);
+  await replaceFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
+}
+
+type Yaml = Record<string, unknown>;
+
+/** Envoy's files: the SDS secrets point at the frozen folder; every upstream TLS context also accepts the impostor. */
+async function breakEnvoyFiles(dir: string, frozen: boolean, looseNaming: boolean): Promise<void> {
+  if (frozen) {
+    for (const file of ['sds-default.yaml', 'sds-rootca.yaml']) {
+      const path = join(dir, file);
+      await replaceFile(path, readFileSync(path, 'utf8').replaceAll(`/run/meshproof/${SIDECAR_CERT_DIR}`, `/run/meshproof/${FROZEN_CERT_DIR}`));
+    }
+  }
+  if (looseNaming) {
+    const path = join(dir, 'cds.yaml');
+    const cds = parse(readFileSync(path, 'utf8')) as { resources: Yaml[] };
+    const widen = (socket: Yaml | undefined): void => {
+      const context = (socket?.['typed_config'] as Yaml | undefined)?.['common_tls_context'] as Yaml | undefined;
+      const validation = (context?.['combined_validation_context'] as Yaml | undefined)?.['default_validation_context'] ?? context?.['validation_context'];
+      const sans = (validation as Yaml | undefined)?.['match_typed_subject_alt_names'] as Yaml[] | undefined;
+      sans?.push({ san_type: 'URI', matcher: { exact: IMPOSTOR_URI } });
+    };
+    for (const cluster of cds.resources) {
+      widen(cluster['transport_socket'] as Yaml | undefined);
+      for (const m of (cluster['transport_socket_matches'] as Yaml[] | undefined) ?? []) widen(m['transport_socket'] as Yaml | undefined);
+    }
+    await replaceFile(path, stringify(cds, { lineWidth: 0 }));
+    // A running Envoy may have taken the faithful file of this generation first: wait until it runs the broken one.
+    const admin = join(dir, '..', 'admin.sock');
+    if (existsSync(admin)) {
+      await awaitConvergence(
+        async () => ((await unixGet(admin, '/config_dump?resource=dynamic_active_clusters', 2_000)).body.includes(IMPOSTOR_URI) ? undefined : new Error('Envoy does not run the widened clusters yet')),
+        { name: 'broken cds.yaml in effect', timeoutMs: 10_000, intervalMs: 50 },
+      );
+    }
   }
 }
 
