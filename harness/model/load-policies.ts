@@ -58,7 +58,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function metaOf(doc: YamlDocument, data: Record<string, unknown>): ResourceMeta {
   const metadata = (data['metadata'] ?? {}) as Record<string, unknown>;
-  const timestamp = typeof metadata['creationTimestamp'] === 'string' ? Date.parse(metadata['creationTimestamp']) : undefined;
+  // Kubernetes keeps creation times in whole seconds, and istiod's ordering compares them so.
+  const parsed = typeof metadata['creationTimestamp'] === 'string' ? Date.parse(metadata['creationTimestamp']) : undefined;
+  const timestamp = parsed === undefined ? undefined : Math.floor(parsed / 1000) * 1000;
   return {
     apiVersion: String(data['apiVersion']),
     name: String(metadata['name']),
