@@ -137,6 +137,26 @@ describe('policy loading: valid input', function () {
     expect(warnings).to.match(/root namespace \(istio-system\) is ignored/).and.match(/RequestAuthentication ignored/).and.match(/CUSTOM .* not supported/);
   });
 
+  it('a misspelt Istio kind is an error with what was meant, not a warning: the intended policy would silently not apply', function () {
+    const { issues, set } = parsePolicies('apiVersion: security.istio.io/v1\nkind: AuthorisationPolicy\nmetadata: {name: deny-all, namespace: prod}\nspec: {action: DENY, rules: [{}]}', 'case.yaml');
+    expect(issues.map((i) => `${i.severity} ${i.location.line} ${i.location.field}: ${i.message} (${i.hint})`)).to.deep.equal([
+      "error 2 kind: AuthorisationPolicy is not a kind of security.istio.io: Kubernetes would refuse this resource, so it would not apply (did you mean 'AuthorizationPolicy'?)",
+    ]);
+    expect(set.authorizationPolicies).to.deep.equal([]);
+  });
+
+  it('an Istio kind in the wrong Istio group, or an unknown Istio group, is an error too; other groups stay warnings', function () {
+    const doc = (apiVersion: string, kind: string): string => `apiVersion: ${apiVersion}\nkind: ${kind}\nmetadata: {name: x, namespace: prod}\nspec: {}\n`;
+    const one = (apiVersion: string, kind: string): string => {
+      const i = parsePolicies(doc(apiVersion, kind), 'case.yaml').issues[0];
+      return `${i?.severity} ${i?.location.field}: ${i?.message} (${i?.hint ?? ''})`;
+    };
+    expect(one('networking.istio.io/v1', 'RequestAuthentication')).to.equal('error kind: RequestAuthentication is not a kind of networking.istio.io: Kubernetes would refuse this resource, so it would not apply (RequestAuthentication is served by security.istio.io: use apiVersion security.istio.io/v1)');
+    expect(one('securty.istio.io/v1', 'RequestAuthentication')).to.match(/^error apiVersion: securty\.istio\.io is not an Istio API group.*served by security\.istio\.io/);
+    expect(one('security.istio.io/v1', 'RequestAuthentication')).to.equal('warning kind: RequestAuthentication ignored: meshproof does not model this Istio kind ()');
+    expect(one('gateway.networking.k8s.io/v1', 'HTTPRoute')).to.equal('warning kind: HTTPRoute ignored: not an Istio policy kind meshproof reads ()');
+  });
+
   it('accepts the 1.30 source.trustDomains field the 1.29 CRD package lacks, but not a typo of it', function () {
     expect(parsePolicies(AP('  rules:\n  - from:\n    - source:\n        trustDomains: ["td"]')).issues).to.deep.equal([]);
     expect(parsePolicies(AP('  rules:\n  - from:\n    - source:\n        trustDomain: ["td"]')).issues.map((i) => i.message)).to.deep.equal(["unknown field 'trustDomain' in AuthorizationPolicy"]);
