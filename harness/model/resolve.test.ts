@@ -93,7 +93,7 @@ kind: VirtualService
 metadata: {name: pay, namespace: prod}
 spec:
   hosts: [pay]
-  http: [{timeout: 2s}]
+  http: [{timeout: 2s, route: [{destination: {host: pay}}]}]
 ---
 apiVersion: v1
 kind: ConfigMap

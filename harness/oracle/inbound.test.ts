@@ -62,6 +62,7 @@ const authz: { name: string; policies: string; request: InboundRequest; outcome:
   { name: 'DENY rules: [{}] beats ALLOW all', policies: ap('all', '  rules: [{}]') + ap('deny', '  action: DENY\n  rules: [{}]'), request: req(), outcome: 'denied', rule: 'foo/deny/rules[0]' },
   { name: 'AUDIT does not change the outcome', policies: ap('audit', '  action: AUDIT\n  rules: [{}]'), request: req(), outcome: 'allowed' },
   { name: 'dry-run DENY is not enforced', policies: ap('dry', '  action: DENY\n  rules: [{}]').replace('namespace: foo}', 'namespace: foo, annotations: {istio.io/dry-run: "true"}}'), request: req(), outcome: 'allowed' },
+  { name: 'dry-run spelt "1" (Go ParseBool, as istiod reads it) is not enforced either', policies: ap('dry', '  action: DENY\n  rules: [{}]').replace('namespace: foo}', 'namespace: foo, annotations: {istio.io/dry-run: "1"}}'), request: req(), outcome: 'allowed' },
   { name: 'CUSTOM that matches → not-supported', policies: ap('ext', '  action: CUSTOM\n  provider: {name: x}\n  rules: [{}]'), request: req(), outcome: 'not-supported' },
   { name: 'notPaths: prefix AND NOT exact (denied inside the hole)', policies: ap('p', '  action: DENY\n  rules:\n  - to:\n    - operation: {paths: ["/deny*"], notPaths: ["/deny/allow"]}'), request: req({ path: '/deny/allow' }), outcome: 'allowed' },
   { name: 'notPaths: prefix AND NOT exact (denied outside the hole)', policies: ap('p', '  action: DENY\n  rules:\n  - to:\n    - operation: {paths: ["/deny*"], notPaths: ["/deny/allow"]}'), request: req({ path: '/deny/x' }), outcome: 'denied' },
