@@ -24,7 +24,8 @@ export class IssueCollector {
 
   /**
    * A duration as Istio's ValidateDuration wants it: at least 1ms and whole milliseconds. With
-   * `allowZero`, `0s` passes too (tcp idleTimeout: 0 disables the timeout).
+   * `allowZero`, whatever is 0 in whole milliseconds passes too, as Istio skips the check for it
+   * (tcp idleTimeout: 0 disables the timeout).
    */
   duration(path: FieldPath, value: string | undefined, options: { allowZero?: boolean } = {}): number | undefined {
     if (value === undefined || value === null) return undefined;
@@ -33,7 +34,7 @@ export class IssueCollector {
       this.error(path, `'${value}' is not a duration`, 'write it like 30s, 1.5s, 100ms or 1m');
       return undefined;
     }
-    if (ms === 0 && options.allowZero === true) return ms;
+    if (Math.trunc(ms) === 0 && options.allowZero === true) return ms;
     if (ms < 1) this.error(path, `duration must be greater than 1ms, found '${value}'`);
     else if (!Number.isInteger(Math.round(ms * 1e6) / 1e6)) this.error(path, `only durations to ms precision are supported, found '${value}'`);
     return ms;
