@@ -20,6 +20,7 @@ import type {
   VirtualService,
 } from './resources.ts';
 import { SUPPORTED_KINDS, validateAgainstCrd } from './schema/crd-validation.ts';
+import { closestName } from './schema/known-fields.ts';
 import { validateAuthorizationPolicy } from './semantics/authorization-policy.ts';
 import { validateDestinationRule } from './semantics/destination-rule.ts';
 import { validatePeerAuthentication } from './semantics/peer-authentication.ts';
@@ -48,8 +49,18 @@ export interface PolicyLoadResult {
 
 /** Kinds in a policy directory that are not policies: skipped without a word. */
 const SKIPPED_KINDS = new Set(['Topology']);
-/** Istio kinds meshproof does not model: loaded nowhere, reported as a warning. */
-const KNOWN_UNMODELLED = new Set(['RequestAuthentication', 'Gateway', 'Sidecar', 'ServiceEntry', 'WorkloadEntry', 'WorkloadGroup', 'EnvoyFilter', 'Telemetry', 'WasmPlugin', 'ProxyConfig']);
+/**
+ * Every kind Istio's API groups serve (its CRDs, 1.30). A kind meshproof does not model is
+ * reported as a warning; a kind that is not here in an Istio group does not exist, and the API
+ * server would refuse it, so it is an error (a misspelt `AuthorisationPolicy` would otherwise
+ * drop an intended policy without a word).
+ */
+const ISTIO_KINDS: Readonly<Record<string, readonly string[]>> = {
+  'security.istio.io': ['AuthorizationPolicy', 'PeerAuthentication', 'RequestAuthentication'],
+  'networking.istio.io': ['DestinationRule', 'VirtualService', 'Gateway', 'ServiceEntry', 'Sidecar', 'WorkloadEntry', 'WorkloadGroup', 'EnvoyFilter', 'ProxyConfig'],
+  'telemetry.istio.io': ['Telemetry'],
+  'extensions.istio.io': ['WasmPlugin', 'TrafficExtension'],
+};
 const DEFAULT_NAMESPACE = 'default';
 
 function isObject(value: unknown): value is Record<string, unknown> {
@@ -58,7 +69,9 @@ function isObject(value: unknown): value is Record<string, unknown> {
 
 function metaOf(doc: YamlDocument, data: Record<string, unknown>): ResourceMeta {
   const metadata = (data['metadata'] ?? {}) as Record<string, unknown>;
-  const timestamp = typeof metadata['creationTimestamp'] === 'string' ? Date.parse(metadata['creationTimestamp']) : undefined;
+  // Kubernetes keeps creation times in whole seconds, and istiod's ordering compares them so.
+  const parsed = typeof metadata['creationTimestamp'] === 'string' ? Date.parse(metadata['creationTimestamp']) : undefined;
+  const timestamp = parsed === undefined ? undefined : Math.floor(parsed / 1000) * 1000;
   return {
     apiVersion: String(data['apiVersion']),
     name: String(metadata['name']),
@@ -68,6 +81,20 @@ function metaOf(doc: YamlDocument, data: Record<string, unknown>): ResourceMeta 
     ...(timestamp !== undefined && !Number.isNaN(timestamp) ? { creationTimestamp: timestamp } : {}),
     origin: { location: doc.source.locate([]), order: doc.order },
   };
+}
+
+/** A kind meshproof does not read: a warning, unless it is no kind of the Istio group it names (an error). */
+function unsupportedKindIssue(apiVersion: string, kind: string, at: (path: (string | number)[]) => Issue['location']): Issue {
+  const group = apiVersion.includes('/') ? (apiVersion.split('/')[0] ?? '') : '';
+  const where = { ...at(['kind']), field: 'kind' };
+  if (!group.endsWith('istio.io')) return { severity: 'warning', message: `${kind} ignored: not an Istio policy kind meshproof reads`, location: where };
+  const kinds = ISTIO_KINDS[group];
+  if (kinds?.includes(kind) === true) return { severity: 'warning', message: `${kind} ignored: meshproof does not model this Istio kind`, location: where };
+  const servedBy = Object.entries(ISTIO_KINDS).find(([, ks]) => ks.includes(kind))?.[0];
+  const guess = closestName(kind, kinds ?? Object.values(ISTIO_KINDS).flat());
+  const hint = servedBy !== undefined ? `${kind} is served by ${servedBy}: use apiVersion ${servedBy}/v1` : guess !== undefined ? `did you mean '${guess}'?` : `kinds of ${group}: ${(kinds ?? []).join(', ') || '(none: not an Istio API group)'}`;
+  const what = kinds === undefined ? `${group} is not an Istio API group` : `${kind} is not a kind of ${group}`;
+  return { severity: 'error', message: `${what}: Kubernetes would refuse this resource, so it would not apply`, location: kinds === undefined ? { ...at(['apiVersion']), field: 'apiVersion' } : where, hint };
 }
 
 /** Loads from already-read documents; shared by readPolicies and parsePolicies. */
@@ -94,8 +121,7 @@ function buildPolicySet(read: YamlReadResult): PolicyLoadResult {
       if (known.length > 0) {
         issues.push({ severity: 'error', message: `${kind} is not served at apiVersion ${apiVersion}`, location: { ...at(['apiVersion']), field: 'apiVersion' }, hint: `use one of ${known.map((k) => k.slice(0, -kind.length - 1)).join(', ')}` });
       } else {
-        const why = KNOWN_UNMODELLED.has(kind) ? 'meshproof does not model this Istio kind' : 'not an Istio policy kind meshproof reads';
-        issues.push({ severity: 'warning', message: `${kind} ignored: ${why}`, location: { ...at(['kind']), field: 'kind' } });
+        issues.push(unsupportedKindIssue(apiVersion, kind, at));
       }
       continue;
     }

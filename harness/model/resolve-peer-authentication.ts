@@ -4,13 +4,14 @@
  * Precedence: mesh (root namespace, no selector) → namespace (no selector) → workload (selector
  * matches) → port (`portLevelMtls` of the workload policy). Each level whose mode is not UNSET
  * overrides the one above; with nothing set the result is PERMISSIVE. A root-namespace policy
- * with a selector is ignored. Within one level the oldest policy wins.
+ * with a selector is ignored. Within one level the first policy in istiod's order wins.
  *
- * "Oldest": by metadata.creationTimestamp. Files rarely carry one, so a policy without a
- * timestamp counts as created after every policy that has one (as `kubectl apply` of the file
- * today would make it), and policies that tie are ordered by appearance in the loaded files
- * (file order, then document order). This is meshproof's documented reading; Istio itself always
- * has a timestamp.
+ * istiod's order (pilot/pkg/model/config.go sortConfigByCreationTime, used by
+ * ComposePeerAuthentication): metadata.creationTimestamp (whole seconds), then name, then
+ * namespace. Never file order: swapping two documents must not change a port's mode. Files
+ * rarely carry a timestamp, so a policy without one counts as created after every policy that
+ * has one (as `kubectl apply` of the file today would make it); among those, name then namespace
+ * decide, as they would for policies applied in the same second.
  */
 import { hasSelector, selectorMatches } from './labels.ts';
 import type { MtlsMode, PeerAuthentication, ResourceMeta } from './resources.ts';
@@ -42,7 +43,10 @@ export interface MtlsResolution {
   readonly steps: readonly MtlsStep[];
 }
 
-/** Orders resources oldest first, by the rule described at the top of this file. */
+/**
+ * Orders resources oldest first; ties keep load order (file order, then document order). Used
+ * for DestinationRule and VirtualService selection; PeerAuthentication uses byCreationTime.
+ */
 export function byAge<T extends ResourceMeta>(a: T, b: T): number {
   const ta = a.creationTimestamp ?? Number.POSITIVE_INFINITY;
   const tb = b.creationTimestamp ?? Number.POSITIVE_INFINITY;
@@ -50,8 +54,18 @@ export function byAge<T extends ResourceMeta>(a: T, b: T): number {
   return a.origin.order - b.origin.order;
 }
 
+const compareText = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/** istiod's sortConfigByCreationTime: creation time, then name, then namespace (byte order, as Go's cmp.Compare). */
+export function byCreationTime<T extends ResourceMeta>(a: T, b: T): number {
+  const ta = a.creationTimestamp ?? Number.POSITIVE_INFINITY;
+  const tb = b.creationTimestamp ?? Number.POSITIVE_INFINITY;
+  if (ta !== tb) return ta < tb ? -1 : 1;
+  return compareText(a.name, b.name) || compareText(a.namespace, b.namespace);
+}
+
 function oldest<T extends ResourceMeta>(items: readonly T[]): T | undefined {
-  return [...items].sort(byAge)[0];
+  return [...items].sort(byCreationTime)[0];
 }
 
 export interface WorkloadIdentity {

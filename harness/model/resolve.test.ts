@@ -32,6 +32,18 @@ const rows: { name: string; yaml: string; port8080: string; port9000: string }[]
   { name: 'oldest namespace policy wins (by creationTimestamp)', yaml: pa('new', 'prod', 'STRICT', '', '2024-02-01T00:00:00Z') + pa('old', 'prod', 'DISABLE', '', '2024-01-01T00:00:00Z'), port8080: 'DISABLE', port9000: 'DISABLE' },
   { name: 'without timestamps, the first loaded wins', yaml: pa('a', 'prod', 'STRICT') + pa('b', 'prod', 'DISABLE'), port8080: 'STRICT', port9000: 'STRICT' },
   { name: 'a timestamped policy is older than one without', yaml: pa('a', 'prod', 'STRICT') + pa('b', 'prod', 'DISABLE', '', '2024-01-01T00:00:00Z'), port8080: 'DISABLE', port9000: 'DISABLE' },
+  // Istio's sortConfigByCreationTime: creation time, then name, then namespace; never file order.
+  { name: 'same creation time: the first name wins, whatever the file order', yaml: pa('b-disable', 'prod', 'DISABLE', '', '2024-01-01T00:00:00Z') + pa('a-strict', 'prod', 'STRICT', '', '2024-01-01T00:00:00Z'), port8080: 'STRICT', port9000: 'STRICT' },
+  { name: 'same creation time, documents swapped: the same winner', yaml: pa('a-strict', 'prod', 'STRICT', '', '2024-01-01T00:00:00Z') + pa('b-disable', 'prod', 'DISABLE', '', '2024-01-01T00:00:00Z'), port8080: 'STRICT', port9000: 'STRICT' },
+  { name: 'without timestamps: by name, not by file order', yaml: pa('b', 'prod', 'DISABLE') + pa('a', 'prod', 'STRICT'), port8080: 'STRICT', port9000: 'STRICT' },
+  { name: 'creation times count in whole seconds, as Kubernetes stores them', yaml: pa('b', 'prod', 'DISABLE', '', '2024-01-01T00:00:00.100Z') + pa('a', 'prod', 'STRICT', '', '2024-01-01T00:00:00.900Z'), port8080: 'STRICT', port9000: 'STRICT' },
+  { name: 'mesh level ties are broken by name too', yaml: pa('z', 'istio-system', 'DISABLE', '', '2024-01-01T00:00:00Z') + pa('m', 'istio-system', 'STRICT', '', '2024-01-01T00:00:00Z'), port8080: 'STRICT', port9000: 'STRICT' },
+  {
+    name: 'workload level ties are broken by name: a port flips only with the name',
+    yaml: pa('w2', 'prod', 'STRICT', `${selector}  portLevelMtls:\n    "9000": {mode: PERMISSIVE}\n`, '2024-01-01T00:00:00Z') + pa('w1', 'prod', 'STRICT', `${selector}  portLevelMtls:\n    "9000": {mode: STRICT}\n`, '2024-01-01T00:00:00Z'),
+    port8080: 'STRICT',
+    port9000: 'STRICT',
+  },
 ];
 
 describe('resolution: effective PeerAuthentication per workload and port', function () {
@@ -81,7 +93,7 @@ kind: VirtualService
 metadata: {name: pay, namespace: prod}
 spec:
   hosts: [pay]
-  http: [{timeout: 2s}]
+  http: [{timeout: 2s, route: [{destination: {host: pay}}]}]
 ---
 apiVersion: v1
 kind: ConfigMap

@@ -7,8 +7,9 @@
  * own (see DESIGN.md, "two independent readings").
  */
 import type { SourceLocation } from '../errors.ts';
+import type { Percent, VirtualServiceSpec } from './virtual-service-spec.ts';
 
-/** Where a resource came from, and its place in the load (breaks creation-time ties). */
+/** Where a resource came from, and its place in the load (breaks DestinationRule and VirtualService creation-time ties). */
 export interface ResourceOrigin {
   readonly location: SourceLocation;
   /** 0-based position over every document of the load: file order, then document order. */
@@ -162,6 +163,12 @@ export interface ClientTlsSettings {
   readonly mode?: 'DISABLE' | 'SIMPLE' | 'MUTUAL' | 'ISTIO_MUTUAL';
   readonly sni?: string;
   readonly subjectAltNames?: readonly string[];
+  readonly credentialName?: string;
+  readonly caCertificates?: string;
+  readonly caCrl?: string;
+  readonly clientCertificate?: string;
+  readonly privateKey?: string;
+  readonly insecureSkipVerify?: boolean;
 }
 
 export interface TrafficPolicy {
@@ -169,6 +176,9 @@ export interface TrafficPolicy {
   readonly outlierDetection?: OutlierDetectionSettings;
   readonly tls?: ClientTlsSettings;
   readonly loadBalancer?: Readonly<Record<string, unknown>>;
+  readonly tunnel?: { readonly protocol?: string; readonly targetHost?: string; readonly targetPort?: number };
+  readonly proxyProtocol?: { readonly version?: string };
+  readonly retryBudget?: { readonly percent?: Percent; readonly minRetryConcurrency?: number };
   readonly portLevelSettings?: readonly (Omit<TrafficPolicy, 'portLevelSettings'> & { readonly port?: { readonly number?: number } })[];
 }
 
@@ -187,60 +197,23 @@ export interface DestinationRule extends ResourceMeta {
 
 // ---------------------------------------------------------------- VirtualService
 
-export interface StringMatch {
-  readonly exact?: string;
-  readonly prefix?: string;
-  readonly regex?: string;
-}
-
-export interface HttpMatchRequest {
-  readonly name?: string;
-  readonly uri?: StringMatch;
-  readonly method?: StringMatch;
-  readonly authority?: StringMatch;
-  readonly headers?: Readonly<Record<string, StringMatch>>;
-  readonly port?: number;
-  readonly ignoreUriCase?: boolean;
-}
-
-export interface HttpRetry {
-  readonly attempts?: number;
-  readonly perTryTimeout?: string;
-  readonly retryOn?: string;
-  readonly retryRemoteLocalities?: boolean;
-  readonly retryIgnorePreviousHosts?: boolean;
-  readonly backoff?: string;
-}
-
-export interface Percent {
-  readonly value?: number;
-}
-
-export interface HttpFaultInjection {
-  readonly delay?: { readonly fixedDelay?: string; readonly exponentialDelay?: string; readonly percentage?: Percent; readonly percent?: number };
-  readonly abort?: { readonly httpStatus?: number; readonly grpcStatus?: string; readonly http2Error?: string; readonly percentage?: Percent };
-}
-
-export interface HttpRouteDestination {
-  readonly destination: { readonly host: string; readonly subset?: string; readonly port?: { readonly number?: number } };
-  readonly weight?: number;
-}
-
-export interface HttpRoute {
-  readonly name?: string;
-  readonly match?: readonly HttpMatchRequest[];
-  readonly route?: readonly HttpRouteDestination[];
-  readonly timeout?: string;
-  readonly retries?: HttpRetry;
-  readonly fault?: HttpFaultInjection;
-}
-
-export interface VirtualServiceSpec {
-  readonly hosts?: readonly string[];
-  readonly gateways?: readonly string[];
-  readonly http?: readonly HttpRoute[];
-  readonly exportTo?: readonly string[];
-}
+export type {
+  StringMatch,
+  HttpMatchRequest,
+  HttpRetry,
+  Percent,
+  HttpFaultInjection,
+  Destination,
+  HeaderOperations,
+  HttpRouteDestination,
+  HttpRoute,
+  L4MatchAttributes,
+  TlsMatchAttributes,
+  RouteDestination,
+  TcpRoute,
+  TlsRoute,
+  VirtualServiceSpec,
+} from './virtual-service-spec.ts';
 
 export interface VirtualService extends ResourceMeta {
   readonly kind: 'VirtualService';

@@ -13,7 +13,7 @@ export interface YamlDocument {
   /** The document as plain JSON data (null for an empty document). */
   readonly data: unknown;
   readonly source: DocumentSource;
-  /** Position in the whole load: file order, then document order. Breaks creation-time ties. */
+  /** Position in the whole load: file order, then document order (breaks DestinationRule and VirtualService creation-time ties). */
   readonly order: number;
 }
 

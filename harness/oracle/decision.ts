@@ -27,6 +27,8 @@ export interface ExpectedObservation {
   readonly client: 'response' | 'reset' | 'tls-error' | 'connected' | 'unknown';
   /** Set for responses the sidecar itself sends (403, 400). Absent when the app answers. */
   readonly status?: number;
+  /** For a gRPC client: the grpc-status of the sidecar's own reply (7 PERMISSION_DENIED, 13 INTERNAL). */
+  readonly grpcStatus?: number;
   readonly body?: string;
   /** Whether the app sees the request at all. */
   readonly appReceives: boolean;

@@ -7,6 +7,7 @@
  * The reported deciding rule follows Envoy: within one action, policies are keyed
  * `ns[..]-policy[..]-rule[i]` and the first matching key in lexicographic order is reported.
  */
+import { isDryRun as isDryRunAnnotation } from '../model/annotations.ts';
 import { envoyPolicyName, ruleId, type AuthorizationAction, type AuthorizationPolicy } from '../model/resources.ts';
 import { UNKNOWN, YES, type AuthzContext } from './authz-context.ts';
 import { compileRule, type Predicate } from './compile-rule.ts';
@@ -35,8 +36,9 @@ export interface CompiledAuthorization {
   readonly dryRun: readonly CompiledPolicyRule[];
 }
 
+/** `istio.io/dry-run` read as istiod reads it (Go strconv.ParseBool: "true", "True", "1", "t", …). */
 export function isDryRun(policy: AuthorizationPolicy): boolean {
-  return policy.annotations['istio.io/dry-run']?.toLowerCase() === 'true';
+  return isDryRunAnnotation(policy);
 }
 
 export function compileAuthorization(policies: readonly AuthorizationPolicy[], protocol: 'http' | 'tcp', trustDomains: readonly string[]): CompiledAuthorization {

@@ -62,6 +62,7 @@ const authz: { name: string; policies: string; request: InboundRequest; outcome:
   { name: 'DENY rules: [{}] beats ALLOW all', policies: ap('all', '  rules: [{}]') + ap('deny', '  action: DENY\n  rules: [{}]'), request: req(), outcome: 'denied', rule: 'foo/deny/rules[0]' },
   { name: 'AUDIT does not change the outcome', policies: ap('audit', '  action: AUDIT\n  rules: [{}]'), request: req(), outcome: 'allowed' },
   { name: 'dry-run DENY is not enforced', policies: ap('dry', '  action: DENY\n  rules: [{}]').replace('namespace: foo}', 'namespace: foo, annotations: {istio.io/dry-run: "true"}}'), request: req(), outcome: 'allowed' },
+  { name: 'dry-run spelt "1" (Go ParseBool, as istiod reads it) is not enforced either', policies: ap('dry', '  action: DENY\n  rules: [{}]').replace('namespace: foo}', 'namespace: foo, annotations: {istio.io/dry-run: "1"}}'), request: req(), outcome: 'allowed' },
   { name: 'CUSTOM that matches → not-supported', policies: ap('ext', '  action: CUSTOM\n  provider: {name: x}\n  rules: [{}]'), request: req(), outcome: 'not-supported' },
   { name: 'notPaths: prefix AND NOT exact (denied inside the hole)', policies: ap('p', '  action: DENY\n  rules:\n  - to:\n    - operation: {paths: ["/deny*"], notPaths: ["/deny/allow"]}'), request: req({ path: '/deny/allow' }), outcome: 'allowed' },
   { name: 'notPaths: prefix AND NOT exact (denied outside the hole)', policies: ap('p', '  action: DENY\n  rules:\n  - to:\n    - operation: {paths: ["/deny*"], notPaths: ["/deny/allow"]}'), request: req({ path: '/deny/x' }), outcome: 'denied' },
@@ -124,5 +125,33 @@ describe('oracle: authorization semantics table', function () {
     expect(d.outcome).to.equal('denied');
     expect(d.basis).to.equal('derived');
     expect(o.decide(req({ source: { kind: 'certificate', identity: 'cluster.local/ns/bar/sa/client' } })).outcome).to.equal('handshake-failed');
+  });
+});
+
+describe('oracle: protocol, TLS version and SNI of the client', function () {
+  const explainMesh = new InboundOracle(resolveMesh(loadPolicies(['fixtures/explain']), loadTopology('fixtures/explain/topology.yaml')));
+  const teller: RequestSource = { kind: 'mesh', identity: 'cluster.local/ns/bank/sa/teller-sa' };
+  const decide = (r: Partial<InboundRequest>) => explainMesh.decide({ source: teller, to: 'bank/ledger', ...r });
+  it('a TLS client below meshMTLS.minProtocolVersion (TLSv1.3 here) fails the handshake; at it, passes', function () {
+    expect(decide({ tlsVersion: 'TLSv1.2', path: '/accounts/1' }).outcome).to.equal('handshake-failed');
+    expect(decide({ tlsVersion: 'TLSv1.3', path: '/accounts/1' }).outcome).to.equal('allowed');
+    expect(seed.decide({ source: order, to: 'prod-namespace/payment-service', tlsVersion: 'TLSv1.1', method: 'POST', path: '/pay/1' }).outcome, 'default minimum TLSv1.2').to.equal('handshake-failed');
+  });
+  it('gRPC: always POST; a denial is grpc-status 7 in an HTTP 200 reply', function () {
+    expect(decide({ protocol: 'grpc', path: '/bank.Ledger/Transfer' }).outcome).to.equal('allowed');
+    const denied = decide({ protocol: 'grpc', path: '/bank.Audit/Read' });
+    expect(denied.expect).to.include({ status: 200, grpcStatus: 7, appReceives: false });
+    expect(() => decide({ protocol: 'grpc', method: 'GET', path: '/bank.Ledger/Transfer' })).to.throw(/always POST/);
+  });
+  it('raw TCP to an HTTP port gets 400 [derived]; HTTP to a TCP port is judged as TCP', function () {
+    expect(decide({ protocol: 'tcp', port: 8080 })).to.deep.include({ outcome: 'bad-request', basis: 'derived' });
+    expect(decide({ protocol: 'http1', port: 9000, sourceIp: '10.10.0.9' }).outcome).to.equal('allowed');
+    expect(decide({ protocol: 'http1', port: 9000, sourceIp: '10.11.0.9' }).outcome, 'ipBlocks 10.10.0.0/16').to.equal('denied');
+  });
+  it('SNI is matched on TLS connections only', function () {
+    expect(decide({ path: '/accounts/1', sni: 'ledger.legacy.example.com' }).rule?.id).to.equal('bank/ledger-deny-legacy-sni/rules[0]');
+    const permissive = oracle(ap('deny-sni', '  action: DENY\n  rules:\n  - when: [{key: connection.sni, values: [x.example.com]}]'));
+    expect(permissive.decide({ source: { kind: 'plaintext' }, to: 'foo/app', sni: 'x.example.com' }).outcome, 'a plaintext connection has no SNI').to.equal('allowed');
+    expect(permissive.decide({ source: { kind: 'mesh', identity: 'cluster.local/ns/foo/sa/a' }, to: 'foo/app', sni: 'x.example.com' }).outcome).to.equal('denied');
   });
 });

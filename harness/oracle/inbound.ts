@@ -46,10 +46,21 @@ export interface InboundRequest {
   readonly sourceIp?: string;
   readonly remoteIp?: string;
   readonly destinationIp?: string;
+  /** SNI the client sends in its TLS ClientHello; a plaintext connection has none. */
   readonly sni?: string;
   /** A validated JWT, if the request carries one (RequestAuthentication is not modelled). */
   readonly jwt?: JwtClaims;
+  /** How the client speaks. Default: as the port is declared (HTTP/1.1 for http, raw bytes for tcp). */
+  readonly protocol?: ClientProtocol;
+  /** The highest TLS version a TLS client offers. Default TLSv1.3 (what sidecars offer). */
+  readonly tlsVersion?: TlsVersion;
 }
+
+export type ClientProtocol = 'http1' | 'http2' | 'grpc' | 'tcp';
+export type TlsVersion = 'TLSv1.0' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
+const TLS_RANK: Readonly<Record<TlsVersion, number>> = { 'TLSv1.0': 0, 'TLSv1.1': 1, 'TLSv1.2': 2, 'TLSv1.3': 3 };
+/** Envoy's httpToGrpcStatus for the local replies the sidecar sends a gRPC client. */
+const GRPC_STATUS_FOR_HTTP: Readonly<Record<number, number>> = { 400: 13, 403: 7 };
 
 const RBAC_DENIED_BODY = 'RBAC: access denied';
 
@@ -175,6 +186,7 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
 
   // ---- 1. Filter chain and TLS.
   let peer: string | undefined;
+  let tls = false;
   if (src.kind === 'plaintext') {
     if (mode === 'STRICT') {
       return {
@@ -196,6 +208,18 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
       basis = 'derived';
     }
     if (sendsTls) {
+      const minimum = oracle.mesh.mesh.minTlsVersion;
+      if (request.tlsVersion !== undefined && TLS_RANK[request.tlsVersion] < TLS_RANK[minimum] && mode !== 'DISABLE') {
+        return {
+          ...base(port),
+          outcome: 'handshake-failed',
+          expect: { client: 'tls-error', appReceives: false },
+          reason: `the TLS handshake fails: the sidecar accepts ${minimum} to TLSv1.3 (meshMTLS.minProtocolVersion) and the client offers at most ${request.tlsVersion} (${describeMtls(port)})`,
+          basis,
+          notes,
+        };
+      }
+      tls = true;
       if (mode === 'DISABLE') {
         return {
           ...base(port),
@@ -236,17 +260,36 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
   // ---- 2. HTTP checks.
   const { map: headers, badName } = mergeHeaders(request.headers);
   const isHttp = port.protocol === 'http';
-  const method = request.method ?? 'GET';
+  const grpc = isHttp && request.protocol === 'grpc';
+  if (grpc && request.method !== undefined && request.method !== 'POST') {
+    throw new MeshproofError(ErrorCode.BadArgument, `a gRPC call is always POST, found method ${request.method}`, { hint: 'drop the method, or ask with another protocol' });
+  }
+  const method = request.method ?? (grpc ? 'POST' : 'GET');
+  if (isHttp && request.protocol === 'tcp') {
+    return {
+      ...base(port),
+      outcome: 'bad-request',
+      expect: { client: 'response', status: 400, appReceives: false },
+      reason: `port ${port.port} is declared HTTP, so the sidecar parses the connection as HTTP/1.1: bytes that are not HTTP get 400 and the connection is closed (${describeMtls(port)})`,
+      basis: 'derived',
+      notes: [...notes, "[derived] Envoy's HTTP/1 codec answers a protocol error with 400 Bad Request and closes; authorization never runs"],
+      ...(peer === undefined ? {} : { peer }),
+    };
+  }
+  if (!isHttp && request.protocol !== undefined && request.protocol !== 'tcp') {
+    notes.push(`port ${port.port} is TCP: the sidecar proxies bytes, so the ${request.protocol} request is judged as a TCP connection (HTTP-only policy fields are not seen)`);
+  }
+  if (request.protocol === 'http2') notes.push('HTTP/2 is judged as HTTP/1.1: the same path normalization and authorization (:authority is the host)');
   let urlPath: string | undefined;
   let forwarded: string | undefined;
   if (isHttp) {
     const badRequest = (reason: string, b: Basis, extra: string[] = []): Decision => ({
       ...base(port),
       outcome: 'bad-request',
-      expect: { client: 'response', status: 400, appReceives: false },
+      expect: grpc ? { client: 'response', status: 200, grpcStatus: GRPC_STATUS_FOR_HTTP[400], appReceives: false } : { client: 'response', status: 400, appReceives: false },
       reason,
       basis: b,
-      notes: [...notes, ...extra],
+      notes: [...notes, ...extra, ...(grpc ? ['[derived] to a gRPC client Envoy sends the 400 as a trailers-only response: HTTP 200, grpc-status 13 (INTERNAL)'] : [])],
       ...(peer === undefined ? {} : { peer }),
     });
     if (badName !== undefined) return badRequest(`header name '${badName}' is not a valid token (whitespace or separators), so the request is rejected with 400`, 'confirmed');
@@ -270,7 +313,8 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
     sourceIp: request.sourceIp,
     remoteIp: request.remoteIp,
     destinationIp: request.destinationIp,
-    sni: request.sni,
+    // A plaintext connection carries no SNI (Envoy's requested_server_name is empty).
+    sni: tls ? request.sni : undefined,
     jwt: request.jwt,
     method: isHttp ? method : undefined,
     urlPath,
@@ -294,9 +338,13 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
     return { ...common, outcome: 'not-supported', expect: { client: 'unknown', appReceives: false }, reason: `${what} from ${who}: ${why} (${result.rule?.id ?? ''})`, basis, notes };
   }
   if (result.verdict === 'deny') {
-    const expect: ExpectedObservation = isHttp
-      ? { client: 'response', status: 403, body: RBAC_DENIED_BODY, appReceives: false, ...(result.responseCodeDetails === undefined ? {} : { responseCodeDetails: result.responseCodeDetails }) }
-      : { client: 'reset', appReceives: false };
+    const details = result.responseCodeDetails === undefined ? {} : { responseCodeDetails: result.responseCodeDetails };
+    const expect: ExpectedObservation = grpc
+      ? { client: 'response', status: 200, grpcStatus: GRPC_STATUS_FOR_HTTP[403], body: RBAC_DENIED_BODY, appReceives: false, ...details }
+      : isHttp
+        ? { client: 'response', status: 403, body: RBAC_DENIED_BODY, appReceives: false, ...details }
+        : { client: 'reset', appReceives: false };
+    if (grpc) notes.push('[derived] to a gRPC client Envoy sends its local reply as a trailers-only response: HTTP 200, grpc-status 7 (PERMISSION_DENIED), grpc-message "RBAC: access denied"');
     const reason =
       result.basis === 'deny-matched'
         ? `${what} from ${who} is denied: DENY rule ${result.rule?.id} matches`

@@ -21,6 +21,26 @@ describe('VirtualService route selection', function () {
       expect(selectRoute(routes, req)?.name).to.equal(want);
     });
   }
+  it('withoutHeaders, queryParams, scheme, source and per-match gateways, as istiod translates them', function () {
+    const r: HttpRoute[] = [
+      { name: 'no-canary', match: [{ withoutHeaders: { 'x-canary': { exact: 'yes' } } }] },
+      { name: 'debug', match: [{ queryParams: { debug: { exact: '1' } } }] },
+      { name: 'present', match: [{ headers: { 'x-trace': { regex: '*' } } }] },
+      { name: 'from-shop', match: [{ sourceNamespace: 'shop', sourceLabels: { app: 'cart' } }] },
+      { name: 'gateway-only', match: [{ gateways: ['istio-system/gw'] }] },
+      { name: 'default' },
+    ];
+    const pick = (req: Parameters<typeof selectRoute>[1]): string | undefined => selectRoute(r, req)?.name;
+    expect(pick({ path: '/' }), 'a missing header counts as empty, so withoutHeaders holds').to.equal('no-canary');
+    const canary = { 'x-canary': 'yes' };
+    expect(pick({ path: '/', headers: canary })).to.equal('default');
+    expect(pick({ path: '/', headers: canary, query: { debug: '1' } })).to.equal('debug');
+    expect(pick({ path: '/', headers: { ...canary, 'x-trace': '' } }), 'regex * means present, even empty').to.equal('present');
+    expect(pick({ path: '/', headers: canary, sourceNamespace: 'shop', sourceLabels: { app: 'cart', v: '1' } })).to.equal('from-shop');
+    expect(pick({ path: '/', headers: canary, sourceNamespace: 'shop' }), 'labels unknown: the match does not hold').to.equal('default');
+    expect(selectRoute([{ name: 'absent', match: [{ withoutHeaders: { 'x-a': { regex: '*' } } }] }], { headers: { 'x-a': 'v' } }), 'withoutHeaders * means absent').to.equal(undefined);
+  });
+
   it('no catch-all route: undefined (Istio default route)', function () {
     expect(selectRoute(routes.slice(0, 2), { path: '/x' })).to.equal(undefined);
   });

@@ -3,11 +3,12 @@
  * boundary-probe matrix the oracle generates from them.
  */
 import type { Command } from 'commander';
-import { ExitCode } from '../../errors.ts';
+import { ErrorCode, ExitCode, MeshproofError } from '../../errors.ts';
 import { formatIssue, hasErrors } from '../../model/issues.ts';
 import { resolveMesh } from '../../model/resolve.ts';
 import { generateProbes, ruleCoverage, type Probe } from '../../oracle/probe-generator.ts';
 import { TOPOLOGY_HELP, readPolicyInputs } from '../../model/policy-inputs.ts';
+import { ISTIO_RULES, countRules, type IstioRuleKind } from '../../model/semantics/istio-rules.ts';
 
 function sourceLabel(p: Probe): string {
   const s = p.request.source;
@@ -24,15 +25,37 @@ export function formatMatrix(probes: readonly Probe[]): string {
   return rows.map((r) => [0, 1, 2].map((i) => (r[i] ?? '').padEnd(widths[i] ?? 0)).join('  ') + `  → ${r[3]}`).join('\n');
 }
 
+/** The catalogue of Istio's validation rules and how many check-policies applies. */
+export function formatIstioRules(): string {
+  const all = countRules();
+  const kinds: IstioRuleKind[] = ['AuthorizationPolicy', 'PeerAuthentication', 'DestinationRule', 'VirtualService'];
+  const lines = [
+    `Istio 1.30.3 validation rules for ${kinds.join(', ')}: ${all.total}`,
+    `applied ${all.applied} (${all.applied - all.bySchema} by meshproof's checks of Istio's webhook rules, ${all.bySchema} already by the CRD schema); not applied ${all.notApplied.length}`,
+    `per kind: ${kinds.map((k) => { const c = countRules(k); return `${k} ${c.applied}/${c.total}`; }).join(', ')}`,
+    ...all.notApplied.map((r) => `not applied: ${r.id} (${r.source}): ${r.rule}; ${typeof r.applied === 'object' ? r.applied.not : ''}`),
+    '',
+    ...ISTIO_RULES.map((r) => `${typeof r.applied === 'object' ? 'no    ' : r.applied === 'schema' ? 'schema' : 'yes   '}  ${r.severity.padEnd(7)}  ${r.id.padEnd(38)}  ${r.rule}`),
+  ];
+  return lines.join('\n');
+}
+
 export function register(program: Command): void {
   program
     .command('check-policies')
     .description('validate Istio policy YAML (schema and Istio rules, with file:line) and print the generated boundary-probe matrix')
-    .argument('<policy-dir>', 'a policy YAML file or a directory of them (searched recursively)')
+    .argument('[policy-dir]', 'a policy YAML file or a directory of them (searched recursively)')
     .option('--topology <file>', `${TOPOLOGY_HELP}; without one, only validation runs`)
     .option('--json', 'print issues and probes as JSON')
+    .option('--istio-rules', "list Istio's validation rules for the four kinds and which of them check-policies applies")
     .addHelpText('after', '\nExit codes: 0 valid (warnings allowed), 2 any error (each printed as file:line:column: field: message).')
-    .action((policyDir: string, options: { topology?: string; json?: boolean }) => {
+    .action((policyDir: string | undefined, options: { topology?: string; json?: boolean; istioRules?: boolean }) => {
+      if (options.istioRules === true) {
+        process.stdout.write(options.json === true ? `${JSON.stringify({ count: countRules(), rules: ISTIO_RULES }, null, 2)}\n` : `${formatIstioRules()}\n`);
+        process.exitCode = ExitCode.Ok;
+        return;
+      }
+      if (policyDir === undefined) throw new MeshproofError(ErrorCode.BadArgument, 'check-policies needs a policy file or directory', { hint: 'meshproof check-policies fixtures/seed (or --istio-rules for the rule list)' });
       const inputs = readPolicyInputs(policyDir, options.topology);
       const failed = hasErrors(inputs.issues);
       const mesh = !failed && inputs.topology !== undefined ? resolveMesh(inputs.policies.set, inputs.topology) : undefined;

@@ -148,9 +148,7 @@ describe('envoy: rendering rules beyond the reference configs', function () {
     });
     expect(fault('  - route: [{destination: {host: api}}]\n    fault: {delay: {fixedDelay: 5s}}\n', 0.1)?.['delay']).to.deep.equal({ fixed_delay: '0.5s', percentage: { numerator: 0, denominator: 'MILLION' } });
     expect(fault('  - route: [{destination: {host: api}}]\n    fault: {abort: {grpcStatus: UNAVAILABLE, percentage: {value: 100}}}\n')?.['abort']).to.deep.equal({ grpc_status: 14, percentage: { numerator: 1000000, denominator: 'MILLION' } });
-    const dropped = render(vs('  - route: [{destination: {host: api}}]\n    fault: {delay: {exponentialDelay: 1s}}\n'));
-    expect(apiRoutes(dropped.all)[0].typed_per_filter_config).to.equal(undefined);
-    expect(dropped.all.find((s) => s.key === 'shop/caller')?.config.proxy.notes.some((n) => n.includes('exponentialDelay'))).to.equal(true);
+    // exponentialDelay never reaches the translation: Istio's validation refuses it ("exponentialDelay not supported yet"), and so does check-policies.
   });
 
   it('outlier detection: deprecated consecutiveErrors counts gateway errors only, an explicit 0 turns enforcing off, minHealthPercent sets the panic threshold', function () {

@@ -1,54 +1,109 @@
 /**
  * Istio's own rules for AuthorizationPolicy beyond the CRD schema: the admission webhook's
- * ValidateAuthorizationPolicy and security.ValidateAttribute (istio-semantics.md §2).
+ * ValidateAuthorizationPolicy (pkg/config/validation/validation.go, Istio 1.30.3) with the value
+ * checks of pkg/config/security (authorization-values.ts). Errors are what the webhook rejects;
+ * warnings are what it warns about, plus a few meshproof notes (marked so in their text).
  */
-import type { AuthorizationPolicy } from '../resources.ts';
+import type { AuthorizationAction, AuthorizationOperation, AuthorizationPolicy, AuthorizationRule, AuthorizationSource } from '../resources.ts';
 import type { Issue } from '../issues.ts';
-import type { DocumentSource } from '../source-map.ts';
-import { IssueCollector, isIpOrCidr, isPortNumber } from './checks.ts';
+import type { DocumentSource, FieldPath } from '../source-map.ts';
+import { checkCondition, checkEmptyValues, checkIps, checkPorts, checkServiceAccounts, checkWildcardValues, pathTemplateProblem, warnLiteralStar } from './authorization-values.ts';
+import { IssueCollector } from './checks.ts';
+import { validateMetadata } from './metadata.ts';
+import { validateWorkloadSelector } from './selectors.ts';
+import { validatePolicyTargets } from './target-refs.ts';
 
-/** Condition keys Istio accepts; a `[name]` suffix is required where shown. */
-const EXACT_KEYS = new Set([
-  'source.ip', 'remote.ip', 'source.namespace', 'source.principal', 'source.serviceAccount', 'source.trustDomain',
-  'request.auth.principal', 'request.auth.audiences', 'request.auth.presenter',
-  'destination.ip', 'destination.port', 'connection.sni',
-]);
-const REJECTED_KEYS = ['destination.namespace', 'destination.labels', 'destination.name', 'destination.user'];
-const IP_KEYS = new Set(['source.ip', 'remote.ip', 'destination.ip']);
+const SOURCE_FIELDS = [
+  'principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts',
+  'trustDomains', 'notTrustDomains', 'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks',
+] as const satisfies readonly (keyof AuthorizationSource)[];
+const OPERATION_FIELDS = ['hosts', 'notHosts', 'ports', 'notPorts', 'methods', 'notMethods', 'paths', 'notPaths'] as const satisfies readonly (keyof AuthorizationOperation)[];
+/** Source fields whose values Istio checks only for emptiness. */
+const PLAIN_SOURCE_FIELDS = ['principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals', 'namespaces', 'notNamespaces', 'ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'] as const;
+/** Peer and request identity: an external authorizer is asked instead, so CUSTOM rules may not use them. */
+const CUSTOM_UNSUPPORTED_SOURCE = ['namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts', 'trustDomains', 'notTrustDomains', 'principals', 'notPrincipals', 'requestPrincipals', 'notRequestPrincipals'] as const;
+const CUSTOM_UNSUPPORTED_KEYS = new Set(['source.namespace', 'source.serviceAccount', 'source.trustDomain', 'source.principal']);
+/** Source fields Istio counts as TCP attributes for the DENY warning (trustDomains is not among them in 1.30.3). */
+const TCP_SOURCE_FIELDS = ['principals', 'notPrincipals', 'ipBlocks', 'notIpBlocks', 'namespaces', 'notNamespaces', 'remoteIpBlocks', 'notRemoteIpBlocks', 'serviceAccounts', 'notServiceAccounts'] as const;
 
-export function isKnownConditionKey(key: string): boolean {
-  if (EXACT_KEYS.has(key)) return true;
-  if (/^request\.headers\[[^\]]+\]$/.test(key)) return true;
-  if (/^request\.auth\.claims(\[[^\]]+\])+$/.test(key)) return true;
-  return /^experimental\.envoy\.filters\.[\w.]+\[[^\]]+\]$/.test(key);
+function present(values: readonly unknown[] | undefined): boolean {
+  return values !== undefined && values !== null && values.length > 0;
 }
 
-/** `{*}`/`{**}` path templates: operators whole segments, `{**}` last, no stray `*`, `{`, `}`. */
-export function pathTemplateProblem(path: string): string | undefined {
-  if (!path.includes('{') && !path.includes('}')) return undefined;
-  const segments = path.split('/');
-  let seenDoubleStar = false;
-  for (const segment of segments) {
-    const isOperator = segment === '{*}' || segment === '{**}';
-    if (isOperator && seenDoubleStar) return '`{**}` must be the last operator in a path template';
-    if (segment === '{**}') seenDoubleStar = true;
-    if (!isOperator && /[{}*]/.test(segment)) return `'${segment}': a path template may use '*', '{' or '}' only in whole-segment operators {*} and {**}`;
+function validateSource(c: IssueCollector, p: FieldPath, src: AuthorizationSource, action: AuthorizationAction): void {
+  if ([...SOURCE_FIELDS].every((f) => !present(src[f]))) c.error(p, '`from.source` must not be empty', 'remove the entry to match any source');
+  if ((present(src.principals) || present(src.notPrincipals) || present(src.namespaces) || present(src.notNamespaces)) && (present(src.serviceAccounts) || present(src.notServiceAccounts))) {
+    c.error([...p, present(src.serviceAccounts) ? 'serviceAccounts' : 'notServiceAccounts'], 'cannot set serviceAccounts with namespaces or principals');
   }
-  return undefined;
+  for (const f of ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'] as const) checkIps(c, [...p, f], src[f]);
+  for (const f of PLAIN_SOURCE_FIELDS) checkEmptyValues(c, [...p, f], f, src[f]);
+  for (const f of ['serviceAccounts', 'notServiceAccounts'] as const) checkServiceAccounts(c, [...p, f], f, src[f]);
+  for (const f of ['trustDomains', 'notTrustDomains'] as const) checkWildcardValues(c, [...p, f], f, src[f], { noSlash: true });
+  for (const f of ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'requestPrincipals', 'notRequestPrincipals'] as const) warnLiteralStar(c, [...p, f], f, src[f]);
+  if (action === 'CUSTOM') {
+    for (const f of CUSTOM_UNSUPPORTED_SOURCE) {
+      if (present(src[f])) c.error([...p, f], `${f} is not supported with the CUSTOM action`, 'the external authorizer decides on identity; match on paths, methods, hosts, ports or IPs here');
+    }
+  }
 }
 
-/** `from.source` / `to.operation`: the entry must not be empty, nor any of its values. False if empty. */
-function checkNonEmpty<T extends object>(c: IssueCollector, p: (string | number)[], entry: T | null | undefined, label: string): entry is T {
-  if (entry === undefined || entry === null || Object.keys(entry).length === 0) {
-    c.error(p, `\`${label}\` must not be empty`);
-    return false;
-  }
-  for (const [field, values] of Object.entries(entry) as [string, readonly string[] | undefined][]) {
-    values?.forEach((v, k) => {
-      if (v === '') c.error([...p, field, k], 'empty value not allowed');
+function validateOperation(c: IssueCollector, p: FieldPath, op: AuthorizationOperation): void {
+  if ([...OPERATION_FIELDS].every((f) => !present(op[f]))) c.error(p, '`to.operation` must not be empty', 'remove the entry to match any operation');
+  for (const f of ['ports', 'notPorts'] as const) checkPorts(c, [...p, f], op[f]);
+  for (const f of OPERATION_FIELDS) checkEmptyValues(c, [...p, f], f, op[f]);
+  for (const f of ['paths', 'notPaths'] as const) {
+    op[f]?.forEach((v, k) => {
+      const problem = pathTemplateProblem(v);
+      if (problem !== undefined) c.error([...p, f, k], problem);
     });
+    warnLiteralStar(c, [...p, f], f, op[f]?.filter((v) => !v.includes('{')));
   }
-  return true;
+  for (const f of ['methods', 'notMethods', 'hosts', 'notHosts'] as const) warnLiteralStar(c, [...p, f], f, op[f]);
+}
+
+function validateRule(c: IssueCollector, rule: AuthorizationRule | null, i: number, action: AuthorizationAction): void {
+  const at = ['spec', 'rules', i];
+  if (rule === null || typeof rule !== 'object') {
+    c.error(at, `\`rule\` must not be nil, found at rule ${i}`);
+    return;
+  }
+  if (rule.from !== undefined && rule.from !== null && rule.from.length === 0) c.error([...at, 'from'], '`from` must not be empty', 'remove it to match any source');
+  let fromExists = false;
+  let tcpInFrom = false;
+  (rule.from ?? []).forEach((from, j) => {
+    const p = [...at, 'from', j];
+    if (from === null || typeof from !== 'object') return c.error(p, '`from` must not be nil');
+    if (from.source === undefined || from.source === null) return c.error([...p, 'source'], '`from.source` must not be nil');
+    fromExists = true;
+    if (TCP_SOURCE_FIELDS.some((f) => present(from.source?.[f]))) tcpInFrom = true;
+    validateSource(c, [...p, 'source'], from.source, action);
+  });
+  if (rule.to !== undefined && rule.to !== null && rule.to.length === 0) c.error([...at, 'to'], '`to` must not be empty', 'remove it to match any operation');
+  let toExists = false;
+  let tcpInTo = false;
+  (rule.to ?? []).forEach((to, j) => {
+    const p = [...at, 'to', j];
+    if (to === null || typeof to !== 'object') return c.error(p, '`to` must not be nil');
+    if (to.operation === undefined || to.operation === null) return c.error([...p, 'operation'], '`to.operation` must not be nil');
+    toExists = true;
+    if (present(to.operation.ports) || present(to.operation.notPorts)) tcpInTo = true;
+    validateOperation(c, [...p, 'operation'], to.operation);
+  });
+  (rule.when ?? []).forEach((cond, j) => {
+    const p = [...at, 'when', j];
+    const key = cond?.key ?? '';
+    if (key === '') return c.error([...p, 'key'], '`key` must not be empty');
+    if (action === 'CUSTOM' && (CUSTOM_UNSUPPORTED_KEYS.has(key) || key.startsWith('request.auth.'))) c.error([...p, 'key'], `${key} is not supported with the CUSTOM action`);
+    if (!present(cond.values) && !present(cond.notValues)) return c.error(p, `at least one of \`values\` or \`notValues\` must be set for key ${key}`);
+    checkCondition(c, p, key, cond);
+  });
+  if (action === 'DENY' && ((fromExists && !toExists && !tcpInFrom) || (toExists && !tcpInTo))) {
+    c.warning(
+      at,
+      'configured AuthorizationPolicy will deny all traffic to TCP ports under its scope due to the use of only HTTP attributes in a DENY rule; it is recommended to explicitly specify the port',
+      'on a TCP port the HTTP-only fields are dropped, so the rule matches every connection; add `ports` to the operation',
+    );
+  }
 }
 
 export function validateAuthorizationPolicy(policy: AuthorizationPolicy, source: DocumentSource): Issue[] {
@@ -56,99 +111,21 @@ export function validateAuthorizationPolicy(policy: AuthorizationPolicy, source:
   const spec = policy.spec;
   const action = spec.action ?? 'ALLOW';
   const rules = spec.rules;
-  const hasTargetRefs = spec.targetRef !== undefined || (spec.targetRefs !== undefined && spec.targetRefs.length > 0);
-  if (spec.selector !== undefined && hasTargetRefs) c.error(['spec', 'targetRefs'], 'only one of selector or targetRefs can be set');
-  if (spec.targetRef !== undefined && spec.targetRefs !== undefined) c.error(['spec', 'targetRef'], 'only one of targetRef or targetRefs can be set');
-  if (hasTargetRefs) c.warning(['spec', spec.targetRef === undefined ? 'targetRefs' : 'targetRef'], 'targetRefs bind a policy to gateways and waypoints; sidecars ignore it, so meshproof applies it to no workload');
+  validateMetadata(c, policy);
+  validatePolicyTargets(c, spec);
+  validateWorkloadSelector(c, ['spec', 'selector'], spec.selector);
+  if (spec.targetRef !== undefined || present(spec.targetRefs)) {
+    c.warning(['spec', spec.targetRef === undefined ? 'targetRefs' : 'targetRef'], 'targetRefs bind a policy to gateways and waypoints; sidecars ignore it, so meshproof applies it to no workload');
+  }
+  const noRules = rules === undefined || rules === null || rules.length === 0;
   if (action === 'CUSTOM') {
-    if (spec.provider?.name === undefined || spec.provider.name === '') c.error(['spec', 'provider'], 'CUSTOM action requires provider.name');
+    if (noRules) c.error(['spec', 'rules'], 'CUSTOM action without `rules` is meaningless as it will never be triggered', 'add an empty rule `rules: [{}]` to match every request');
+    else if (spec.provider?.name === undefined || spec.provider.name === '') c.error(['spec', 'provider'], '`provider.name` must not be empty', 'name an extensionProvider of the mesh config');
     c.warning(['spec', 'action'], 'CUSTOM (external authorization) is not supported by meshproof: requests it matches are reported as not-supported');
-  } else if (spec.provider !== undefined) {
-    c.error(['spec', 'provider'], `provider must only be set with the CUSTOM action, found action ${action}`);
+  } else if (spec.provider !== undefined && spec.provider !== null) {
+    c.error(['spec', 'provider'], `\`provider\` must not be with non CUSTOM action, found ${action}`);
   }
-  if ((rules === undefined || rules.length === 0) && (action === 'DENY' || action === 'CUSTOM')) {
-    c.error(['spec', 'rules'], `${action} action without \`rules\` is meaningless as it will never be triggered`, 'add an empty rule `rules: [{}]` to match every request');
-  }
-  const dryRun = policy.annotations['istio.io/dry-run'];
-  if (dryRun !== undefined && !['true', 'false'].includes(dryRun.toLowerCase())) c.error(['metadata', 'annotations', 'istio.io/dry-run'], `must be "true" or "false", found ${JSON.stringify(dryRun)}`);
-  (rules ?? []).forEach((rule, i) => {
-    const at = ['spec', 'rules', i];
-    if (rule === null || typeof rule !== 'object') {
-      c.error(at, 'rule must be a mapping');
-      return;
-    }
-    if (rule.from !== undefined && rule.from.length === 0) c.error([...at, 'from'], '`from` must not be empty', 'remove it to match any source');
-    if (rule.to !== undefined && rule.to.length === 0) c.error([...at, 'to'], '`to` must not be empty', 'remove it to match any operation');
-    rule.from?.forEach((from, j) => {
-      const src = from.source;
-      const p = [...at, 'from', j, 'source'];
-      if (!checkNonEmpty(c, p, src, 'from.source')) return;
-      if ((src.serviceAccounts !== undefined || src.notServiceAccounts !== undefined) && (src.principals !== undefined || src.notPrincipals !== undefined || src.namespaces !== undefined || src.notNamespaces !== undefined)) {
-        c.error([...p, src.serviceAccounts !== undefined ? 'serviceAccounts' : 'notServiceAccounts'], 'serviceAccounts cannot be combined with principals or namespaces');
-      }
-      for (const field of ['serviceAccounts', 'notServiceAccounts'] as const) {
-        src[field]?.forEach((v, k) => {
-          if (v.includes('*')) c.error([...p, field, k], `wildcards are not allowed in ${field}, found '${v}'`);
-          if (v.split('/').length > 2) c.error([...p, field, k], `must be 'name' or 'namespace/name', found '${v}'`);
-        });
-      }
-      for (const field of ['ipBlocks', 'notIpBlocks', 'remoteIpBlocks', 'notRemoteIpBlocks'] as const) {
-        src[field]?.forEach((v, k) => {
-          if (!isIpOrCidr(v)) c.error([...p, field, k], `'${v}' is not an IP address or CIDR block`);
-        });
-      }
-      for (const field of ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'requestPrincipals', 'notRequestPrincipals'] as const) {
-        src[field]?.forEach((v, k) => {
-          if (v.length > 1 && v.slice(1, -1).includes('*')) c.error([...p, field, k], `'${v}': '*' is only allowed at the start or the end of a value`);
-        });
-      }
-    });
-    rule.to?.forEach((to, j) => {
-      const op = to.operation;
-      const p = [...at, 'to', j, 'operation'];
-      if (!checkNonEmpty(c, p, op, 'to.operation')) return;
-      for (const field of ['ports', 'notPorts'] as const) {
-        op[field]?.forEach((v, k) => {
-          if (!isPortNumber(v)) c.error([...p, field, k], `'${v}' is not a port number (0-65535); ports match exactly, no wildcards`);
-        });
-      }
-      for (const field of ['paths', 'notPaths'] as const) {
-        op[field]?.forEach((v, k) => {
-          const problem = pathTemplateProblem(v);
-          if (problem !== undefined) c.error([...p, field, k], problem);
-          else if (!v.includes('{') && v.length > 1 && v.slice(1, -1).includes('*')) c.error([...p, field, k], `'${v}': '*' is only allowed at the start or the end of a path (or use {*} / {**} templates)`);
-        });
-      }
-      for (const field of ['methods', 'notMethods', 'hosts', 'notHosts'] as const) {
-        op[field]?.forEach((v, k) => {
-          if (v.length > 1 && v.slice(1, -1).includes('*')) c.error([...p, field, k], `'${v}': '*' is only allowed at the start or the end of a value`);
-        });
-      }
-    });
-    rule.when?.forEach((cond, j) => {
-      const p = [...at, 'when', j];
-      if (cond.key === undefined || cond.key === '') {
-        c.error([...p, 'key'], 'key must not be empty');
-        return;
-      }
-      if ((cond.values === undefined || cond.values.length === 0) && (cond.notValues === undefined || cond.notValues.length === 0)) {
-        c.error(p, 'at least one of values or notValues must be set');
-      }
-      const rejected = REJECTED_KEYS.find((k) => cond.key === k || cond.key.startsWith(`${k}[`));
-      if (rejected !== undefined) c.error([...p, 'key'], `attribute ${rejected} is not supported`);
-      else if (!isKnownConditionKey(cond.key)) c.error([...p, 'key'], `unknown attribute (${cond.key})`, 'see the supported keys in Istio\'s "Authorization Policy Conditions" reference');
-      const all = [...(cond.values ?? []), ...(cond.notValues ?? [])];
-      if (IP_KEYS.has(cond.key)) {
-        all.forEach((v) => {
-          if (!isIpOrCidr(v)) c.error(p, `'${v}' is not an IP address or CIDR block (${cond.key})`);
-        });
-      }
-      if (cond.key === 'destination.port') {
-        all.forEach((v) => {
-          if (!isPortNumber(v)) c.error(p, `'${v}' is not a port number (destination.port)`);
-        });
-      }
-    });
-  });
+  if (action === 'DENY' && noRules) c.error(['spec', 'rules'], 'DENY action without `rules` is meaningless as it will never be triggered', 'add an empty rule `rules: [{}]` to match every request');
+  (rules ?? []).forEach((rule, i) => validateRule(c, rule, i, action));
   return c.issues;
 }

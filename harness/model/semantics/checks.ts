@@ -22,15 +22,21 @@ export class IssueCollector {
     this.issues.push({ severity: 'warning', message, location: this.source.locate(path), ...(hint === undefined ? {} : { hint }) });
   }
 
-  /** A duration of at least `minMs` (Istio's rule is ≥ 1ms for most fields). */
-  duration(path: FieldPath, value: string | undefined, minMs = 1): number | undefined {
-    if (value === undefined) return undefined;
-    const ms = parseDuration(value);
+  /**
+   * A duration as Istio's ValidateDuration wants it: at least 1ms and whole milliseconds. With
+   * `allowZero`, whatever is 0 in whole milliseconds passes too, as Istio skips the check for it
+   * (tcp idleTimeout: 0 disables the timeout).
+   */
+  duration(path: FieldPath, value: string | undefined, options: { allowZero?: boolean } = {}): number | undefined {
+    if (value === undefined || value === null) return undefined;
+    const ms = parseDuration(String(value));
     if (ms === undefined) {
       this.error(path, `'${value}' is not a duration`, 'write it like 30s, 1.5s, 100ms or 1m');
       return undefined;
     }
-    if (ms < minMs) this.error(path, `duration must be at least ${minMs}ms, found '${value}'`);
+    if (Math.trunc(ms) === 0 && options.allowZero === true) return ms;
+    if (ms < 1) this.error(path, `duration must be greater than 1ms, found '${value}'`);
+    else if (!Number.isInteger(Math.round(ms * 1e6) / 1e6)) this.error(path, `only durations to ms precision are supported, found '${value}'`);
     return ms;
   }
 

@@ -1,54 +1,38 @@
 /**
- * DestinationRule rules beyond the schema: validateOutlierDetection and validateConnectionPool
- * from Istio's validation.go (istio-semantics.md §3).
+ * DestinationRule rules beyond the schema: Istio's ValidateDestinationRule (validation.go,
+ * Istio 1.30.3): the host, each traffic policy (traffic-policy.ts), subsets, exportTo and the
+ * workload selector.
  */
 import type { Issue } from '../issues.ts';
-import type { DestinationRule, TrafficPolicy } from '../resources.ts';
-import type { DocumentSource, FieldPath } from '../source-map.ts';
+import type { DestinationRule } from '../resources.ts';
+import type { DocumentSource } from '../source-map.ts';
 import { IssueCollector } from './checks.ts';
-
-function validateTrafficPolicy(c: IssueCollector, at: FieldPath, policy: TrafficPolicy | undefined): void {
-  if (policy === undefined) return;
-  const od = policy.outlierDetection;
-  if (od !== undefined) {
-    const p = [...at, 'outlierDetection'];
-    c.nonNegative([...p, 'consecutiveErrors'], od.consecutiveErrors);
-    c.nonNegative([...p, 'consecutive5xxErrors'], od.consecutive5xxErrors);
-    c.nonNegative([...p, 'consecutiveGatewayErrors'], od.consecutiveGatewayErrors);
-    c.nonNegative([...p, 'consecutiveLocalOriginFailures'], od.consecutiveLocalOriginFailures);
-    c.duration([...p, 'interval'], od.interval);
-    c.duration([...p, 'baseEjectionTime'], od.baseEjectionTime);
-    c.range([...p, 'maxEjectionPercent'], od.maxEjectionPercent, 0, 100);
-    c.range([...p, 'minHealthPercent'], od.minHealthPercent, 0, 100);
-    if (od.consecutiveLocalOriginFailures !== undefined && od.splitExternalLocalOriginErrors !== true) {
-      c.error([...p, 'consecutiveLocalOriginFailures'], 'consecutiveLocalOriginFailures requires splitExternalLocalOriginErrors: true', 'without the split, local-origin failures already count as 5xx');
-    }
-    if (od.consecutiveErrors !== undefined) c.warning([...p, 'consecutiveErrors'], 'consecutiveErrors is deprecated; istiod reads it as consecutiveGatewayErrors (502/503/504 only) and stops 5xx ejection', 'use consecutive5xxErrors or consecutiveGatewayErrors');
-  }
-  const cp = policy.connectionPool;
-  if (cp !== undefined) {
-    const p = [...at, 'connectionPool'];
-    if (cp.tcp === undefined && cp.http === undefined) c.error(p, 'connectionPool must have at least one of tcp or http');
-    c.nonNegative([...p, 'tcp', 'maxConnections'], cp.tcp?.maxConnections);
-    c.duration([...p, 'tcp', 'connectTimeout'], cp.tcp?.connectTimeout);
-    c.duration([...p, 'tcp', 'idleTimeout'], cp.tcp?.idleTimeout, 0);
-    c.duration([...p, 'tcp', 'maxConnectionDuration'], cp.tcp?.maxConnectionDuration);
-    c.nonNegative([...p, 'http', 'http1MaxPendingRequests'], cp.http?.http1MaxPendingRequests);
-    c.nonNegative([...p, 'http', 'http2MaxRequests'], cp.http?.http2MaxRequests);
-    c.nonNegative([...p, 'http', 'maxRequestsPerConnection'], cp.http?.maxRequestsPerConnection);
-    c.nonNegative([...p, 'http', 'maxRetries'], cp.http?.maxRetries);
-    c.duration([...p, 'http', 'idleTimeout'], cp.http?.idleTimeout, 0);
-  }
-}
+import { validateExportTo } from './export-to.ts';
+import { isDns1123Label, wildcardDomainProblem } from './hostnames.ts';
+import { validateMetadata } from './metadata.ts';
+import { validateLabels, validateWorkloadSelector } from './selectors.ts';
+import { validateTrafficPolicy } from './traffic-policy.ts';
 
 export function validateDestinationRule(rule: DestinationRule, source: DocumentSource): Issue[] {
   const c = new IssueCollector(source);
-  if (rule.spec.host === '') c.error(['spec', 'host'], 'host must not be empty');
-  validateTrafficPolicy(c, ['spec', 'trafficPolicy'], rule.spec.trafficPolicy);
-  rule.spec.trafficPolicy?.portLevelSettings?.forEach((pls, i) => {
-    if (pls.port?.number === undefined) c.error(['spec', 'trafficPolicy', 'portLevelSettings', i, 'port'], 'port.number is required in portLevelSettings');
-    validateTrafficPolicy(c, ['spec', 'trafficPolicy', 'portLevelSettings', i], pls);
+  const spec = rule.spec;
+  validateMetadata(c, rule);
+  const hostProblem = wildcardDomainProblem(spec.host ?? '');
+  if (hostProblem !== undefined) c.error(['spec', 'host'], hostProblem);
+  validateTrafficPolicy(c, ['spec', 'trafficPolicy'], rule.namespace, spec.trafficPolicy);
+  const names = new Set<string>();
+  spec.subsets?.forEach((subset, i) => {
+    const at = ['spec', 'subsets', i];
+    if (subset === null || typeof subset !== 'object') return c.error(at, 'subset may not be null');
+    const name = subset.name ?? '';
+    if (names.has(name)) c.error([...at, 'name'], `duplicate subset names: ${name}`);
+    names.add(name);
+    if (name === '') c.error([...at, 'name'], 'subset name cannot be empty');
+    else if (!isDns1123Label(name)) c.error([...at, 'name'], `subset name is invalid: ${name}`, 'a subset name is a DNS-1123 label: lower-case letters, digits and -');
+    validateLabels(c, [...at, 'labels'], subset.labels);
+    validateTrafficPolicy(c, [...at, 'trafficPolicy'], rule.namespace, subset.trafficPolicy);
   });
-  rule.spec.subsets?.forEach((subset, i) => validateTrafficPolicy(c, ['spec', 'subsets', i, 'trafficPolicy'], subset.trafficPolicy));
+  validateExportTo(c, ['spec', 'exportTo'], rule.namespace, spec.exportTo, { withWorkloadSelector: spec.workloadSelector !== undefined && spec.workloadSelector !== null });
+  validateWorkloadSelector(c, ['spec', 'workloadSelector'], spec.workloadSelector);
   return c.issues;
 }
