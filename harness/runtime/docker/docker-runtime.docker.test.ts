@@ -83,7 +83,7 @@ describe('docker runtime', function () {
     } finally {
       unsubscribe();
     }
-    expect(seen.map((m) => m.image).sort()).to.deep.equal(['base', 'echo', 'passthrough']);
+    expect(seen.map((m) => m.image).sort()).to.deep.equal(['base', 'echo', 'passthrough', 'reaper']);
     expect(seen.every((m) => m.cached), JSON.stringify(seen)).to.equal(true);
   });
 

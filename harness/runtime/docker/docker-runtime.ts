@@ -79,6 +79,8 @@ export class DockerRuntime implements Runtime {
   readonly #networks = new Map<string, StartedNetwork>();
   #reaper: ReaperClient | undefined;
   readonly #podIndex = new Map<string, number>();
+  /** Container starts in flight: close() waits for them, so none lands after it removed the rest. */
+  readonly #starting = new Set<Promise<unknown>>();
   #closing: Promise<CloseSummary> | undefined;
 
   /**
@@ -116,7 +118,7 @@ export class DockerRuntime implements Runtime {
       baseImageOverride: options.baseImage ?? process.env['MESHPROOF_BASE_IMAGE'],
     });
     this.#unregister = registerCleanup(async () => {
-      const removed = await this.#closeOnce();
+      const removed = await this.#closeOnce('interrupted');
       return removed.engineGone
         ? `run ${this.runId}: the engine stopped answering; \`meshproof clean\` lists what is left`
         : `removed run ${this.runId}: ${removed.containers} container(s), ${removed.networks} network(s) and its folder`;
@@ -237,7 +239,13 @@ export class DockerRuntime implements Runtime {
     publish('runtime:container', { runId: this.runId, container: name, action: 'starting' });
     let started: StartedTestContainer;
     try {
-      started = await container.start();
+      const starting = container.start();
+      this.#starting.add(starting);
+      try {
+        started = await starting;
+      } finally {
+        this.#starting.delete(starting);
+      }
     } catch (error) {
       if (isEngineGone(error)) throw runtimeUnavailable(error);
       const logs = await this.#logsOf(name);
@@ -276,21 +284,30 @@ export class DockerRuntime implements Runtime {
   }
 
   close(): Promise<void> {
-    return this.#closeOnce().then(() => undefined);
+    return this.#closeOnce('normal').then(() => undefined);
   }
 
-  #closeOnce(): Promise<CloseSummary> {
-    this.#closing ??= this.#close();
+  #closeOnce(how: 'normal' | 'interrupted'): Promise<CloseSummary> {
+    this.#closing ??= this.#close(how);
     return this.#closing;
   }
 
-  async #close(): Promise<CloseSummary> {
+  /**
+   * Removes the session's objects, then releases the reaper. A normal close first waits (bounded)
+   * for container starts in flight. An interrupted one does not wait: when a start is still in
+   * flight it keeps the reaper holding, and when the process exits a moment later the reaper
+   * removes whatever that start created.
+   */
+  async #close(how: 'normal' | 'interrupted'): Promise<CloseSummary> {
     const docker = this.#client.container.dockerode;
     const filter = { label: [`${SESSION_LABEL}=${this.session}`] };
     let removed: CloseSummary = { containers: 0, networks: 0, engineGone: false };
     try {
-      // Released first: from here the run removes its own objects, and the reaper exits.
-      await this.#reaper?.release(this.timeouts.runCleanup);
+      let settled = true;
+      if (how === 'normal' && this.#starting.size > 0) {
+        const bound = new Promise<false>((resolve) => setTimeout(() => resolve(false), this.timeouts.containerReady).unref());
+        settled = await Promise.race([Promise.allSettled([...this.#starting]).then(() => true), bound]);
+      }
       const containers = (await docker.listContainers({ all: true, filters: filter })).filter((c) => c.Labels?.[ROLE_LABEL] !== 'reaper');
       const gone = await Promise.allSettled(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
       for (const c of containers) publish('runtime:container', { runId: this.runId, container: c.Names[0]?.replace(/^\//, '') ?? c.Id, action: 'removed' });
@@ -298,6 +315,8 @@ export class DockerRuntime implements Runtime {
       const goneNets = await Promise.allSettled(networks.map((n) => docker.getNetwork(n.Id).remove()));
       for (const n of networks) publish('runtime:network', { runId: this.runId, network: n.Name, action: 'removed' });
       removed = { containers: gone.filter((g) => g.status === 'fulfilled').length, networks: goneNets.filter((g) => g.status === 'fulfilled').length, engineGone: false };
+      // Released only when nothing can land any more; otherwise the reaper stays until the process ends.
+      if (settled && this.#starting.size === 0) await this.#reaper?.release(this.timeouts.runCleanup);
     } catch (error) {
       // The engine is gone: nothing more can be removed now (`meshproof clean` can later).
       if (!isEngineGone(error)) throw error;
