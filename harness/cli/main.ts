@@ -10,6 +10,7 @@ import { ExitCode, describeError, exitCodeFor } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
 import { register as registerCheckPolicies } from './commands/check-policies.ts';
+import { register as registerClean } from './commands/clean.ts';
 import { register as registerExplain } from './commands/explain.ts';
 import { register as registerPki } from './commands/pki.ts';
 import { register as registerRender } from './commands/render.ts';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerRender(program);
   registerSmoke(program);
   registerRun(program);
+  registerClean(program);
   return program;
 }
 
