@@ -51,13 +51,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  // `meshproof ... | head` closes the pipe early; that is the reader's choice, not an error.
-  for (const stream of [process.stdout, process.stderr]) {
+/**
+ * `meshproof ... | head` closes the pipe early; that is the reader's choice, not an error. The
+ * command goes on without that stream, so that it still removes what it started (exiting on the
+ * spot left a smoke run's containers behind).
+ */
+export function tolerateClosedPipes(streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
       throw error;
     });
   }
+}
+
+if (import.meta.main) {
+  tolerateClosedPipes();
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -9,10 +9,11 @@
  */
 import type { Command } from 'commander';
 import { resolveTimeouts } from '../../config/timeouts.ts';
-import { ExitCode } from '../../errors.ts';
+import { ErrorCode, ExitCode, MeshproofError } from '../../errors.ts';
 
 interface CleanFlags {
   readonly all?: boolean;
+  readonly run?: string;
   readonly dryRun?: boolean;
   readonly json?: boolean;
 }
@@ -29,6 +30,7 @@ export function register(program: Command): void {
     .command('clean')
     .description('list and remove what meshproof runs left: containers, networks and run folders of runs whose process is gone (--all: of every run)')
     .option('--all', 'remove every run, including runs that may still be going (another terminal, another CI job on this engine)')
+    .option('--run <ids>', 'only these runs (comma-separated run ids, as listed)')
     .option('--dry-run', 'say what would be removed, and remove nothing')
     .option('--json', 'print the runs found and what was (or would be) removed as JSON')
     .addHelpText(
@@ -46,9 +48,11 @@ export function register(program: Command): void {
       const { connectDocker } = await import('../../runtime/docker/docker-connection.ts');
       const { runsRoot } = await import('../../runtime/docker/runs-root.ts');
       const { sweep } = await import('../../runtime/docker/sweeper.ts');
+      const onlyRunIds = flags.run === undefined ? undefined : flags.run.split(',').map((id) => id.trim()).filter((id) => id !== '');
+      if (onlyRunIds !== undefined && onlyRunIds.length === 0) throw new MeshproofError(ErrorCode.BadArgument, `--run '${flags.run ?? ''}' names no run`, { hint: 'e.g. --run mp-20261123-093449-fcf0 (meshproof clean --dry-run lists them)' });
       const client = await connectDocker(resolveTimeouts().runtimeConnect);
       const root = runsRoot();
-      const result = await sweep(client.container.dockerode, root, { scope: flags.all === true ? 'all' : 'gone', dryRun: flags.dryRun === true });
+      const result = await sweep(client.container.dockerode, root, { scope: flags.all === true ? 'all' : 'gone', dryRun: flags.dryRun === true, ...(onlyRunIds === undefined ? {} : { onlyRunIds }) });
       const doomed = new Set(result.removed.map((o) => o.id));
       const verb = flags.dryRun === true ? 'would remove' : 'remove';
       if (flags.json === true) {

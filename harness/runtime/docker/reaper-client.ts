@@ -118,6 +118,8 @@ export class ReaperClient {
         });
         this.#socket.once('close', finish);
         deadline.addEventListener('abort', finish);
+        // Held unref'd for the run's life; while waiting for the answer it must keep the process up.
+        this.#socket.ref();
         this.#socket.write(`${RELEASE}\n`);
       });
     }

@@ -106,14 +106,15 @@ function runFolders(runsRoot: string): { runId: string; path: string; owner: str
 
 /**
  * Removes the objects of every run whose owner is proved gone (`gone`), or of every run (`all`),
- * except `keepRunId`. With `dryRun` it only says what it would remove.
+ * except `keepRunId` (and only of `onlyRunIds` when given). With `dryRun` it only says what it
+ * would remove.
  */
 export async function sweep(
   docker: Dockerode,
   runsRoot: string,
-  options: { readonly scope: SweepScope; readonly keepRunId?: string; readonly dryRun?: boolean; readonly view?: ProcessView },
+  options: { readonly scope: SweepScope; readonly keepRunId?: string; readonly onlyRunIds?: readonly string[]; readonly dryRun?: boolean; readonly view?: ProcessView },
 ): Promise<SweepResult> {
-  const runs = (await inventory(docker, runsRoot, options.view)).filter((r) => r.runId !== options.keepRunId);
+  const runs = (await inventory(docker, runsRoot, options.view)).filter((r) => r.runId !== options.keepRunId && (options.onlyRunIds === undefined || options.onlyRunIds.includes(r.runId)));
   const doomed = runs.filter((r) => options.scope === 'all' || r.gone).flatMap((r) => r.objects);
   if (options.dryRun === true) return { runs, removed: doomed, failed: [] };
   const failed: { object: LeftObject; error: string }[] = [];
