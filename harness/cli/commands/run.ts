@@ -7,7 +7,7 @@
  *   file missing, or the run could not start).
  * Options travel to the mocha process as MESHPROOF_* environment variables (run-options.ts).
  */
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkIntents, readIntentFile, type IntentCheck } from '../../conformance/intent-file.ts';
 import { FLAG_NAMES, RUN_ID_ENV, newRunId, resolveRunOptions, runOptionsToEnv, type RunOptions } from '../../conformance/run-options.ts';
@@ -19,6 +19,8 @@ import { projectRoot } from '../../project-root.ts';
 import { resolveTimeouts } from '../../config/timeouts.ts';
 import { INTERRUPT_CLEANUP_MS, SIGNAL_NUMBERS } from '../../runtime/cleanup-on-signal.ts';
 import { runSupervisedChild } from '../supervised-child.ts';
+import { checkReportDir } from '../../report/report-dir.ts';
+import { checkSocketRoom, runsRoot } from '../../runtime/docker/runs-root.ts';
 
 interface RunFlags {
   readonly policies?: string;
@@ -36,6 +38,13 @@ const abs = (path: string | undefined): string | undefined => (path === undefine
 
 /** The run's options from the flags; paths made absolute (the mocha process may run elsewhere). */
 export function optionsFromFlags(flags: RunFlags, newSeed?: () => number): RunOptions {
+  // A flag given as '' is a mistake (`--suite "$SUITES"` with SUITES unset), never "the default".
+  const flagOf: Record<keyof RunFlags, string> = { policies: '--policies', suite: '--suite', dataplane: '--dataplane', seed: '--seed', timeScale: '--time-scale', report: '--report', grep: '--grep', expect: '--expect', suitesDir: '--suites-dir' };
+  for (const [key, value] of Object.entries(flags) as [keyof RunFlags, unknown][]) {
+    if (typeof value === 'string' && value.trim() === '' && key in flagOf) {
+      throw new MeshproofError(ErrorCode.BadArgument, `${flagOf[key]} '${value}' is empty`, { hint: `give ${flagOf[key]} a value, or leave it out for the default` });
+    }
+  }
   return resolveRunOptions(
     {
       seed: flags.seed,
@@ -148,6 +157,10 @@ export function register(program: Command): void {
     .action(async (flags: RunFlags) => {
       const seedGiven = flags.seed !== undefined;
       const options = optionsFromFlags(flags);
+      const runId = newRunId();
+      checkReportDir(options.reportDir);
+      // The longest run folder of this run (its user-policy run's) must leave room for socket paths.
+      checkSocketRoom(join(runsRoot(), `${runId}-user`));
       const checks = checkInputsStatically(options);
       const contradictions = checks.filter((c) => c.verdict === 'contradicts');
       for (const c of checks.filter((x) => x.verdict === 'unknown')) process.stderr.write(`expect: ${formatLocation(c.intent.location)}${c.text}\n`);
@@ -159,6 +172,6 @@ export function register(program: Command): void {
       }
       if (checks.length > 0) process.stdout.write(`expect: all ${checks.filter((c) => c.verdict === 'agrees').length} checkable expectations agree with the policies\n`);
       if (!seedGiven) process.stdout.write(`seed ${options.seed} (random; --seed ${options.seed} replays this run)\n`);
-      process.exitCode = await runSuites(options, newRunId());
+      process.exitCode = await runSuites(options, runId);
     });
 }
