@@ -12,9 +12,10 @@ import { existsSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ErrorCode, MeshproofError } from '../../errors.ts';
+import { UNIX_SOCKET_PATH_MAX } from '../../util/socket-path.ts';
 
-/** Bytes of a Unix socket path Linux accepts, the closing NUL excluded. */
-export const UNIX_SOCKET_PATH_MAX = 107;
+export { UNIX_SOCKET_PATH_MAX };
+
 /** Longest socket name a program may put in its pod folder. */
 export const SOCKET_NAME_ROOM = 24;
 /** `/pods/<up to 4 digits>/<a|s>/` below the run folder. */
