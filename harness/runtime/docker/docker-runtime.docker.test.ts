@@ -143,7 +143,7 @@ describe('docker runtime', function () {
     const network = await runtime.createNetwork('prepare');
     const written: string[] = [];
     const pod = await runtime.startPod({
-      name: 'prepared',
+      name: 'prepared-pod-with-a-name-as-long-as-a-dns-label-may-be-63-chars',
       network,
       app: { image: 'echo', readyLine: READY_LINE },
       sidecar: { image: 'passthrough', readyLine: READY_LINE },
@@ -153,6 +153,9 @@ describe('docker runtime', function () {
       },
     });
     expect(written).to.deep.equal([pod.app.hostDir, pod.sidecar!.hostDir]);
+    // Pod folders are short whatever the pod's name (63 characters here), so the sockets in them stay reachable.
+    expect(pod.app.hostDir).to.match(new RegExp(`^${runtime.runDir}/pods/\\d{1,4}/a$`));
+    expect(pod.sidecar!.hostDir).to.match(new RegExp(`^${runtime.runDir}/pods/\\d{1,4}/s$`));
     // The container sees the file at its mount point: read it from inside with the image's node.
     const seen = await pod.sidecar!.exec(['/usr/local/bin/node', '-e', "process.stdout.write(require('fs').readFileSync('/run/meshproof/config.json','utf8'))"]);
     expect(seen.stdout).to.equal('{"ready":true}');
