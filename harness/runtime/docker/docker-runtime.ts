@@ -308,7 +308,8 @@ export class DockerRuntime implements Runtime {
         const bound = new Promise<false>((resolve) => setTimeout(() => resolve(false), this.timeouts.containerReady).unref());
         settled = await Promise.race([Promise.allSettled([...this.#starting]).then(() => true), bound]);
       }
-      const containers = (await docker.listContainers({ all: true, filters: filter })).filter((c) => c.Labels?.[ROLE_LABEL] !== 'reaper');
+      // The reaper goes by its release; one that never took the connection (start interrupted) goes here.
+      const containers = (await docker.listContainers({ all: true, filters: filter })).filter((c) => c.Labels?.[ROLE_LABEL] !== 'reaper' || this.#reaper === undefined);
       const gone = await Promise.allSettled(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
       for (const c of containers) publish('runtime:container', { runId: this.runId, container: c.Names[0]?.replace(/^\//, '') ?? c.Id, action: 'removed' });
       const networks = await docker.listNetworks({ filters: filter });
