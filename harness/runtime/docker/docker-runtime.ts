@@ -70,6 +70,8 @@ interface CloseSummary {
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   readonly runId: string;
+  /** Identifies this open runtime among opens of the same run id; every object carries it. */
+  readonly session: string;
   readonly runDir: string;
   readonly timeouts: Timeouts;
   readonly #client: DockerClient;
@@ -124,9 +126,6 @@ export class DockerRuntime implements Runtime {
         : `removed run ${this.runId}: ${removed.containers} container(s), ${removed.networks} network(s) and its folder`;
     });
   }
-
-  /** Identifies this open runtime among opens of the same run id; every object carries it. */
-  readonly session: string;
 
   async #startReaper(): Promise<void> {
     const image = await this.#images.ensure('reaper');
