@@ -7,6 +7,8 @@
  * the process exits with 128 + the signal number, as a shell would report it. A second signal
  * during clean-up exits at once: the run's reaper then removes what is left.
  */
+import { publish } from '../events.ts';
+
 export type Cleanup = () => Promise<string | void>;
 
 const cleanups = new Set<Cleanup>();
@@ -45,6 +47,7 @@ export function interrupt(signal: keyof typeof SIGNAL_NUMBERS, why = `${signal} 
   if (interrupted) process.exit(code);
   interrupted = true;
   if (cleanups.size === 0) process.exit(code);
+  publish('run:interrupted', { why });
   process.stderr.write(`\nmeshproof: ${why}; removing this run's containers and networks…\n`);
   void runAllCleanups(INTERRUPT_CLEANUP_MS)
     .then((lines) => {

@@ -35,6 +35,7 @@ describe('meshproof run and smoke, interrupted', function () {
     expect(end.code, run.stderr()).to.equal(130);
     expect(run.stderr()).to.match(new RegExp(`removed run ${runId}: \\d+ container\\(s\\), 1 network\\(s\\) and its folder`));
     expect(run.stderr()).to.contain(`nothing of run ${runId} is left`);
+    expect(run.stdout(), 'cases cut short by the clean-up are not printed as errors').to.not.match(/ERROR\s+mtls/);
     expect(leftovers(runId)).to.deep.equal({ containers: [], networks: [] });
     expect(existsSync(join(runsRoot(), runId)), 'run folder').to.equal(false);
     expect(processesOfRun(runId), 'no mocha process runs on').to.deep.equal([]);
