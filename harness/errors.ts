@@ -18,6 +18,8 @@ export const ErrorCode = {
   ContainerStart: 'MESHPROOF_ERR_CONTAINER_START',
   /** A runtime operation (exec, pause, disconnect, …) failed. */
   RuntimeOperation: 'MESHPROOF_ERR_RUNTIME_OPERATION',
+  /** A Unix socket path on the host would pass the kernel's length limit (a run folder too deep). */
+  SocketPath: 'MESHPROOF_ERR_SOCKET_PATH',
   /** Node.js is older than the project supports. */
   NodeVersion: 'MESHPROOF_ERR_NODE_VERSION',
   /** A policy file is not valid YAML, not a valid Istio resource, or breaks Istio's rules. */
@@ -51,6 +53,7 @@ const kindOf: Record<ErrorCode, ErrorKind> = {
   MESHPROOF_ERR_IMAGE_BUILD: 'infrastructure',
   MESHPROOF_ERR_CONTAINER_START: 'infrastructure',
   MESHPROOF_ERR_RUNTIME_OPERATION: 'infrastructure',
+  MESHPROOF_ERR_SOCKET_PATH: 'infrastructure',
   MESHPROOF_ERR_NODE_VERSION: 'infrastructure',
   MESHPROOF_ERR_POLICY_INVALID: 'input',
   MESHPROOF_ERR_BAD_ARGUMENT: 'input',

@@ -24,6 +24,8 @@ export interface EventMap {
   };
   /** Leftovers of runs whose process is gone, removed at the start of a new run. */
   'runtime:swept': { readonly runIds: readonly string[]; readonly containers: number; readonly networks: number };
+  /** The process was told to stop (a signal, or its parent gone) and is removing what it started. */
+  'run:interrupted': { readonly why: string };
   /** Free-form progress for long work; console reporters print it. */
   progress: { readonly scope: string; readonly message: string };
 }

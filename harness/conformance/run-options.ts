@@ -27,6 +27,13 @@ export const SUITE_AREAS: readonly Area[] = ['mtls', 'authz', 'resilience'];
  */
 export const DEFAULT_TIME_SCALE = 0.02;
 
+/**
+ * Smallest time scale. Envoy and the reference sidecar count durations in whole milliseconds, so
+ * below 0.001 a policy's 1 s becomes less than one: a timeout or an ejection of 0, which means
+ * "none" to a proxy, and a run that tests something other than the policy.
+ */
+export const MIN_TIME_SCALE = 0.001;
+
 export interface RunOptions {
   /** Drives fault schedules, response-code mixes and probe order; `--seed` replays a run. 0 ≤ seed < 2^32. Default: random, printed and recorded in the report. */
   readonly seed: number;
@@ -105,9 +112,11 @@ function parseSeed(value: number | string, name: string): number {
   return n;
 }
 
-function parseTimeScale(value: number | string, name: string): number {
+export function parseTimeScale(value: number | string, name: string, max = 1): number {
   const n = typeof value === 'number' ? value : value.trim() === '' ? Number.NaN : Number(value);
-  if (!Number.isFinite(n) || n <= 0 || n > 1) throw bad(name, value, 'a number greater than 0 and at most 1', `e.g. ${DEFAULT_TIME_SCALE} (a 30 s ejection lasts 0.6 s), or 1 for real time`);
+  if (!Number.isFinite(n) || n < MIN_TIME_SCALE || n > max) {
+    throw bad(name, value, `a number from ${MIN_TIME_SCALE} to ${max}`, `e.g. ${DEFAULT_TIME_SCALE} (a 30 s ejection lasts 0.6 s), or 1 for real time; below ${MIN_TIME_SCALE} a policy's 1 s would be under a millisecond`);
+  }
   return n;
 }
 

@@ -3,6 +3,7 @@
  * sidecar's private folder (other pods cannot reach it; the harness on the host can).
  */
 import { Client } from 'undici';
+import { assertSocketPathFits } from '../util/socket-path.ts';
 
 export interface UnixGetResult {
   readonly status: number;
@@ -10,6 +11,7 @@ export interface UnixGetResult {
 }
 
 export async function unixGet(socketPath: string, path: string, timeoutMs: number): Promise<UnixGetResult> {
+  assertSocketPathFits(socketPath);
   const client = new Client('http://proxy-admin', { socketPath, headersTimeout: timeoutMs, bodyTimeout: timeoutMs, connectTimeout: timeoutMs });
   try {
     const response = await client.request({ method: 'GET', path, signal: AbortSignal.timeout(timeoutMs) });

@@ -7,6 +7,7 @@
  * 2. Istio's CRD schema (@kubernetes-models/istio) plus unknown fields (schema/);
  * 3. Istio's semantic rules, i.e. its CEL rules and admission webhook (semantics/).
  */
+import { dirname } from 'node:path';
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import { hasErrors, throwIfErrors, type Issue } from './issues.ts';
 import { defaultMeshSettings, meshSettingsFromConfigMap, type MeshSettings } from './mesh-config.ts';
@@ -97,10 +98,36 @@ function unsupportedKindIssue(apiVersion: string, kind: string, at: (path: (stri
   return { severity: 'error', message: `${what}: Kubernetes would refuse this resource, so it would not apply`, location: kinds === undefined ? { ...at(['apiVersion']), field: 'apiVersion' } : where, hint };
 }
 
+/**
+ * An Envoy bootstrap or SDS resource as `meshproof render` writes them (`node.metadata.meshproof`,
+ * or `resources` of `type.googleapis.com/envoy.…`): configuration made from policies, not policy.
+ */
+function isRenderOutput(data: Record<string, unknown>): boolean {
+  const node = data['node'];
+  if (isObject(node) && isObject(node['metadata']) && node['metadata']['meshproof'] !== undefined) return true;
+  if ('static_resources' in data && 'node' in data) return true;
+  const resources = data['resources'];
+  return Array.isArray(resources) && resources.length > 0 && resources.every((r) => isObject(r) && typeof r['@type'] === 'string' && r['@type'].startsWith('type.googleapis.com/envoy.'));
+}
+
+/** One error for all render output found, naming the folder that holds it. */
+function renderOutputIssue(files: readonly string[]): Issue {
+  const dirs = files.map((f) => dirname(f));
+  let common = dirs[0]!;
+  while (!dirs.every((d) => d === common || d.startsWith(`${common}/`)) && dirname(common) !== common) common = dirname(common);
+  return {
+    severity: 'error',
+    message: `${files.length} file(s) under ${common} are Envoy configuration written by 'meshproof render', not Istio policies`,
+    location: { file: files[0]! },
+    hint: 'render into a folder outside the policy folder (meshproof render … --out DIR), or move that output away',
+  };
+}
+
 /** Loads from already-read documents; shared by readPolicies and parsePolicies. */
 function buildPolicySet(read: YamlReadResult): PolicyLoadResult {
   const issues: Issue[] = [...read.issues];
   const accepted: { doc: YamlDocument; data: Record<string, unknown>; kind: string; valid: boolean }[] = [];
+  const renderOutput: string[] = [];
   for (const doc of read.documents) {
     const data = doc.data;
     const at = (path: (string | number)[]): Issue['location'] => doc.source.locate(path);
@@ -110,6 +137,10 @@ function buildPolicySet(read: YamlReadResult): PolicyLoadResult {
     }
     const kind = data['kind'];
     const apiVersion = data['apiVersion'];
+    if (kind === undefined && isRenderOutput(data)) {
+      renderOutput.push(doc.source.file);
+      continue;
+    }
     if (typeof kind !== 'string' || typeof apiVersion !== 'string') {
       issues.push({ severity: 'error', message: 'missing apiVersion or kind', location: { ...at([]), field: typeof kind !== 'string' ? 'kind' : 'apiVersion' }, hint: 'every document needs apiVersion and kind, e.g. apiVersion: security.istio.io/v1 and kind: AuthorizationPolicy' });
       continue;
@@ -135,6 +166,8 @@ function buildPolicySet(read: YamlReadResult): PolicyLoadResult {
     if (hasErrors(schema.structural)) continue;
     accepted.push({ doc, data, kind, valid: !hasErrors(schema.unknownFields) });
   }
+
+  if (renderOutput.length > 0) issues.push(renderOutputIssue(renderOutput));
 
   // Mesh settings first: the root namespace changes how the rest is read.
   let mesh = defaultMeshSettings;

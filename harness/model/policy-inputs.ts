@@ -7,9 +7,8 @@ import { join } from 'node:path';
 import { readPolicies, type PolicyLoadResult } from './load-policies.ts';
 import { parseTopology, type Topology } from './topology.ts';
 import type { Issue } from './issues.ts';
-import { readFileSync } from 'node:fs';
-import { ErrorCode, MeshproofError } from '../errors.ts';
-import { displayPath } from './yaml-files.ts';
+import { ErrorCode, MeshproofError, isMeshproofError } from '../errors.ts';
+import { displayPath, readYamlFileText } from './yaml-files.ts';
 
 export const TOPOLOGY_HELP = 'topology YAML (workloads, services, clients); default: <policy dir>/topology.yaml when present';
 
@@ -39,9 +38,10 @@ export function readPolicyInputs(policyPath: string, topologyOption: string | un
   if (topologyFile === undefined) return { policies, topology: undefined, topologyFile, issues: policies.issues };
   let text: string;
   try {
-    text = readFileSync(topologyFile, 'utf8');
+    text = readYamlFileText(topologyFile, 'topology file');
   } catch (cause) {
-    throw new MeshproofError(ErrorCode.FileNotFound, `cannot read topology '${topologyFile}'`, { cause, location: { file: topologyFile }, hint: 'pass --topology FILE' });
+    if (isMeshproofError(cause, ErrorCode.FileNotFound)) throw new MeshproofError(ErrorCode.FileNotFound, `cannot read topology '${topologyFile}'`, { cause, location: { file: topologyFile }, hint: 'pass --topology FILE' });
+    throw cause;
   }
   const parsed = parseTopology(text, displayPath(topologyFile));
   return { policies, topology: parsed.topology, topologyFile, issues: [...policies.issues, ...parsed.issues] };

@@ -2,9 +2,9 @@
  * Reads YAML files (one file, many, or every .yaml/.yml below a directory), each possibly with
  * several `---`-separated documents, keeping a DocumentSource per document for locations.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, realpathSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { LineCounter, parseAllDocuments } from 'yaml';
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import type { Issue } from './issues.ts';
 import { DocumentSource } from './source-map.ts';
@@ -26,6 +26,66 @@ export interface YamlReadResult {
 
 const YAML_FILE = /\.ya?ml$/i;
 
+/**
+ * Largest YAML file read. Kubernetes stores one object in at most 1.5 MiB (etcd's request limit);
+ * a policy file is a few of them. Past this a file is refused before it is read, rather than
+ * parsed for minutes with gigabytes of memory.
+ */
+export const MAX_YAML_FILE_BYTES = 2 * 1024 * 1024;
+
+/**
+ * Most alias references a document may resolve. A policy needs few or none; a 'billion laughs'
+ * document nests aliases of aliases to expand a small file into gigabytes.
+ */
+export const MAX_YAML_ALIASES = 100;
+
+function loopError(path: string, target: string): MeshproofError {
+  return new MeshproofError(ErrorCode.FileNotFound, `a symlink loop: it leads back to ${target}`, {
+    location: { file: path },
+    hint: 'remove the link, or pass the folder it should point to',
+  });
+}
+
+/**
+ * Every .yaml/.yml file below `dir`, sorted. Symlinks are followed, but a link that leads back to a
+ * folder being walked is an error (not 40 levels of the same files), and a file reached twice is read once.
+ */
+function walk(dir: string, ancestors: Set<string>, seen: Set<string>, out: string[]): void {
+  let real: string;
+  try {
+    real = realpathSync(dir);
+  } catch (cause) {
+    if ((cause as NodeJS.ErrnoException).code === 'ELOOP') throw loopError(dir, dir);
+    throw cause;
+  }
+  if (ancestors.has(real)) throw loopError(dir, real);
+  ancestors.add(real);
+  for (const entry of readdirSync(dir, { withFileTypes: true }).sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    const path = join(dir, entry.name);
+    let isDir = entry.isDirectory();
+    let isFile = entry.isFile();
+    if (entry.isSymbolicLink()) {
+      try {
+        const target = statSync(path);
+        isDir = target.isDirectory();
+        isFile = target.isFile();
+      } catch (cause) {
+        if ((cause as NodeJS.ErrnoException).code === 'ELOOP') throw loopError(path, path);
+        if (!YAML_FILE.test(entry.name)) continue;
+        throw new MeshproofError(ErrorCode.FileNotFound, `cannot read '${path}': the symlink points nowhere`, { cause, location: { file: path } });
+      }
+    }
+    if (isDir) walk(path, ancestors, seen, out);
+    else if (isFile && YAML_FILE.test(entry.name)) {
+      const key = realpathSync(path);
+      if (seen.has(key)) continue;
+      seen.add(key);
+      out.push(path);
+    }
+  }
+  ancestors.delete(real);
+}
+
 /** Expands files and directories into a sorted list of YAML files (directories recursively). */
 export function listYamlFiles(paths: readonly string[], options: { exclude?: (file: string) => boolean } = {}): string[] {
   const out: string[] = [];
@@ -34,6 +94,7 @@ export function listYamlFiles(paths: readonly string[], options: { exclude?: (fi
     try {
       stats = statSync(path);
     } catch (cause) {
+      if ((cause as NodeJS.ErrnoException).code === 'ELOOP') throw loopError(path, path);
       throw new MeshproofError(ErrorCode.FileNotFound, `cannot read '${path}': no such file or directory`, {
         cause,
         location: { file: path },
@@ -41,17 +102,64 @@ export function listYamlFiles(paths: readonly string[], options: { exclude?: (fi
       });
     }
     if (stats.isDirectory()) {
-      const entries = readdirSync(path, { recursive: true, encoding: 'utf8' })
-        .filter((name) => YAML_FILE.test(name))
-        .map((name) => join(path, name))
-        .filter((file) => statSync(file).isFile())
-        .sort();
-      out.push(...entries.filter((file) => !(options.exclude?.(file) ?? false)));
+      const found: string[] = [];
+      walk(path, new Set(), new Set(), found);
+      const kept = found.sort().filter((file) => !(options.exclude?.(file) ?? false));
+      if (kept.length === 0) {
+        throw new MeshproofError(ErrorCode.FileNotFound, 'the folder holds no .yaml or .yml file', {
+          location: { file: path },
+          hint: 'pass the folder that holds your PeerAuthentication, AuthorizationPolicy, DestinationRule or VirtualService YAML',
+        });
+      }
+      out.push(...kept);
     } else {
       out.push(path);
     }
   }
   return out;
+}
+
+/** Reads a user's YAML file, refusing one past MAX_YAML_FILE_BYTES before reading it. */
+export function readYamlFileText(file: string, what = 'policy file'): string {
+  let size: number;
+  try {
+    size = statSync(file).size;
+  } catch (cause) {
+    throw new MeshproofError(ErrorCode.FileNotFound, `cannot read '${file}'`, { cause, location: { file } });
+  }
+  if (size > MAX_YAML_FILE_BYTES) {
+    throw new MeshproofError(ErrorCode.PolicyInvalid, `${what} is ${(size / 1024 / 1024).toFixed(1)} MiB; meshproof reads at most ${MAX_YAML_FILE_BYTES / 1024 / 1024} MiB per file`, {
+      location: { file },
+      hint: 'Kubernetes stores an object in at most 1.5 MiB: split the file, or remove what is not Istio policy',
+    });
+  }
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (cause) {
+    throw new MeshproofError(ErrorCode.FileNotFound, `cannot read '${file}'`, { cause, location: { file } });
+  }
+}
+
+/**
+ * A parsed document as plain data, or the issue that says why not: an alias expansion past
+ * MAX_YAML_ALIASES is bad input at the document's line, not a crash.
+ */
+export function documentData(doc: Document, file: string, line: number): { data: unknown } | { issue: Issue } {
+  try {
+    return { data: doc.toJS({ maxAliasCount: MAX_YAML_ALIASES }) as unknown };
+  } catch (error) {
+    if (error instanceof ReferenceError && /alias/i.test(error.message)) {
+      return {
+        issue: {
+          severity: 'error',
+          message: `YAML aliases expand past ${MAX_YAML_ALIASES} references (a 'billion laughs' document); refused`,
+          location: { file, line },
+          hint: 'write the values out instead of nesting anchors and aliases',
+        },
+      };
+    }
+    throw error;
+  }
 }
 
 /** A short name for messages: relative to the working directory when that is shorter. */
@@ -80,7 +188,12 @@ export function readYamlText(file: string, text: string, firstOrder = 0, lineOff
       }
       continue;
     }
-    const data = doc.toJS({ maxAliasCount: 100 }) as unknown;
+    const read = documentData(doc, file, source.startLine);
+    if ('issue' in read) {
+      issues.push(read.issue);
+      continue;
+    }
+    const data = read.data;
     if (data === null || data === undefined) continue;
     documents.push({ data, source, order: order++ });
   }
@@ -93,12 +206,7 @@ export function readYamlFiles(paths: readonly string[], options: { exclude?: (fi
   const documents: YamlDocument[] = [];
   const issues: Issue[] = [];
   for (const file of files) {
-    let text: string;
-    try {
-      text = readFileSync(file, 'utf8');
-    } catch (cause) {
-      throw new MeshproofError(ErrorCode.FileNotFound, `cannot read '${file}'`, { cause, location: { file } });
-    }
+    const text = readYamlFileText(file);
     const result = readYamlText(displayPath(file), text, documents.length);
     documents.push(...result.documents);
     issues.push(...result.issues);

@@ -85,6 +85,7 @@ export class MeshproofReporter {
   #dataPlane: DataPlaneInfo | undefined;
   #runtime: SuiteRuntimeInfo | undefined;
   #strayPassed = 0;
+  #interrupted = false;
   #startedAt = new Date();
   outcome: ReporterOutcome | undefined;
 
@@ -96,6 +97,9 @@ export class MeshproofReporter {
 
     this.#unsubscribe.push(
       subscribe('case:end', ({ result }) => this.#onCaseEnd(result)),
+      subscribe('run:interrupted', () => {
+        this.#interrupted = true;
+      }),
       subscribe('run:dataplane', ({ dataPlane, runtime }) => {
         this.#dataPlane ??= dataPlane;
         if (runtime !== undefined) this.#runtime ??= runtime;
@@ -118,6 +122,8 @@ export class MeshproofReporter {
   }
 
   #write(line: string): void {
+    // Once interrupted, cases still running fail as their pods are removed: noise, not results.
+    if (this.#interrupted) return;
     this.#stream.write(`${line}\n`);
   }
 

@@ -11,6 +11,7 @@ import Mocha from 'mocha';
 import { pinRunOptions, suiteFile, type RunOptions } from '../conformance/run-options.ts';
 import { ExitCode, describeError, exitCodeFor } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
+import { interruptWhenParentLeaves } from '../runtime/cleanup-on-signal.ts';
 import type { MissingSuite } from './build-report.ts';
 import { MeshproofReporter, type ReporterOutcome } from './mocha-reporter.ts';
 
@@ -65,6 +66,8 @@ async function main(): Promise<number> {
   return outcome?.exitCode ?? ExitCode.Infrastructure;
 }
 
+// Started by `meshproof run` over IPC: if that process is killed outright, clean up and end too.
+interruptWhenParentLeaves();
 try {
   process.exitCode = await main();
 } catch (error) {

@@ -1,22 +1,53 @@
 /**
- * Who owns a run: `<hostname>:<pid>:<process start time>`.
+ * Who owns a run, and when that owner can be proved gone.
  *
- * Stored as a label on every container and network of a run, so that a later run can tell whether
- * the process that created them is gone (and sweep what it left) without touching runs that are
- * still going, such as a second meshproof in another terminal. The start time guards against a
- * recycled pid.
+ * Stored as a label on every container and network of a run (and as the `owner` file of its run
+ * folder): `boot=<kernel boot id>;pidns=<PID namespace inode>;pid=<pid>;start=<start time>;host=<name>`.
+ *
+ * A pid means something only inside the PID namespace it was read in, and only during one boot of
+ * one kernel. Two CI jobs in containers that share the host's Docker socket have the same host name
+ * (often) and their own PID namespaces, so "same host name and the pid does not answer" calls a
+ * live run dead. Here an owner is gone only when this process can check it in the owner's own PID
+ * namespace of the same boot: its pid does not exist, or belongs to a process started at another
+ * time (a recycled pid). Anything else (another namespace, another machine, an older label) cannot
+ * be proved gone and is kept: the run's reaper removes it when its owner dies (reaper-client.ts),
+ * and `meshproof clean --all` removes it on request.
+ *
+ * A namespace inode can be reused only after that namespace is destroyed, that is after every
+ * process in it has ended: a match on a reused inode still means the owner is gone.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, readlinkSync } from 'node:fs';
 import { hostname } from 'node:os';
 
 export interface Owner {
-  readonly host: string;
+  /** The kernel's boot id (/proc/sys/kernel/random/boot_id): one per boot of one machine. */
+  readonly boot: string;
+  /** Inode of the PID namespace the pid belongs to (/proc/self/ns/pid), 0 where unknown. */
+  readonly pidNamespace: number;
   readonly pid: number;
-  /** Clock ticks since boot at which the process started (Linux /proc), or 0 where unknown. */
+  /** Clock ticks since boot at which the process started (/proc/<pid>/stat), 0 where unknown. */
   readonly startTime: number;
+  /** For people reading `meshproof clean`; never used to decide anything. */
+  readonly host: string;
 }
 
-export function processStartTime(pid: number): number {
+export type OwnerState =
+  | { readonly state: 'alive'; readonly reason: string }
+  | { readonly state: 'gone'; readonly reason: string }
+  | { readonly state: 'unknown'; readonly reason: string };
+
+/** What this process knows about where it runs; injectable for tests. */
+export interface ProcessView {
+  readonly self: Owner;
+  /** True when /proc shows this process's own PID namespace (so /proc/<pid> means the pid we hold). */
+  readonly procMatches: boolean;
+  /** Does `pid` exist in this PID namespace? (kill(pid, 0): ESRCH means no; EPERM means yes.) */
+  exists(pid: number): boolean;
+  /** Start time of `pid` as /proc shows it, or 0. */
+  startTimeOf(pid: number): number;
+}
+
+export function processStartTime(pid: number | 'self'): number {
   try {
     const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
     // The command name (field 2) may hold spaces and parentheses; fields after the last ')' are fixed.
@@ -27,33 +58,79 @@ export function processStartTime(pid: number): number {
   }
 }
 
+function readBootId(): string {
+  try {
+    return readFileSync('/proc/sys/kernel/random/boot_id', 'utf8').trim();
+  } catch {
+    return '';
+  }
+}
+
+function readPidNamespace(): number {
+  try {
+    const match = /^pid:\[(\d+)\]$/.exec(readlinkSync('/proc/self/ns/pid'));
+    return match === null ? 0 : Number(match[1]);
+  } catch {
+    return 0;
+  }
+}
+
+/** /proc/self/stat starts with the pid as /proc's namespace numbers it. */
+function procShowsOwnNamespace(): boolean {
+  try {
+    return Number(readFileSync('/proc/self/stat', 'utf8').split(' ', 1)[0]) === process.pid;
+  } catch {
+    return false;
+  }
+}
+
 export function currentOwner(): Owner {
-  return { host: hostname(), pid: process.pid, startTime: processStartTime(process.pid) };
+  return { boot: readBootId(), pidNamespace: readPidNamespace(), pid: process.pid, startTime: processStartTime(process.pid), host: hostname() };
+}
+
+export function localProcessView(): ProcessView {
+  return {
+    self: currentOwner(),
+    procMatches: procShowsOwnNamespace(),
+    exists(pid) {
+      try {
+        process.kill(pid, 0);
+        return true;
+      } catch (error) {
+        return (error as NodeJS.ErrnoException).code !== 'ESRCH';
+      }
+    },
+    startTimeOf: processStartTime,
+  };
 }
 
 export function formatOwner(owner: Owner): string {
-  return `${owner.host}:${owner.pid}:${owner.startTime}`;
+  return `boot=${owner.boot};pidns=${owner.pidNamespace};pid=${owner.pid};start=${owner.startTime};host=${owner.host}`;
 }
 
+/** The owner a label or owner file names, or undefined for anything else (an older meshproof's `host:pid:start` included). */
 export function parseOwner(text: string | undefined): Owner | undefined {
   if (text === undefined) return undefined;
-  const match = /^(.+):(\d+):(\d+)$/.exec(text);
+  const match = /^boot=([0-9a-f-]*);pidns=(\d+);pid=(\d+);start=(\d+);host=(.*)$/.exec(text.trim());
   if (match === null) return undefined;
-  return { host: match[1]!, pid: Number(match[2]), startTime: Number(match[3]) };
+  return { boot: match[1]!, pidNamespace: Number(match[2]), pid: Number(match[3]), startTime: Number(match[4]), host: match[5]! };
 }
 
 /**
- * True when the owner process certainly no longer exists. An owner on another host, or one
- * that cannot be checked, is not dead: its leftovers are kept (`meshproof clean --all` removes them).
+ * Whether the owner is alive, gone, or cannot be known from here. Only `gone` allows removing
+ * what the owner made.
  */
-export function isOwnerDead(owner: Owner | undefined, self: Owner = currentOwner()): boolean {
-  if (owner === undefined || owner.host !== self.host) return false;
-  try {
-    process.kill(owner.pid, 0);
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'ESRCH';
+export function ownerState(owner: Owner | undefined, view: ProcessView = localProcessView()): OwnerState {
+  if (owner === undefined) return { state: 'unknown', reason: 'no owner that this meshproof can read (an older version made it)' };
+  const self = view.self;
+  const who = `pid ${owner.pid} on ${owner.host}`;
+  if (owner.boot === '' || self.boot === '' || owner.boot !== self.boot) return { state: 'unknown', reason: `${who} ran on another machine or boot: cannot be checked from here` };
+  if (owner.pidNamespace === 0 || self.pidNamespace === 0 || owner.pidNamespace !== self.pidNamespace) {
+    return { state: 'unknown', reason: `${who} is in another PID namespace (pid:[${owner.pidNamespace}]): cannot be checked from here` };
   }
-  if (owner.startTime === 0) return false;
-  const startTime = processStartTime(owner.pid);
-  return startTime !== 0 && startTime !== owner.startTime;
+  if (!view.exists(owner.pid)) return { state: 'gone', reason: `${who} has exited` };
+  if (owner.startTime === 0 || !view.procMatches) return { state: 'alive', reason: `${who} answers` };
+  const startTime = view.startTimeOf(owner.pid);
+  if (startTime !== 0 && startTime !== owner.startTime) return { state: 'gone', reason: `${who} has exited (the pid now belongs to a later process)` };
+  return { state: 'alive', reason: `${who} is running` };
 }

@@ -122,8 +122,10 @@ export interface Runtime {
 }
 
 export const RUN_LABEL = 'org.meshproof.run';
-/** `<hostname>:<pid>:<process start time>`: lets a later run tell whether this run's process is gone. */
+/** The process that made the object (owner.ts): lets a later run prove that process gone, or keep its objects. */
 export const OWNER_LABEL = 'org.meshproof.owner';
+/** One open runtime (a run id may be opened again after a close): what its reaper and close() remove. */
+export const SESSION_LABEL = 'org.meshproof.session';
 export const POD_LABEL = 'org.meshproof.pod';
 export const ROLE_LABEL = 'org.meshproof.role';
 

@@ -4,6 +4,7 @@
  */
 import { Client } from 'undici';
 import { ErrorCode, MeshproofError } from '../errors.ts';
+import { assertSocketPathFits } from '../util/socket-path.ts';
 import type { CallRequest, EchoMode, EchoReport, ForwardRequest, ForwardResponse, Observation } from './types.ts';
 
 export const AGENT_SOCKET = 'agent.sock';
@@ -19,6 +20,7 @@ export class AgentClient {
   readonly #timeoutMs: number;
 
   constructor(socketPath: string, timeoutMs: number) {
+    assertSocketPathFits(socketPath);
     this.#socketPath = socketPath;
     this.#timeoutMs = timeoutMs;
     this.#client = new Client('http://agent', { socketPath, headersTimeout: timeoutMs, bodyTimeout: timeoutMs });

@@ -39,7 +39,7 @@ describe('meshproof render --dataplane envoy', function () {
     cpSync('fixtures/seed', dir, { recursive: true });
     const file = join(dir, 'destination-rule.yaml');
     writeFileSync(file, readFileSync(file, 'utf8').replace('consecutive5xxErrors: 3', 'consecutive5xxErrors: "three"'));
-    const r = meshproof('render', '--dataplane', 'envoy', dir, '--out', join(dir, 'out'));
+    const r = meshproof('render', '--dataplane', 'envoy', dir, '--out', mkdtempSync(join(tmpdir(), 'meshproof-bad-out-')));
     expect(r.status).to.equal(2);
     expect(r.stderr).to.match(/destination-rule\.yaml:\d+:\d+: spec\.trafficPolicy\.outlierDetection\.consecutive5xxErrors/);
   });

@@ -14,6 +14,7 @@ import { ErrorCode, ExitCode, MeshproofError } from '../../errors.ts';
 import { formatIssue, throwIfErrors } from '../../model/issues.ts';
 import { TOPOLOGY_HELP, readPolicyInputs } from '../../model/policy-inputs.ts';
 import { resolveMesh } from '../../model/resolve.ts';
+import { parseTimeScale } from '../../conformance/run-options.ts';
 
 interface RenderOptions {
   readonly dataplane: string;
@@ -45,8 +46,12 @@ export function register(program: Command): void {
       if (options.dataplane !== 'envoy') {
         throw new MeshproofError(ErrorCode.BadArgument, `--dataplane '${options.dataplane}' has no config to render`, { hint: "use --dataplane envoy (the reference sidecar reads the resolved policies directly)" });
       }
-      const timeScale = Number(options.timeScale);
-      if (!Number.isFinite(timeScale) || timeScale <= 0) throw new MeshproofError(ErrorCode.BadArgument, `--time-scale '${options.timeScale}' must be a positive number`, { hint: 'e.g. --time-scale 0.02' });
+      const timeScale = parseTimeScale(options.timeScale, '--time-scale', Number.MAX_SAFE_INTEGER);
+      const out = resolve(options.out);
+      const policies = resolve(policyDir);
+      if (out === policies || out.startsWith(`${policies}/`)) {
+        throw new MeshproofError(ErrorCode.BadArgument, `--out ${options.out} is inside the policy folder ${policyDir}: the next load would read the rendered Envoy files as policies`, { hint: 'render into a folder outside the policy folder, e.g. --out /tmp/envoy' });
+      }
       if (options.certificates !== 'sds' && options.certificates !== 'files') throw new MeshproofError(ErrorCode.BadArgument, `--certificates '${options.certificates}' must be sds or files`);
       if (options.xds !== 'static' && options.xds !== 'files') throw new MeshproofError(ErrorCode.BadArgument, `--xds '${options.xds}' must be static or files`);
       const inputs = readPolicyInputs(policyDir, options.topology);

@@ -7,8 +7,7 @@
  *   file missing, or the run could not start).
  * Options travel to the mocha process as MESHPROOF_* environment variables (run-options.ts).
  */
-import { spawn } from 'node:child_process';
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkIntents, readIntentFile, type IntentCheck } from '../../conformance/intent-file.ts';
 import { FLAG_NAMES, RUN_ID_ENV, newRunId, resolveRunOptions, runOptionsToEnv, type RunOptions } from '../../conformance/run-options.ts';
@@ -17,6 +16,11 @@ import { throwIfErrors } from '../../model/issues.ts';
 import { readPolicyInputs } from '../../model/policy-inputs.ts';
 import { resolveMesh } from '../../model/resolve.ts';
 import { projectRoot } from '../../project-root.ts';
+import { resolveTimeouts } from '../../config/timeouts.ts';
+import { INTERRUPT_CLEANUP_MS, SIGNAL_NUMBERS } from '../../runtime/cleanup-on-signal.ts';
+import { runSupervisedChild } from '../supervised-child.ts';
+import { checkReportDir } from '../../report/report-dir.ts';
+import { checkSocketRoom, runsRoot } from '../../runtime/docker/runs-root.ts';
 
 interface RunFlags {
   readonly policies?: string;
@@ -34,6 +38,13 @@ const abs = (path: string | undefined): string | undefined => (path === undefine
 
 /** The run's options from the flags; paths made absolute (the mocha process may run elsewhere). */
 export function optionsFromFlags(flags: RunFlags, newSeed?: () => number): RunOptions {
+  // A flag given as '' is a mistake (`--suite "$SUITES"` with SUITES unset), never "the default".
+  const flagOf: Record<keyof RunFlags, string> = { policies: '--policies', suite: '--suite', dataplane: '--dataplane', seed: '--seed', timeScale: '--time-scale', report: '--report', grep: '--grep', expect: '--expect', suitesDir: '--suites-dir' };
+  for (const [key, value] of Object.entries(flags) as [keyof RunFlags, unknown][]) {
+    if (typeof value === 'string' && value.trim() === '' && key in flagOf) {
+      throw new MeshproofError(ErrorCode.BadArgument, `${flagOf[key]} '${value}' is empty`, { hint: `give ${flagOf[key]} a value, or leave it out for the default` });
+    }
+  }
   return resolveRunOptions(
     {
       seed: flags.seed,
@@ -65,23 +76,55 @@ export function checkInputsStatically(options: RunOptions): IntentCheck[] {
   return checkIntents(resolveMesh(inputs.policies.set, inputs.topology), intents);
 }
 
-function runSuites(options: RunOptions, runId: string): Promise<number> {
+/** How long the mocha process may take to remove its containers after a forwarded signal. */
+const CHILD_CLEANUP_MS = INTERRUPT_CLEANUP_MS + 15_000;
+
+async function runSuites(options: RunOptions, runId: string): Promise<number> {
   const entry = `${projectRoot}/harness/report/run-suites.ts`;
-  return new Promise((done) => {
-    const child = spawn(process.execPath, ['--disable-warning=ExperimentalWarning', entry], {
-      stdio: 'inherit',
-      env: { ...process.env, ...runOptionsToEnv(options), [RUN_ID_ENV]: runId },
-    });
-    child.on('error', (error) => {
-      process.stderr.write(`run: could not start the mocha process: ${error.message}\n`);
-      done(ExitCode.Infrastructure);
-    });
-    child.on('exit', (code, signal) => {
-      if (code === ExitCode.Ok || code === ExitCode.ConformanceFailure || code === ExitCode.BadInput || code === ExitCode.Infrastructure) return done(code);
-      process.stderr.write(`run: the mocha process ended ${signal === null ? `with code ${code}` : `by signal ${signal}`} before finishing its report\n`);
-      done(ExitCode.Infrastructure);
-    });
+  const end = await runSupervisedChild(process.execPath, ['--disable-warning=ExperimentalWarning', entry], {
+    env: { ...process.env, ...runOptionsToEnv(options), [RUN_ID_ENV]: runId },
+    cleanupMs: CHILD_CLEANUP_MS,
+    onSignal: (signal) => process.stderr.write(`\nrun: ${signal} received; passing it to the mocha process and waiting for its clean-up (at most ${CHILD_CLEANUP_MS / 1000} s)\n`),
   });
+  if (end.error !== undefined) {
+    process.stderr.write(`run: could not start the mocha process: ${end.error.message}\n`);
+    return ExitCode.Infrastructure;
+  }
+  if (end.interrupted !== undefined) {
+    if (end.killed) process.stderr.write(`run: the mocha process did not finish its clean-up within ${CHILD_CLEANUP_MS / 1000} s and was killed\n`);
+    process.stderr.write(`run: ${await leftoversAfterInterrupt(runId)}\n`);
+    return 128 + SIGNAL_NUMBERS[end.interrupted];
+  }
+  const code = end.code;
+  if (code === ExitCode.Ok || code === ExitCode.ConformanceFailure || code === ExitCode.BadInput || code === ExitCode.Infrastructure) return code;
+  process.stderr.write(`run: the mocha process ended ${end.signal === null ? `with code ${code}` : `by signal ${end.signal}`} before finishing its report\n`);
+  return ExitCode.Infrastructure;
+}
+
+/**
+ * After an interrupt: waits (bounded) until nothing of the run is left on the engine or in the runs
+ * folder (a reaper may still be removing what a start in flight created), and says so.
+ */
+async function leftoversAfterInterrupt(runId: string): Promise<string> {
+  try {
+    const { connectDocker } = await import('../../runtime/docker/docker-connection.ts');
+    const { runsRoot } = await import('../../runtime/docker/runs-root.ts');
+    const { inventory } = await import('../../runtime/docker/sweeper.ts');
+    const timeouts = resolveTimeouts();
+    const docker = (await connectDocker(timeouts.runtimeConnect)).container.dockerode;
+    const ofRun = async () => (await inventory(docker, runsRoot())).filter((r) => r.runId === runId || r.runId.startsWith(`${runId}-`)).flatMap((r) => r.objects);
+    const deadline = Date.now() + timeouts.runCleanup;
+    let left = await ofRun();
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      left = await ofRun();
+    }
+    return left.length === 0
+      ? `nothing of run ${runId} is left on the engine or in ${runsRoot()}`
+      : `${left.length} object(s) of run ${runId} are still there (${left.map((o) => o.name).join(', ')}); \`meshproof clean\` lists them`;
+  } catch (error) {
+    return `could not check what run ${runId} left: ${(error as Error).message}`;
+  }
 }
 
 export function register(program: Command): void {
@@ -114,6 +157,10 @@ export function register(program: Command): void {
     .action(async (flags: RunFlags) => {
       const seedGiven = flags.seed !== undefined;
       const options = optionsFromFlags(flags);
+      const runId = newRunId();
+      checkReportDir(options.reportDir);
+      // The longest run folder of this run (its user-policy run's) must leave room for socket paths.
+      checkSocketRoom(join(runsRoot(), `${runId}-user`));
       const checks = checkInputsStatically(options);
       const contradictions = checks.filter((c) => c.verdict === 'contradicts');
       for (const c of checks.filter((x) => x.verdict === 'unknown')) process.stderr.write(`expect: ${formatLocation(c.intent.location)}${c.text}\n`);
@@ -125,6 +172,6 @@ export function register(program: Command): void {
       }
       if (checks.length > 0) process.stdout.write(`expect: all ${checks.filter((c) => c.verdict === 'agrees').length} checkable expectations agree with the policies\n`);
       if (!seedGiven) process.stdout.write(`seed ${options.seed} (random; --seed ${options.seed} replays this run)\n`);
-      process.exitCode = await runSuites(options, newRunId());
+      process.exitCode = await runSuites(options, runId);
     });
 }

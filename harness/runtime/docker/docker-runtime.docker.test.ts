@@ -1,12 +1,13 @@
 import { execFileSync, spawn } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { subscribe, type EventMap } from '../../events.ts';
 import { AgentClient, AGENT_SOCKET } from '../../traffic/agent-client.ts';
 import { runSmokeCheck } from '../smoke-check.ts';
 import { READY_LINE, type Pod } from '../types.ts';
-import { DockerRuntime } from './docker-runtime.ts';
+import { awaitConvergence } from '../../conformance/await-convergence.ts';
+import { DockerRuntime, runsRoot } from './docker-runtime.ts';
 
 /** Asks the docker CLI, independently of our code, what carries a run's label. */
 function leftovers(runId: string): { containers: string[]; networks: string[] } {
@@ -15,6 +16,16 @@ function leftovers(runId: string): { containers: string[]; networks: string[] } 
     containers: list(['ps', '-aq', '--filter', `label=org.meshproof.run=${runId}`]),
     networks: list(['network', 'ls', '-q', '--filter', `label=org.meshproof.run=${runId}`]),
   };
+}
+
+/** undefined when the assertions hold, else their error (for awaitConvergence). */
+function holds(assertions: () => void): Error | undefined {
+  try {
+    assertions();
+    return undefined;
+  } catch (error) {
+    return error as Error;
+  }
 }
 
 const holdScript = new URL('./testdata/hold-pod.ts', import.meta.url).pathname;
@@ -72,7 +83,7 @@ describe('docker runtime', function () {
     } finally {
       unsubscribe();
     }
-    expect(seen.map((m) => m.image).sort()).to.deep.equal(['base', 'echo', 'passthrough']);
+    expect(seen.map((m) => m.image).sort()).to.deep.equal(['base', 'echo', 'passthrough', 'reaper']);
     expect(seen.every((m) => m.cached), JSON.stringify(seen)).to.equal(true);
   });
 
@@ -132,7 +143,7 @@ describe('docker runtime', function () {
     const network = await runtime.createNetwork('prepare');
     const written: string[] = [];
     const pod = await runtime.startPod({
-      name: 'prepared',
+      name: 'prepared-pod-with-a-name-as-long-as-a-dns-label-may-be-63-chars',
       network,
       app: { image: 'echo', readyLine: READY_LINE },
       sidecar: { image: 'passthrough', readyLine: READY_LINE },
@@ -142,6 +153,9 @@ describe('docker runtime', function () {
       },
     });
     expect(written).to.deep.equal([pod.app.hostDir, pod.sidecar!.hostDir]);
+    // Pod folders are short whatever the pod's name (63 characters here), so the sockets in them stay reachable.
+    expect(pod.app.hostDir).to.match(new RegExp(`^${runtime.runDir}/pods/\\d{1,4}/a$`));
+    expect(pod.sidecar!.hostDir).to.match(new RegExp(`^${runtime.runDir}/pods/\\d{1,4}/s$`));
     // The container sees the file at its mount point: read it from inside with the image's node.
     const seen = await pod.sidecar!.exec(['/usr/local/bin/node', '-e', "process.stdout.write(require('fs').readFileSync('/run/meshproof/config.json','utf8'))"]);
     expect(seen.stdout).to.equal('{"ready":true}');
@@ -151,28 +165,37 @@ describe('docker runtime', function () {
     const own = await DockerRuntime.start();
     const network = await own.createNetwork();
     await own.startPod({ name: 'closing', network, app: { image: 'echo', readyLine: READY_LINE } });
-    expect(leftovers(own.runId).containers).to.have.length(1);
+    expect(leftovers(own.runId).containers, 'the pod and the reaper').to.have.length(2);
     await own.close();
     expect(leftovers(own.runId)).to.deep.equal({ containers: [], networks: [] });
   });
 
-  it('cleans up when the run is interrupted with SIGINT', async function () {
+  it('cleans up when the run is interrupted with SIGINT, and says what it removed', async function () {
     const { child, runId } = await startHolder();
-    expect(leftovers(runId).containers).to.have.length(1);
+    expect(leftovers(runId).containers, 'the pod and the reaper').to.have.length(2);
+    let err = '';
+    child.stderr!.on('data', (chunk: Buffer) => (err += chunk.toString()));
     const exited = exitOf(child);
     child.kill('SIGINT');
     expect((await exited).code).to.equal(130);
+    expect(err).to.match(new RegExp(`removed run ${runId}: 1 container\\(s\\), 1 network\\(s\\) and its folder`));
     expect(leftovers(runId)).to.deep.equal({ containers: [], networks: [] });
   });
 
-  it('sweeps what a killed run left behind when the next run starts', async function () {
+  it('has its reaper remove what a SIGKILLed run left, with no later run needed', async function () {
     const { child, runId } = await startHolder();
+    const runDir = join(runsRoot(), runId);
+    expect(existsSync(runDir)).to.equal(true);
     const exited = exitOf(child);
     child.kill('SIGKILL');
     expect((await exited).signal).to.equal('SIGKILL');
-    expect(leftovers(runId).containers, 'SIGKILL leaves the pod behind').to.have.length(1);
-    const next = await DockerRuntime.start();
-    await next.close();
-    expect(leftovers(runId)).to.deep.equal({ containers: [], networks: [] });
+    await awaitConvergence(
+      async () =>
+        holds(() => {
+          expect(leftovers(runId)).to.deep.equal({ containers: [], networks: [] });
+          expect(existsSync(runDir), 'the run folder, with its private keys').to.equal(false);
+        }),
+      { name: 'the reaper removing the killed run', timeoutMs: 30_000, intervalMs: 100, consecutiveSuccesses: 1 },
+    );
   });
 });

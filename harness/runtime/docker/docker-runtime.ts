@@ -1,16 +1,18 @@
 /**
  * The Docker runtime, over testcontainers.
  *
- * Every container and network it creates carries `org.meshproof.run=<run id>` and the owner
- * label, and close() removes everything carrying this run's label (asking the engine, not a
- * list kept in memory, so that a half-started pod is removed too). close() runs on success, on
- * failure (callers use try/finally), and on SIGINT/SIGTERM (cleanup-on-signal.ts). What a killed
- * process leaves is swept at the next start.
+ * Every container and network it creates carries `org.meshproof.run=<run id>`, the owner label
+ * and this runtime's session label, and close() removes everything carrying the session label
+ * (asking the engine, not a list kept in memory, so that a half-started pod is removed too).
+ * close() runs on success, on failure (callers use try/finally), and on SIGINT/SIGTERM/SIGHUP
+ * (cleanup-on-signal.ts). Before anything else the runtime starts its reaper and holds a
+ * connection to it (reaper-client.ts): when the process ends without close() (SIGKILL, a crash),
+ * the reaper removes what it left. The sweep at start removes only runs whose owner is proved
+ * gone (sweeper.ts), never a run that may be alive in another PID namespace or on another machine.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { GenericContainer, StartedNetwork, Wait, type StartedTestContainer } from 'testcontainers';
 import { resolveTimeouts, type Timeouts } from '../../config/timeouts.ts';
 import { ErrorCode, MeshproofError, isMeshproofError } from '../../errors.ts';
@@ -24,6 +26,7 @@ import {
   POD_LABEL,
   ROLE_LABEL,
   RUN_LABEL,
+  SESSION_LABEL,
   type ContainerRole,
   type ContainerSpec,
   type ImageName,
@@ -38,7 +41,11 @@ import { connectDocker, isEngineGone, runtimeUnavailable, type DockerClient } fr
 import { demuxLogs } from './demux-logs.ts';
 import { DockerContainer, DockerPod } from './docker-pod.ts';
 import { ImageBuilder } from './image-builder.ts';
+import { ReaperClient } from './reaper-client.ts';
+import { checkSocketRoom, runsRoot } from './runs-root.ts';
 import { sweep } from './sweeper.ts';
+
+export { runsRoot };
 
 export interface DockerRuntimeOptions {
   readonly timeouts?: Partial<Timeouts>;
@@ -49,17 +56,22 @@ export interface DockerRuntimeOptions {
   readonly baseImage?: string;
 }
 
-/** Host folder holding one sub-folder per run (config, certificates, sockets). */
-export const runsRoot = (): string => join(tmpdir(), 'meshproof-runs');
-
 export function newRunId(now: Date = new Date()): string {
   const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
   return `mp-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
+interface CloseSummary {
+  readonly containers: number;
+  readonly networks: number;
+  readonly engineGone: boolean;
+}
+
 export class DockerRuntime implements Runtime {
   readonly kind = 'docker' as const;
   readonly runId: string;
+  /** Identifies this open runtime among opens of the same run id; every object carries it. */
+  readonly session: string;
   readonly runDir: string;
   readonly timeouts: Timeouts;
   readonly #client: DockerClient;
@@ -67,22 +79,39 @@ export class DockerRuntime implements Runtime {
   readonly #labels: Readonly<Record<string, string>>;
   readonly #unregister: () => void;
   readonly #networks = new Map<string, StartedNetwork>();
-  #closing: Promise<void> | undefined;
+  #reaper: ReaperClient | undefined;
+  readonly #podIndex = new Map<string, number>();
+  /** Container starts in flight: close() waits for them, so none lands after it removed the rest. */
+  readonly #starting = new Set<Promise<unknown>>();
+  #closing: Promise<CloseSummary> | undefined;
 
-  /** Connects (failing fast when no engine answers), sweeps dead runs, and opens a new run. */
+  /**
+   * Connects (failing fast when no engine answers), sweeps runs whose owner is proved gone, opens a
+   * new run and starts its reaper. The run creates nothing before the reaper holds its connection.
+   */
   static async start(options: DockerRuntimeOptions = {}): Promise<DockerRuntime> {
     const timeouts = resolveTimeouts(options.timeouts);
+    const root = runsRoot();
     const client = await connectDocker(timeouts.runtimeConnect);
-    await sweep(client, runsRoot(), 'dead-runs');
-    return new DockerRuntime(client, timeouts, options);
+    await sweep(client.container.dockerode, root, { scope: 'gone' });
+    const runtime = new DockerRuntime(client, timeouts, options, root);
+    try {
+      await runtime.#startReaper();
+    } catch (error) {
+      await runtime.close();
+      throw error;
+    }
+    return runtime;
   }
 
-  private constructor(client: DockerClient, timeouts: Timeouts, options: DockerRuntimeOptions) {
+  private constructor(client: DockerClient, timeouts: Timeouts, options: DockerRuntimeOptions, root: string) {
     this.#client = client;
     this.timeouts = timeouts;
     this.runId = options.runId ?? newRunId();
-    this.#labels = { [RUN_LABEL]: this.runId, [OWNER_LABEL]: formatOwner(currentOwner()) };
-    this.runDir = join(runsRoot(), this.runId);
+    this.session = `${this.runId}.${randomBytes(4).toString('hex')}`;
+    this.#labels = { [RUN_LABEL]: this.runId, [OWNER_LABEL]: formatOwner(currentOwner()), [SESSION_LABEL]: this.session };
+    this.runDir = join(root, this.runId);
+    checkSocketRoom(this.runDir);
     mkdirSync(this.runDir, { recursive: true, mode: 0o700 });
     writeFileSync(join(this.runDir, 'owner'), this.#labels[OWNER_LABEL]!);
     this.#images = new ImageBuilder(client, {
@@ -90,7 +119,28 @@ export class DockerRuntime implements Runtime {
       timeoutMs: timeouts.imageBuild,
       baseImageOverride: options.baseImage ?? process.env['MESHPROOF_BASE_IMAGE'],
     });
-    this.#unregister = registerCleanup(() => this.close());
+    this.#unregister = registerCleanup(async () => {
+      const removed = await this.#closeOnce('interrupted');
+      return removed.engineGone
+        ? `run ${this.runId}: the engine stopped answering; \`meshproof clean\` lists what is left`
+        : `removed run ${this.runId}: ${removed.containers} container(s), ${removed.networks} network(s) and its folder`;
+    });
+  }
+
+  async #startReaper(): Promise<void> {
+    const image = await this.#images.ensure('reaper');
+    this.#reaper = await ReaperClient.start({
+      docker: this.#client.container.dockerode,
+      image: image.tag,
+      command: this.#images.commandOf('reaper'),
+      name: `${this.runId}-reaper-${this.session.slice(-8)}`,
+      session: this.session,
+      runId: this.runId,
+      runsRoot: dirname(this.runDir),
+      labels: this.#labels,
+      ownerText: this.#labels[OWNER_LABEL]!,
+      readyTimeoutMs: this.timeouts.containerReady,
+    });
   }
 
   /** The engine's version string, for reports and `meshproof doctor`. */
@@ -188,7 +238,13 @@ export class DockerRuntime implements Runtime {
     publish('runtime:container', { runId: this.runId, container: name, action: 'starting' });
     let started: StartedTestContainer;
     try {
-      started = await container.start();
+      const starting = container.start();
+      this.#starting.add(starting);
+      try {
+        started = await starting;
+      } finally {
+        this.#starting.delete(starting);
+      }
     } catch (error) {
       if (isEngineGone(error)) throw runtimeUnavailable(error);
       const logs = await this.#logsOf(name);
@@ -204,8 +260,14 @@ export class DockerRuntime implements Runtime {
     });
   }
 
+  /** `<run folder>/pods/<n>/<a|s>`: short and of fixed length, so the sockets in it stay reachable (runs-root.ts). */
   #podDir(pod: string, role: ContainerRole): string {
-    const dir = join(this.runDir, 'pods', pod, role);
+    let index = this.#podIndex.get(pod);
+    if (index === undefined) {
+      index = this.#podIndex.size;
+      this.#podIndex.set(pod, index);
+    }
+    const dir = join(this.runDir, 'pods', String(index), role === 'app' ? 'a' : 's');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     return dir;
   }
@@ -221,27 +283,49 @@ export class DockerRuntime implements Runtime {
   }
 
   close(): Promise<void> {
-    this.#closing ??= this.#close();
+    return this.#closeOnce('normal').then(() => undefined);
+  }
+
+  #closeOnce(how: 'normal' | 'interrupted'): Promise<CloseSummary> {
+    this.#closing ??= this.#close(how);
     return this.#closing;
   }
 
-  async #close(): Promise<void> {
+  /**
+   * Removes the session's objects, then releases the reaper. A normal close first waits (bounded)
+   * for container starts in flight. An interrupted one does not wait: when a start is still in
+   * flight it keeps the reaper holding, and when the process exits a moment later the reaper
+   * removes whatever that start created.
+   */
+  async #close(how: 'normal' | 'interrupted'): Promise<CloseSummary> {
     const docker = this.#client.container.dockerode;
-    const filter = { label: [`${RUN_LABEL}=${this.runId}`] };
+    const filter = { label: [`${SESSION_LABEL}=${this.session}`] };
+    let removed: CloseSummary = { containers: 0, networks: 0, engineGone: false };
     try {
-      const containers = await docker.listContainers({ all: true, filters: filter });
-      await Promise.allSettled(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
+      let settled = true;
+      if (how === 'normal' && this.#starting.size > 0) {
+        const bound = new Promise<false>((resolve) => setTimeout(() => resolve(false), this.timeouts.containerReady).unref());
+        settled = await Promise.race([Promise.allSettled([...this.#starting]).then(() => true), bound]);
+      }
+      // The reaper goes by its release; one that never took the connection (start interrupted) goes here.
+      const containers = (await docker.listContainers({ all: true, filters: filter })).filter((c) => c.Labels?.[ROLE_LABEL] !== 'reaper' || this.#reaper === undefined);
+      const gone = await Promise.allSettled(containers.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
       for (const c of containers) publish('runtime:container', { runId: this.runId, container: c.Names[0]?.replace(/^\//, '') ?? c.Id, action: 'removed' });
       const networks = await docker.listNetworks({ filters: filter });
-      await Promise.allSettled(networks.map((n) => docker.getNetwork(n.Id).remove()));
+      const goneNets = await Promise.allSettled(networks.map((n) => docker.getNetwork(n.Id).remove()));
       for (const n of networks) publish('runtime:network', { runId: this.runId, network: n.Name, action: 'removed' });
+      removed = { containers: gone.filter((g) => g.status === 'fulfilled').length, networks: goneNets.filter((g) => g.status === 'fulfilled').length, engineGone: false };
+      // Released only when nothing can land any more; otherwise the reaper stays until the process ends.
+      if (settled && this.#starting.size === 0) await this.#reaper?.release(this.timeouts.runCleanup);
     } catch (error) {
-      // The engine is gone: nothing more can be removed now; the next run's sweep will do it.
+      // The engine is gone: nothing more can be removed now (`meshproof clean` can later).
       if (!isEngineGone(error)) throw error;
+      removed = { ...removed, engineGone: true };
     } finally {
       rmSync(this.runDir, { recursive: true, force: true });
       this.#unregister();
     }
+    return removed;
   }
 
   #assertOpen(): void {
