@@ -41,7 +41,7 @@ export const ENVOY_READY_LINE = 'starting workers';
 /** Where the bootstrap and the files it watches go, inside the sidecar's folder. */
 const CONFIG_SUBDIR = 'envoy';
 /** Envoy's access-log flush interval (--file-flush-interval-msec). */
-const LOG_FLUSH_MS = 20;
+const LOG_FLUSH_MS = 5;
 
 export interface EnvoyAdapterOptions {
   readonly render?: EnvoyRenderOptions;

@@ -18,6 +18,7 @@
  * - Trust domains: principals naming the mesh trust domain, an alias or `cluster.local` are
  *   expanded to every trust domain of the bundle.
  */
+import { parseGoBool } from '../../model/annotations.ts';
 import type { AuthorizationCondition, AuthorizationOperation, AuthorizationPolicy, AuthorizationRule, AuthorizationSource } from '../../model/resources.ts';
 import {
   SPIFFE_PREFIX,
@@ -150,8 +151,8 @@ function build(policies: readonly AuthorizationPolicy[], action: RbacAction, opt
 /** strconv.ParseBool; istiod logs an invalid value and enforces the policy. */
 function parseDryRun(value: string | undefined, ref: string, notes: TranslateNote[]): boolean {
   if (value === undefined) return false;
-  if (['1', 't', 'T', 'TRUE', 'true', 'True'].includes(value)) return true;
-  if (['0', 'f', 'F', 'FALSE', 'false', 'False'].includes(value)) return false;
+  const parsed = parseGoBool(value);
+  if (parsed !== undefined) return parsed;
   notes.push({ policy: ref, message: `annotation ${DRY_RUN}: '${value}' is not a boolean; the policy is enforced` });
   return false;
 }

@@ -18,6 +18,7 @@
  * agree by construction would prove nothing).
  */
 import { ErrorCode, MeshproofError } from '../../errors.ts';
+import { DRY_RUN_ANNOTATION, isDryRun } from '../../model/annotations.ts';
 import type { PathNormalization } from '../../model/mesh-config.ts';
 import { serviceFqdn } from '../../model/resolve-destination.ts';
 import { policyRef } from '../../model/resolve-peer-authentication.ts';
@@ -135,8 +136,7 @@ export function translateProxy(mesh: ResolvedMesh, target: ProxyTarget, options:
     }
     for (const p of w.authorizationPolicies) {
       const ref = policyRef(p);
-      const dryRun = p.annotations['istio.io/dry-run'];
-      sources.push({ namespace: p.namespace, name: p.name, action: p.spec.action ?? 'ALLOW', at: ref.at, ...(dryRun === undefined ? {} : { dryRun: dryRun.toLowerCase() === 'true' }) });
+      sources.push({ namespace: p.namespace, name: p.name, action: p.spec.action ?? 'ALLOW', at: ref.at, ...(p.annotations[DRY_RUN_ANNOTATION] === undefined ? {} : { dryRun: isDryRun(p) }) });
     }
     const translate = (protocol: 'http' | 'tcp') => translateAuthorization(w.authorizationPolicies, { protocol, trustDomains, rootNamespace: settings.rootNamespace });
     const httpOut = translate('http');
