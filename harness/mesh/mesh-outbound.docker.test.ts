@@ -47,7 +47,8 @@ clients:
 - {name: order-client, namespace: ${NS}, serviceAccount: order-service-sa}
 `;
 
-const seedRule = readFileSync(join(projectRoot, 'fixtures/seed/destination-rule.yaml'), 'utf8');
+// The seed's rule, balancing round robin as the timing of these tests assumes (Istio's default is LEAST_REQUEST).
+const seedRule = readFileSync(join(projectRoot, 'fixtures/seed/destination-rule.yaml'), 'utf8').replace('  trafficPolicy:\n', '  trafficPolicy:\n    loadBalancer: {simple: ROUND_ROBIN}\n');
 const EXTRA = `
 ---
 ${seedRule.replace('name: payment-service-cb', 'name: payment-again-cb').replace('host: payment-service', 'host: payment-again')}
@@ -71,6 +72,11 @@ apiVersion: networking.istio.io/v1
 kind: VirtualService
 metadata: {name: payment-timeout, namespace: ${NS}}
 spec: {hosts: [payment-timeout], http: [{route: [{destination: {host: payment-timeout}}], timeout: 10s}]}
+---
+apiVersion: networking.istio.io/v1
+kind: DestinationRule
+metadata: {name: payment-timeout, namespace: ${NS}}
+spec: {host: payment-timeout, trafficPolicy: {loadBalancer: {simple: ROUND_ROBIN}}}
 `;
 
 const clusterName = (service: string): string => `outbound|80||${service}.${NS}.svc.cluster.local`;
