@@ -102,6 +102,10 @@ export async function runCase<Env>(testCase: ConformanceCase<Env>, options: RunC
     attach: (name, data) => {
       attachments[name] = data;
     },
+    supports: (feature) => options.supportedFeatures.has(feature),
+    notSupported: (feature, what) => {
+      findings.push(`not checked on this data plane (it does not claim ${feature}): ${what}`);
+    },
     skip: (reason) => {
       throw new SkipSignal(reason);
     },

@@ -34,6 +34,13 @@ export interface CaseContext<Env> {
   record(evidence: CallEvidence): void;
   /** Something the reader should know even when the case passes ("this cap can never eject"). */
   finding(text: string): void;
+  /** Whether the data plane under test claims `feature` (a case may hold some of its checks to one it does not need for the rest). */
+  supports(feature: Feature): boolean;
+  /**
+   * A check the case would make, left out because the data plane does not claim `feature`: said in
+   * the report as a finding (never counted as held, never synthesised).
+   */
+  notSupported(feature: Feature, what: string): void;
   /** Structured data for the report: tls-check rows, timelines, metric samples. */
   attach(name: string, data: unknown): void;
   /** Ends the case as skipped; the reason appears in every report format. */

@@ -60,6 +60,13 @@ export interface RenderedProxy {
   readonly outbound?: OutboundPorts;
   /** Response header in which the proxy reports each outbound request's response flags. */
   readonly responseFlagsHeader?: string;
+  /**
+   * Load balancers that pick upstream hosts each on their own (Envoy: one per worker thread). A
+   * round robin is round robin per balancer: a host may be passed by up to this many rounds. Default 1.
+   */
+  readonly loadBalancers?: number;
+  /** How late a change of an upstream host's health (an ejection, its end) may reach the balancers (Envoy's update_merge_window). Default 0. */
+  readonly hostHealthLagMs?: number;
   /** What the render could not express or chose to do differently, for the report. */
   readonly notes: readonly string[];
 }

@@ -24,6 +24,8 @@ interface FakeSidecar {
   readonly panicPercent?: number;
   /** Jitter added to each request's times (deterministic). */
   readonly jitterMs?: number;
+  /** The balancer sees a host's ejection, and its end, this late (Envoy's update_merge_window). */
+  readonly healthLagMs?: number;
   readonly durationMs?: number;
 }
 
@@ -52,7 +54,10 @@ function fakeTraffic(f: FakeSidecar): ObservedRequest[] {
       }
       nextSweep += interval + (f.driftMs ?? 0);
     }
-    const healthy = hosts.map((h, j) => (h.out ? -1 : j)).filter((j) => j >= 0);
+    const lag = f.healthLagMs ?? 0;
+    // What the balancer sees: ejections and returns `lag` ms late.
+    const seenOut = (h: (typeof hosts)[number]): boolean => (h.out ? t >= h.at + lag : h.back !== undefined && t < h.back + lag);
+    const healthy = hosts.map((h, j) => (seenOut(h) ? -1 : j)).filter((j) => j >= 0);
     const panic = (f.panicPercent ?? 0) > 0 && (100 * healthy.length) / PODS.length < f.panicPercent!;
     const set = panic ? PODS.map((_, j) => j) : healthy;
     const jitter = f.jitterMs === undefined ? 0 : ((i * 7919) % (2 * f.jitterMs + 1)) - f.jitterMs;
@@ -93,6 +98,14 @@ describe('ejection judge: live traffic against the oracle', function () {
     expect(first!.backAfterMs).to.be.within(600, 800 + 40);
     expect(second!.backAfterMs).to.be.within(1200, 1400 + 40);
     expect(r.range((s) => s.ejectionsEnforced.consecutive_5xx)).to.deep.equal([3, 3]);
+  });
+
+  it("allows Envoy's health-update lag only where the data plane has one: a sidecar whose balancer sees ejections 60 ms late (one round of 4 at 10 ms) agrees with a 65 ms lag and disagrees with none; a never-ejecting one disagrees either way", function () {
+    const late = fakeTraffic({ failing: new Set([2]), phaseMs: 73, healthLagMs: 60 });
+    const withLag = (requests: ObservedRequest[]) => judgeEjections({ endpoints: PODS, requests, outlierDetection: SEED_OD, timeScale: SCALE, maxMissedRequests: 5, toleranceMs: 15, lateSweepMs: 20, hostHealthLagMs: 65 });
+    expect(withLag(late).disagreements).to.deep.equal([]);
+    expect(judge(late).disagreements.join('\n')).to.match(/p-2 was sent request \d+ at \d+ ms.*but the oracle ejects it/);
+    expect(withLag(fakeTraffic({ failing: new Set([2]), phaseMs: 73, eject: false })).disagreements.join('\n')).to.match(/after its 3rd consecutive 5xx/);
   });
 
   it('still agrees when every time is off by up to ±5 ms', function () {

@@ -10,7 +10,10 @@
  *   when the cluster did). Every phase on a grid over one interval is tried, and the traffic
  *   agrees with the oracle if it agrees under some phase (and drift, below); the report shows it.
  * - how soon a replica back in service is picked. Under ROUND_ROBIN that is within one round;
- *   `maxMissedRequests` says how many requests in a row may pass a replica in service by.
+ *   `maxMissedRequests` says how many requests in a row may pass a replica in service by (Envoy
+ *   balances per worker thread, so the caller allows one round per balancer).
+ * - how late a host's change of health reaches the balancers (`hostHealthLagMs`: Envoy merges
+ *   such changes over update_merge_window before its workers see them).
  *
  * - how late the sweeps run. A timer loop on a loaded machine runs late, and a late sweep delays
  *   every later one (the sidecar, like Envoy, arms the next sweep after each one), so the live
@@ -57,6 +60,12 @@ export interface EjectionJudgeInput {
   readonly maxMissedRequests: number;
   /** Clock reads: how far a request's time may be off the sidecar's (ms). */
   readonly toleranceMs: number;
+  /**
+   * How late a change of host health reaches the sidecar's load balancers (Envoy's
+   * update_merge_window, time-scaled): for this long after an ejection a request may still reach
+   * the host, and after its end the host may still be passed by. Default 0.
+   */
+  readonly hostHealthLagMs?: number;
   /** How late a sweep may run behind the oracle's, beyond the drift tried. */
   readonly lateSweepMs: number;
   /** Sweep phases tried over one interval (default 40). */
@@ -182,14 +191,15 @@ function runPhase(input: EjectionJudgeInput, sweeps: SweepModel, interval: numbe
 
 function disagreements(input: EjectionJudgeInput, expected: readonly ExpectedEjection[], sim: OutlierSimulationResult): string[] {
   const tol = input.toleranceMs;
+  const lag = input.hostHealthLagMs ?? 0;
   const n = input.endpoints.length;
   const threshold = sim.settings?.panicThresholdPercent ?? 0;
   const consecutive = sim.settings?.consecutive5xx ?? 0;
   const windowsOf = (endpoint: string): ExpectedEjection[] => expected.filter((w) => w.endpoint === endpoint);
   /** Surely out: after the ejection began, and its time (base × multiplier) not up. */
-  const surelyOut = (endpoint: string, t: number): ExpectedEjection | undefined => windowsOf(endpoint).find((w) => w.fromMs < t && t < w.fromMs + w.ejectionMs - tol);
+  const surelyOut = (endpoint: string, t: number): ExpectedEjection | undefined => windowsOf(endpoint).find((w) => w.fromMs + lag < t && t < w.fromMs + w.ejectionMs - tol);
   /** Possibly out: from the ejection until the oracle's sweep, which may run late. */
-  const possiblyOut = (endpoint: string, t: number): boolean => windowsOf(endpoint).some((w) => w.fromMs - tol <= t && (w.toMs === null || t < w.toMs + input.lateSweepMs));
+  const possiblyOut = (endpoint: string, t: number): boolean => windowsOf(endpoint).some((w) => w.fromMs - tol <= t && (w.toMs === null || t < w.toMs + input.lateSweepMs + lag));
   const healthyAtLeast = (t: number): number => input.endpoints.filter((e) => !possiblyOut(e, t)).length;
   const panicPossible = (t: number): boolean => threshold > 0 && (100 * healthyAtLeast(t)) / n < threshold;
   const describe = (w: ExpectedEjection): string =>

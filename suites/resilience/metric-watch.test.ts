@@ -19,7 +19,7 @@ describe('metrics held against what a case expects', function () {
     const watch = await MetricWatch.start(async () => reads.shift()!, 'order-client sidecar');
     await watch.stop();
     const verdicts: [string, string | undefined][] = [];
-    const ctx = { verify: (what: string, error: Error | undefined) => void verdicts.push([what, error?.message]) } as unknown as CaseContext<unknown>;
+    const ctx = { verify: (what: string, error: Error | undefined) => void verdicts.push([what, error?.message]), supports: () => true } as unknown as CaseContext<unknown>;
     watch.check(ctx, series, 4, 'retries counted');
     watch.check(ctx, series, [0, 2], 'too few');
     expect(verdicts).to.deep.equal([
@@ -30,5 +30,22 @@ describe('metrics held against what a case expects', function () {
       { name: series.name, labels: series.labels, value: 14, source: 'order-client sidecar', expected: 14, agrees: true },
       { name: series.name, labels: series.labels, value: 14, source: 'order-client sidecar', agrees: false },
     ]);
+  });
+
+  it("reports a check on Istio's own metrics as not supported where the data plane does not claim them, and makes it where it does", async function () {
+    const istio = { name: 'istio_requests_total', labels: { response_code: '503' } };
+    const reads = [MetricSamples.parse('# TYPE istio_requests_total counter\nistio_requests_total{response_code="503"} 1\n'), MetricSamples.parse('# TYPE istio_requests_total counter\nistio_requests_total{response_code="503"} 3\n')];
+    const watch = await MetricWatch.start(async () => reads.shift()!, 'order-client sidecar');
+    await watch.stop();
+    const verified: string[] = [];
+    const skipped: string[] = [];
+    const ctx = (supported: boolean) =>
+      ({ verify: (what: string) => void verified.push(what), supports: () => supported, notSupported: (feature: string, what: string) => void skipped.push(`${feature}: ${what}`) }) as unknown as CaseContext<unknown>;
+    watch.check(ctx(false), istio, 2, '503s counted');
+    expect(verified).to.deep.equal([]);
+    expect(skipped).to.deep.equal(['observability.istio-metrics: istio_requests_total{response_code="503"}: 503s counted']);
+    expect(watch.samples).to.deep.equal([]);
+    watch.check(ctx(true), istio, 2, '503s counted');
+    expect(verified).to.deep.equal(['503s counted']);
   });
 });

@@ -4,7 +4,7 @@
  * number, or a range when the oracle allows several). Every comparison becomes a MetricSample for
  * the report (the value read after, and the value expected when it is one number) and a check.
  */
-import type { CaseContext, MetricSample, MetricSamples } from '../../harness/index.ts';
+import { Feature, type CaseContext, type MetricSample, type MetricSamples } from '../../harness/index.ts';
 
 export interface Series {
   readonly name: string;
@@ -55,8 +55,16 @@ export class MetricWatch {
     return this.#after.value(series.name, series.labels) - this.#before.value(series.name, series.labels);
   }
 
-  /** Compares one series' increase with `expected`, records the sample and makes it a check of the case. */
+  /**
+   * Compares one series' increase with `expected`, records the sample and makes it a check of the
+   * case. Istio's standard metrics (`istio_*`) come from Istio's own proxy build: on a data plane
+   * that does not claim them, the check is reported as not supported instead of made.
+   */
   check<Env>(ctx: CaseContext<Env>, series: Series, expected: number | readonly [number, number], what: string): void {
+    if (series.name.startsWith('istio_') && !ctx.supports(Feature.IstioMetrics)) {
+      ctx.notSupported(Feature.IstioMetrics, `${seriesText(series)}: ${what}`);
+      return;
+    }
     const increase = this.increase(series);
     const error = compareIncrease(series, increase, expected);
     const value = this.#after!.value(series.name, series.labels);

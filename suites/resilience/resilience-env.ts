@@ -50,6 +50,8 @@ export interface ResilienceEnv {
   readonly timeScale: number;
   /** payment-service's replicas, by pod name, in order. */
   readonly replicas: readonly string[];
+  /** The client sidecar's independent load balancers (Envoy: worker threads) and how late host-health changes reach them. */
+  readonly balancing: { readonly loadBalancers: number; readonly hostHealthLagMs: number };
   /** A service of the topology, as the policies in force resolve it. */
   service(name: string): ResolvedDestination;
   /** The service's outlierDetection (port 80) as the policies in force say, or undefined. */
@@ -98,6 +100,7 @@ export async function startResilienceEnv(options: ResilienceEnvOptions): Promise
       seed: options.seed,
       timeScale: options.timeScale,
       replicas: running.podsOf('prod-namespace/payment-service').map((m) => m.participant.pod),
+      balancing: { loadBalancers: running.pod(CLIENT).rendered?.loadBalancers ?? 1, hostHealthLagMs: running.pod(CLIENT).rendered?.hostHealthLagMs ?? 0 },
       engineVersion: runtime.engineVersion,
       service,
       outlierDetectionOf: (name) => service(name).ports[0]?.trafficPolicy?.outlierDetection,

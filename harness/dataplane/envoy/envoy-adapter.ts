@@ -40,6 +40,8 @@ export const ENVOY_OFFICIAL_RECIPE = 'envoy-official';
 export const ENVOY_READY_LINE = 'starting workers';
 /** Where the bootstrap and the files it watches go, inside the sidecar's folder. */
 const CONFIG_SUBDIR = 'envoy';
+/** Envoy's worker threads (--concurrency): Istio's sidecar default. Each has its own load balancer. */
+const WORKERS = 2;
 /** Envoy's access-log flush interval (--file-flush-interval-msec). */
 const LOG_FLUSH_MS = 5;
 
@@ -140,7 +142,14 @@ export class EnvoyAdapter implements DataPlaneAdapter {
       inboundPorts: new Map(proxy.inbound.ports.map((p) => [p.port, p.port])),
       ...(o.adminSocket === null ? {} : { metricsSocket: ENVOY_ADMIN_SOCKET }),
       ...(o.accessLog === null ? {} : { accessLog: ENVOY_ACCESS_LOG, accessLogFlushMs: LOG_FLUSH_MS }),
-      ...(proxy.outbound === undefined ? {} : { outbound: outboundPorts(proxy.outbound), responseFlagsHeader: RESPONSE_FLAGS_HEADER }),
+      ...(proxy.outbound === undefined
+        ? {}
+        : {
+            outbound: outboundPorts(proxy.outbound),
+            responseFlagsHeader: RESPONSE_FLAGS_HEADER,
+            loadBalancers: WORKERS,
+            hostHealthLagMs: Math.max(0, ...proxy.outbound.clusters.map((c) => c.updateMergeWindowMs ?? 0)),
+          }),
       notes: proxy.notes,
     };
   }
@@ -156,7 +165,7 @@ export class EnvoyAdapter implements DataPlaneAdapter {
       'config:info,main:info',
       '--disable-hot-restart',
       '--concurrency',
-      '2',
+      String(WORKERS),
       // Listener updates drain old connections; a short drain keeps policy changes prompt (convergence waits for it).
       '--drain-time-s',
       '1',

@@ -23,6 +23,7 @@ const HTTP_OPTIONS_KEY = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions
 /** Envoy's retry back-off base when none is set; istiod writes `retry_back_off` only for another. */
 const ENVOY_BACKOFF_BASE_MS = 25;
 const ENVOY_IDLE_TIMEOUT_MS = 3_600_000;
+const ENVOY_UPDATE_MERGE_WINDOW_MS = 1_000;
 const PREVIOUS_HOSTS: JsonObject = { name: 'envoy.retry_host_predicates.previous_hosts', typed_config: { '@type': typeUrl('envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate') } };
 
 export interface OutboundContext {
@@ -84,7 +85,11 @@ export function clusterJson(c: ClusterConfig, ctx: OutboundContext): JsonObject 
       [HTTP_OPTIONS_KEY]: { '@type': typeUrl(HTTP_OPTIONS_KEY), ...(Object.keys(common).length === 0 ? {} : { common_http_protocol_options: common }), explicit_http_config: { http_protocol_options: {} } },
     },
     ...(outlier === undefined ? {} : { outlier_detection: outlier }),
-    common_lb_config: { healthy_panic_threshold: { value: c.healthyPanicThreshold } },
+    common_lb_config: {
+      healthy_panic_threshold: { value: c.healthyPanicThreshold },
+      // Envoy's default is 1 s, which istiod leaves; written only when the time scale changed it.
+      ...(c.updateMergeWindowMs === undefined || c.updateMergeWindowMs === ENVOY_UPDATE_MERGE_WINDOW_MS ? {} : { update_merge_window: seconds(c.updateMergeWindowMs) }),
+    },
     load_assignment: {
       cluster_name: c.name,
       endpoints: [
@@ -180,7 +185,15 @@ function listenerJson(l: OutboundListenerConfig, bindAddress: string, flagsHeade
             codec_type: 'AUTO',
             route_config: {
               name: String(l.servicePort),
-              virtual_hosts: (l.virtualHosts ?? []).map((vh) => ({ name: vh.name, domains: [...vh.domains], routes: vh.routes.flatMap((r) => routesJson(r, flagsHeader)) })),
+              virtual_hosts: (l.virtualHosts ?? []).map((vh) => ({
+                name: vh.name,
+                domains: [...vh.domains],
+                routes: vh.routes.flatMap((r) => routesJson(r, flagsHeader)),
+                // Istio counts attempts to the upstream; the count in the response is the harness's
+                // reading aid, as the response-flags header is (the reference sidecar writes both).
+                include_request_attempt_count: true,
+                include_attempt_count_in_response: true,
+              })),
               // Local replies with no route (404 NR) carry the flags too.
               ...(flagsHeader === undefined ? {} : { response_headers_to_add: [{ header: { key: flagsHeader, value: '%RESPONSE_FLAGS%' }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' }] }),
             },

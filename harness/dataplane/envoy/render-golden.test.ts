@@ -186,7 +186,8 @@ describe('envoy: the seed fixtures render as the mapping tables say', function (
     expect(cluster.typed_extension_protocol_options['envoy.extensions.upstreams.http.v3.HttpProtocolOptions'].common_http_protocol_options).to.deep.equal({ max_requests_per_connection: 10 });
     // 10s × 0.02, 30s × 0.02, and Envoy's 300s max_ejection_time × 0.02.
     expect(withEnvoyDefaults(cluster.outlier_detection)).to.deep.equal(withEnvoyDefaults({ consecutive_5xx: 3, enforcing_consecutive_5xx: 100, interval: '0.2s', base_ejection_time: '0.6s', max_ejection_time: '6s', max_ejection_percent: 50, enforcing_success_rate: 0 }));
-    expect(cluster.common_lb_config).to.deep.equal({ healthy_panic_threshold: { value: 0 } });
+    // Envoy's 1 s update_merge_window (which istiod leaves) times ejections too: scaled like them.
+    expect(cluster.common_lb_config).to.deep.equal({ healthy_panic_threshold: { value: 0 }, update_merge_window: '0.02s' });
     expect(cluster.load_assignment.endpoints[0].lb_endpoints.map((e: Doc) => e['endpoint'].address.socket_address)).to.deep.equal([0, 1, 2, 3].map((i) => ({ address: `payment-service-${i}.prod-namespace`, port_value: 8080 })));
     const tls = cluster.transport_socket_matches[0].transport_socket.typed_config;
     expect(tls.sni).to.equal('outbound_.80_._.payment-service.prod-namespace.svc.cluster.local');

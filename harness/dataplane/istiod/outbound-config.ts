@@ -158,6 +158,13 @@ export interface ClusterConfig {
   readonly outlierDetection?: OutlierDetectionConfig;
   /** healthy_panic_threshold in percent (Istio: minHealthPercent, default 0 = panic off). */
   readonly healthyPanicThreshold: number;
+  /**
+   * Envoy's update_merge_window: changes of host health (an outlier ejection or its end) within
+   * this long are merged and reach the load balancers together, up to this late. Istio leaves
+   * Envoy's 1 s; under a time scale it is scaled like every other duration that times a policy.
+   * The reference sidecar applies health changes at once (up to this much earlier than Envoy).
+   */
+  readonly updateMergeWindowMs?: number;
   /** How endpoints with `tls: true` are reached. */
   readonly tls: {
     readonly sni: string;
@@ -278,6 +285,7 @@ const cluster = {
       },
     },
     healthyPanicThreshold: { type: 'number', minimum: 0, maximum: 100 },
+    updateMergeWindowMs: ms,
     tls: { type: 'object', required: ['sni', 'subjectAltNames', 'alpn', 'auto'], additionalProperties: false, properties: { sni: str, subjectAltNames: strs, alpn: strs, auto: { type: 'boolean' } } },
   },
 };

@@ -30,6 +30,8 @@ const ENVOY_MAX_EJECTION_MS = 300_000;
 const ENVOY_MAX_EJECTION_PERCENT = 10;
 /** Envoy's healthy_panic_threshold when no one sets it (Istio sets it only with outlier detection, which alone ejects hosts). */
 const ENVOY_PANIC_THRESHOLD = 50;
+/** Envoy's common_lb_config.update_merge_window default, which istiod leaves alone. */
+const ENVOY_UPDATE_MERGE_WINDOW_MS = 1_000;
 
 export interface ClusterInput {
   readonly name: string;
@@ -83,6 +85,7 @@ export function renderCluster(input: ClusterInput, scale: number, note: (message
     idleTimeoutMs: idle === undefined ? DEFAULT_IDLE_TIMEOUT_MS : scaleMs(durationMs(idle), scale),
     ...(od === undefined ? {} : { outlierDetection: outlierDetection(od, scale) }),
     healthyPanicThreshold: od === undefined ? ENVOY_PANIC_THRESHOLD : Math.min(100, Math.max(0, od.minHealthPercent ?? 0)),
+    updateMergeWindowMs: scaleMs(ENVOY_UPDATE_MERGE_WINDOW_MS, scale),
     tls: { sni: tls?.sni ?? istioSni(input.service, input.port, input.subset), subjectAltNames: [...sans], alpn: [...ISTIO_CLIENT_ALPN], auto: tls?.mode === undefined || tls.mode === 'SIMPLE' || tls.mode === 'MUTUAL' },
   };
 }

@@ -124,9 +124,20 @@ export function gaugeMatchesClusters(samples: readonly ClusterSample[]): Error |
   return first === undefined ? undefined : new Error(`${off.length} of ${stable.length} steady samples differ, e.g. at ${Math.round(first.atMs)} ms ejections_active ${first.active} while /clusters shows ${first.ejected.length} ejected before and after it`);
 }
 
-/** The oracle's verdict on everything a recorder sent through `service` (round robin: a replica back in service is picked within one round). */
+/** The oracle's verdict on everything a recorder sent through `service` (round robin: a replica back in service is picked within one round of each balancer). */
 export function judge(env: ResilienceEnv, service: string, recorder: TrafficRecorder): EjectionJudgement {
-  return judgeEjections({ endpoints: env.replicas, requests: recorder.requests, outlierDetection: env.outlierDetectionOf(service), timeScale: env.timeScale, maxMissedRequests: env.replicas.length + 1, toleranceMs: TOLERANCE_MS, lateSweepMs: LATE_SWEEP_MS });
+  // A round robin per balancer (Envoy: per worker thread) may pass a host by one round on each.
+  const { loadBalancers, hostHealthLagMs } = env.balancing;
+  return judgeEjections({
+    endpoints: env.replicas,
+    requests: recorder.requests,
+    outlierDetection: env.outlierDetectionOf(service),
+    timeScale: env.timeScale,
+    maxMissedRequests: env.replicas.length * loadBalancers + 1,
+    toleranceMs: TOLERANCE_MS,
+    lateSweepMs: LATE_SWEEP_MS,
+    hostHealthLagMs,
+  });
 }
 
 /**

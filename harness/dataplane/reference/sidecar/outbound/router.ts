@@ -311,9 +311,11 @@ export class Router {
   #routeTimeout(): void {
     this.#timer = undefined;
     if (this.#done) return;
-    this.#cluster.counters.inc('upstream_rq_timeout');
     const a = this.#current;
     const started = a?.forwarding === true && !a.cancelled;
+    // As Envoy's router (onResponseTimeout): counted for a try still awaiting its headers, not for
+    // a request the timeout ends in its retry back-off.
+    if (a !== undefined && !a.cancelled && !a.settled && !started) this.#cluster.counters.inc('upstream_rq_timeout');
     if (a !== undefined && !a.cancelled && !a.settled) {
       this.#cluster.reportLocalOrigin(a.host, 'timeout');
       this.#cancel(a);
