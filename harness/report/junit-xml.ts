@@ -29,8 +29,8 @@ function describeEvidence(e: EvidenceReport): string {
   return [`${e.label}`, `  client saw: ${client}`, `  app received: ${server}`, ...flags.map((f) => `  access log: ${f}`)].join('\n');
 }
 
-function addCase(suite: XMLBuilder, c: CaseReport, area: string): void {
-  const tc = suite.ele('testcase', { name: c.shortName, classname: `meshproof.${area}`, time: seconds(c.durationMs) });
+function addCase(suite: XMLBuilder, c: CaseReport, classname: string): void {
+  const tc = suite.ele('testcase', { name: c.shortName, classname, time: seconds(c.durationMs) });
   const outcome = c.outcome;
   switch (outcome.status) {
     case 'passed':
@@ -52,10 +52,17 @@ function addCase(suite: XMLBuilder, c: CaseReport, area: string): void {
   tc.ele('system-out').txt(out.join('\n'));
 }
 
-export function renderJunit(report: ConformanceReport): string {
-  const total = { tests: 0, failures: 0, errors: 0, skipped: 0 };
-  const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '\uFFFD' });
-  const root = doc.ele('testsuites', { name: `meshproof ${report.run.id}`, time: seconds(report.run.durationMs) });
+interface Totals {
+  tests: number;
+  failures: number;
+  errors: number;
+  skipped: number;
+}
+
+/** One testsuite per area of `report` (names and class names prefixed with the data plane in a differential run). */
+function appendReport(root: XMLBuilder, report: ConformanceReport, total: Totals, plane?: string): void {
+  const prefix = plane === undefined ? '' : `${plane} · `;
+  const pkg = (area: string): string => (plane === undefined ? `meshproof.${area}` : `meshproof.${plane}.${area}`);
   for (const summary of report.areas) {
     const verdict = report.verdicts.find((v) => v.area === summary.area);
     const cases = report.cases.filter((c) => c.area === summary.area);
@@ -65,14 +72,14 @@ export function renderJunit(report: ConformanceReport): string {
     total.errors += counts.errors;
     total.skipped += counts.skipped;
     const suite = root.ele('testsuite', {
-      name: `${summary.area}: ${verdict?.promise ?? summary.area}`,
+      name: `${prefix}${summary.area}: ${verdict?.promise ?? summary.area}`,
       tests: String(counts.tests),
       failures: String(counts.failures),
       errors: String(counts.errors),
       skipped: String(counts.skipped),
       time: seconds(cases.reduce((sum, c) => sum + c.durationMs, 0)),
       timestamp: report.run.startedAt.replace(/\.\d+Z$/, 'Z'),
-      package: `meshproof.${summary.area}`,
+      package: pkg(summary.area),
     });
     const props = suite.ele('properties');
     const property = (name: string, value: string) => props.ele('property', { name, value });
@@ -81,16 +88,33 @@ export function renderJunit(report: ConformanceReport): string {
     property('timeScale', String(report.run.timeScale));
     property('dataPlane', `${report.dataPlane.name} ${report.dataPlane.version}`);
     property('replay', report.run.replayCommand);
-    for (const c of cases) addCase(suite, c, summary.area);
+    for (const c of cases) addCase(suite, c, pkg(summary.area));
   }
   if (report.run.incomplete.length > 0) {
-    const suite = root.ele('testsuite', { name: 'meshproof run', tests: String(report.run.incomplete.length), failures: '0', errors: String(report.run.incomplete.length), skipped: '0', time: '0.000', package: 'meshproof.run' });
+    const suite = root.ele('testsuite', { name: `${prefix}meshproof run`, tests: String(report.run.incomplete.length), failures: '0', errors: String(report.run.incomplete.length), skipped: '0', time: '0.000', package: pkg('run') });
     report.run.incomplete.forEach((reason, i) => {
-      suite.ele('testcase', { name: `incomplete-${i + 1}`, classname: 'meshproof.run', time: '0.000' }).ele('error', { message: firstLine(reason), type: 'MESHPROOF_RUN_INCOMPLETE' }).txt(reason);
+      suite.ele('testcase', { name: `incomplete-${i + 1}`, classname: pkg('run'), time: '0.000' }).ele('error', { message: firstLine(reason), type: 'MESHPROOF_RUN_INCOMPLETE' }).txt(reason);
     });
     total.tests += report.run.incomplete.length;
     total.errors += report.run.incomplete.length;
   }
+}
+
+export function renderJunit(report: ConformanceReport): string {
+  const total: Totals = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+  const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '\uFFFD' });
+  const root = doc.ele('testsuites', { name: `meshproof ${report.run.id}`, time: seconds(report.run.durationMs) });
+  appendReport(root, report, total);
+  root.att({ tests: String(total.tests), failures: String(total.failures), errors: String(total.errors) });
+  return doc.end({ prettyPrint: true });
+}
+
+/** A differential run as one JUnit document: every data plane's suites, named after it. */
+export function renderJunitMany(id: string, reports: readonly ConformanceReport[]): string {
+  const total: Totals = { tests: 0, failures: 0, errors: 0, skipped: 0 };
+  const doc = create({ version: '1.0', encoding: 'UTF-8', invalidCharReplacement: '\uFFFD' });
+  const root = doc.ele('testsuites', { name: `meshproof ${id}`, time: seconds(reports.reduce((n, r) => n + r.run.durationMs, 0)) });
+  for (const r of reports) appendReport(root, r, total, r.dataPlane.name);
   root.att({ tests: String(total.tests), failures: String(total.failures), errors: String(total.errors) });
   return doc.end({ prettyPrint: true });
 }

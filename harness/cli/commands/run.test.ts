@@ -52,7 +52,10 @@ describe('meshproof run (fixture suites, no Docker)', function () {
     const report = r.report();
     expect(validateReport(report)).to.deep.equal([]);
     expect(report.run.seed).to.equal(7);
-    expect(report.dataPlane).to.deep.include({ name: 'reference', version: 'fixture-1' });
+    // No --dataplane: auto chose one and said which, and why; the report names the same one.
+    const chosen = /^data plane: (\w+) \(auto: /m.exec(r.stdout)?.[1];
+    expect(chosen, r.stdout).to.be.oneOf(['envoy', 'reference']);
+    expect(report.dataPlane).to.deep.include({ name: chosen, version: 'fixture-1' });
     expect(report.tlsCheck).to.have.length(1);
     expect(report.verdicts.map((v) => v.result)).to.deep.equal(['partial', 'not-run', 'success']);
     expect(existsSync(join(r.reportDir, report.run.id, 'junit.xml'))).to.equal(true);
@@ -172,5 +175,32 @@ describe('meshproof run --expect (the oracle, before any container)', function (
     const r = meshproofRun(['--expect', join(TESTDATA, 'intent-agrees.yaml')]);
     expect(r.status).to.equal(ExitCode.BadInput);
     expect(r.stderr).to.contain('--expect needs --policies');
+  });
+
+  it('--dataplane reference,envoy runs each in turn and writes one report side by side, with each one\'s full report and one JUnit of both', function () {
+    const r = meshproofRun(['--suite', 'mtls', '--seed', '7', '--dataplane', 'reference,envoy']);
+    expect(r.status, r.stdout + r.stderr).to.equal(ExitCode.Ok);
+    expect(r.stdout).to.match(/^data plane: reference, envoy \(a differential run\)$/m);
+    expect(r.stdout).to.match(/differential: reference fixture-1 vs envoy fixture-1; 0 of \d+ probes observed differently/);
+    const latest = join(r.reportDir, 'latest');
+    const d = JSON.parse(readFileSync(join(latest, 'differential.json'), 'utf8')) as { kind: string; dataPlanes: { info: { name: string } }[]; cases: { shortName: string; outcomes: Record<string, string> }[]; probesCompared: number };
+    expect(d.kind).to.equal('DifferentialReport');
+    expect(d.dataPlanes.map((p) => p.info.name)).to.deep.equal(['reference', 'envoy']);
+    expect(d.cases.find((c) => c.shortName === 'fixture-always-holds')?.outcomes).to.deep.equal({ reference: 'passed', envoy: 'passed' });
+    expect(d.probesCompared).to.be.greaterThan(0);
+    for (const plane of ['reference', 'envoy']) expect(validateReport(JSON.parse(readFileSync(join(latest, plane, 'report.json'), 'utf8')) as ConformanceReport), plane).to.deep.equal([]);
+    const junit = readFileSync(join(latest, 'junit.xml'), 'utf8');
+    expect(junit).to.contain('classname="meshproof.reference.mtls"').and.contain('classname="meshproof.envoy.mtls"');
+    expect(readFileSync(join(latest, 'index.html'), 'utf8')).to.contain('meshproof differential report');
+  });
+
+  it('a differential run fails (exit 1) when a case fails on any data plane', function () {
+    expect(meshproofRun(['--suite', 'mtls', '--seed', '7', '--dataplane', 'all'], 'fail').status).to.equal(ExitCode.ConformanceFailure);
+  });
+
+  it('refuses an unknown data plane in a list before anything starts (exit 2)', function () {
+    const r = meshproofRun(['--suite', 'mtls', '--dataplane', 'reference,linkerd']);
+    expect(r.status).to.equal(ExitCode.BadInput);
+    expect(r.stderr).to.match(/'linkerd' is not a data plane/);
   });
 });

@@ -20,6 +20,9 @@ import { resolveTimeouts } from '../../config/timeouts.ts';
 import { INTERRUPT_CLEANUP_MS, SIGNAL_NUMBERS } from '../../runtime/cleanup-on-signal.ts';
 import { runSupervisedChild } from '../supervised-child.ts';
 import { checkReportDir } from '../../report/report-dir.ts';
+import { writeDifferentialReport } from '../../report/write-report.ts';
+import type { DataPlaneName } from '../../dataplane/names.ts';
+import { selectDataPlanes } from '../data-plane-selection.ts';
 import { checkSocketRoom, runsRoot } from '../../runtime/docker/runs-root.ts';
 
 interface RunFlags {
@@ -37,7 +40,7 @@ interface RunFlags {
 const abs = (path: string | undefined): string | undefined => (path === undefined ? undefined : resolve(path));
 
 /** The run's options from the flags; paths made absolute (the mocha process may run elsewhere). */
-export function optionsFromFlags(flags: RunFlags, newSeed?: () => number): RunOptions {
+export function optionsFromFlags(flags: RunFlags, newSeed?: () => number, dataPlane?: string): RunOptions {
   // A flag given as '' is a mistake (`--suite "$SUITES"` with SUITES unset), never "the default".
   const flagOf: Record<keyof RunFlags, string> = { policies: '--policies', suite: '--suite', dataplane: '--dataplane', seed: '--seed', timeScale: '--time-scale', report: '--report', grep: '--grep', expect: '--expect', suitesDir: '--suites-dir' };
   for (const [key, value] of Object.entries(flags) as [keyof RunFlags, unknown][]) {
@@ -49,7 +52,8 @@ export function optionsFromFlags(flags: RunFlags, newSeed?: () => number): RunOp
     {
       seed: flags.seed,
       timeScale: flags.timeScale,
-      dataPlane: flags.dataplane,
+      // The flag may name several (a differential run) or `auto`: each run is told its one data plane.
+      dataPlane: dataPlane ?? (flags.dataplane?.includes(',') === true || flags.dataplane === 'auto' || flags.dataplane === 'all' ? undefined : flags.dataplane),
       suites: flags.suite,
       reportDir: abs(flags.report),
       suitesDir: abs(flags.suitesDir),
@@ -102,6 +106,29 @@ async function runSuites(options: RunOptions, runId: string): Promise<number> {
 }
 
 /**
+ * A differential run: the suites on each data plane in turn (same seed, time scale and suites),
+ * each as its own run `<run id>-<plane>`, then one report side by side with the disagreements.
+ * The exit code is the worst of the runs (a broken promise on any data plane is one); an
+ * interrupt stops at once.
+ */
+async function runDifferential(options: RunOptions, runId: string, planes: readonly DataPlaneName[]): Promise<number> {
+  const codes: number[] = [];
+  for (const plane of planes) {
+    process.stdout.write(`\n== ${plane} ==\n`);
+    const code = await runSuites({ ...options, dataPlane: plane }, `${runId}-${plane}`);
+    if (code > ExitCode.Infrastructure) return code;
+    codes.push(code);
+  }
+  const written = writeDifferentialReport(options.reportDir, runId, planes.map((plane) => ({ plane, runDir: join(options.reportDir, `${runId}-${plane}`) })));
+  const d = written.report;
+  process.stdout.write(`\ndifferential: ${d.dataPlanes.map((p) => `${p.info.name} ${p.info.version}`).join(' vs ')}; ${d.disagreements.length} of ${d.probesCompared} probes observed differently, ${d.detailDifferences.length} more differ in details only\n`);
+  for (const c of d.cases.filter((x) => new Set(Object.values(x.outcomes)).size > 1)) process.stdout.write(`  ${c.shortName}: ${Object.entries(c.outcomes).map(([p, o]) => `${p} ${o}`).join(', ')}\n`);
+  process.stdout.write(`report: ${join(written.dir, 'index.html')} (and differential.json, junit.xml; each data plane's report in ${written.dir}/<plane>/); copied to ${written.latest}\n`);
+  const worst = codes.includes(ExitCode.ConformanceFailure) ? ExitCode.ConformanceFailure : codes.includes(ExitCode.Infrastructure) ? ExitCode.Infrastructure : codes.includes(ExitCode.BadInput) ? ExitCode.BadInput : ExitCode.Ok;
+  return worst;
+}
+
+/**
  * After an interrupt: waits (bounded) until nothing of the run is left on the engine or in the runs
  * folder (a reaper may still be removing what a start in flight created), and says so.
  */
@@ -133,7 +160,7 @@ export function register(program: Command): void {
     .description('run the conformance suites against a data plane and write the compliance report (HTML, JSON, JUnit)')
     .option('--policies <dir>', 'your Istio policy YAML (a file or directory, with topology.yaml for --expect); checked before anything starts and handed to the suites')
     .option('--suite <list>', 'comma-separated suites to run: mtls, authz, resilience (default: all three)')
-    .option('--dataplane <name>', 'data plane under test: reference (runs everywhere) or envoy (needs the envoyproxy/envoy image)', 'reference')
+    .option('--dataplane <name>', "data plane under test: envoy (upstream Envoy, from sh scripts/setup.sh or MESHPROOF_ENVOY_BINARY), reference (meshproof's own sidecar, runs everywhere), a comma-separated list or all (a differential run: each in turn, one report side by side), or auto (default: envoy where it can be had, else reference)", 'auto')
     .option('--seed <n>', 'seed for fault schedules, response-code mixes and probe order, 0..4294967295 (default: random, printed and recorded; the same seed replays a run)')
     .option('--time-scale <f>', 'multiply every policy duration by this factor, 0 < f <= 1 (default 0.02: a 30 s ejection lasts 0.6 s); 1 = real time')
     .option('--report <dir>', 'write the report to <dir>/<run id>/ and refresh <dir>/latest/ (default: reports/ in the project)')
@@ -151,12 +178,14 @@ export function register(program: Command): void {
         'Examples:',
         '  meshproof run',
         '  meshproof run --suite mtls,authz --seed 42',
+        '  meshproof run --dataplane reference,envoy      # differential: disagreements listed in the report',
         '  meshproof run --policies fixtures/seed --expect intent.yaml --report /tmp/reports',
       ].join('\n'),
     )
     .action(async (flags: RunFlags) => {
       const seedGiven = flags.seed !== undefined;
       const options = optionsFromFlags(flags);
+      const selection = await selectDataPlanes(flags.dataplane);
       const runId = newRunId();
       checkReportDir(options.reportDir);
       // The longest run folder of this run (its user-policy run's) must leave room for socket paths.
@@ -172,6 +201,11 @@ export function register(program: Command): void {
       }
       if (checks.length > 0) process.stdout.write(`expect: all ${checks.filter((c) => c.verdict === 'agrees').length} checkable expectations agree with the policies\n`);
       if (!seedGiven) process.stdout.write(`seed ${options.seed} (random; --seed ${options.seed} replays this run)\n`);
-      process.exitCode = await runSuites(options, runId);
+      process.stdout.write(`data plane: ${selection.reason}\n`);
+      if (selection.planes.length === 1) {
+        process.exitCode = await runSuites({ ...options, dataPlane: selection.planes[0]! }, runId);
+        return;
+      }
+      process.exitCode = await runDifferential(options, runId, selection.planes);
     });
 }

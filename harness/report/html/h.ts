@@ -2,7 +2,7 @@
  * The HTML views are preact components rendered to a string with htm's tagged templates:
  * every interpolated value is escaped by the renderer, so traffic data (paths, headers, bodies,
  * all attacker-controlled) can only ever appear as text. Nothing here may use
- * dangerouslySetInnerHTML except render-html.ts for the page's own CSS and print script.
+ * dangerouslySetInnerHTML except the page renderers (render-html.ts, render-differential.ts) for the page's own CSS and print script.
  */
 import { createRequire } from 'node:module';
 import type { CaseOutcome } from '../../conformance/outcome.ts';

@@ -1,0 +1,58 @@
+import { expect } from 'chai';
+import { buildDifferentialReport, decisionOf, detailsOf } from './differential.ts';
+import type { ConformanceReport, EvidenceReport } from './schema.ts';
+
+function evidence(label: string, outcome: EvidenceReport['client']['outcome'], status: number | undefined, received: number, flags = '-', alert?: string): EvidenceReport {
+  return {
+    label,
+    from: 'order-client',
+    to: 'payment-service:80',
+    request: { protocol: 'http', host: '127.0.0.1', port: 15001, method: 'GET', path: '/' },
+    client: { outcome, ...(status === undefined ? {} : { status }), ...(alert === undefined ? {} : { tls: { alert, serverChain: [] } }), durationMs: 3 },
+    server: { observed: true, received: Array.from({ length: received }, () => ({ pod: 'payment-0', method: 'GET', path: '/' })) },
+    accessLog: [{ time: 't', direction: 'inbound', pod: 'payment-0', status: status ?? 0, responseFlags: flags, durationMs: 1 }],
+  };
+}
+
+function report(plane: string, evidences: readonly EvidenceReport[], outcome: 'passed' | 'failed' = 'passed'): ConformanceReport {
+  return {
+    apiVersion: 'meshproof.dev/v1alpha1',
+    kind: 'ConformanceReport',
+    tool: { name: 'meshproof', version: 't' },
+    run: { id: `r-${plane}`, startedAt: '2026-12-04T10:00:00.000Z', finishedAt: '2026-12-04T10:00:01.000Z', durationMs: 1000, seed: 7, timeScale: 0.02, suites: ['mtls'], replayCommand: `./bin/meshproof run --dataplane ${plane} --seed 7`, host: { platform: 'linux', node: 'v24' }, incomplete: [] },
+    dataPlane: { name: plane, version: '1', claimedFeatures: [], available: true },
+    runtime: { kind: 'docker' },
+    verdicts: [],
+    areas: [],
+    cases: [{ shortName: 'c1', description: '', area: 'mtls', features: [], manifests: [], outcome: { status: outcome, ...(outcome === 'failed' ? { message: 'x' } : {}) } as never, startedAt: '', durationMs: 1, checks: 1, evidence: evidences, metrics: [], findings: [] }],
+    findings: [],
+    tlsCheck: [],
+    authzMatrix: [{ source: 'plaintext', request: 'GET /', destination: 'payment-service:8080', expected: 'reject', observed: plane === 'envoy' ? 'allow' : 'reject', agrees: plane !== 'envoy' }],
+    ruleCoverage: [],
+    ejectionTimelines: [],
+    experiments: [],
+  };
+}
+
+describe('differential report: the same probes on several data planes', function () {
+  it('lists a probe decided differently as a disagreement, one differing only in flags or alerts as a detail, and identical ones as neither', function () {
+    const ref = report('reference', [evidence('GET / → a', 'response', 200, 1), evidence('GET / → b', 'reset', undefined, 0, 'NR'), evidence('TLS → c', 'tls-error', undefined, 0, '-', 'certificate required')]);
+    const envoy = report('envoy', [evidence('GET / → a', 'response', 200, 1), evidence('GET / → b', 'response', 426, 0, '-'), evidence('TLS → c', 'tls-error', undefined, 0, '-', 'handshake failure')], 'failed');
+    const d = buildDifferentialReport('r', [
+      { report: ref, path: 'reference' },
+      { report: envoy, path: 'envoy' },
+    ]);
+    expect(d.probesCompared).to.equal(4);
+    expect(d.disagreements.map((x) => x.probe)).to.deep.equal(['GET / → b', 'plaintext GET / → payment-service:8080']);
+    expect(d.disagreements[0]?.observed).to.deep.equal({ reference: 'reset; app saw nothing [log: NR]', envoy: 'response 426; app saw nothing [log: -]' });
+    expect(d.detailDifferences.map((x) => [x.probe, x.observed])).to.deep.equal([['TLS → c', { reference: 'alert: certificate required', envoy: 'alert: handshake failure' }]]);
+    expect(d.cases).to.deep.equal([{ shortName: 'c1', area: 'mtls', outcomes: { reference: 'passed', envoy: 'failed' } }]);
+    expect(d.run.replayCommand).to.equal('./bin/meshproof run --dataplane reference,envoy --seed 7');
+  });
+
+  it('reads a decision from both ends: outcome and status, what the app received and the identity it was told', function () {
+    const e = { ...evidence('x', 'response', 200, 1), server: { observed: true, received: [{ pod: 'p', method: 'GET', path: '/', peerIdentity: 'spiffe://cluster.local/ns/a/sa/b' }] } };
+    expect(decisionOf(e)).to.equal('response 200; app saw 1 (spiffe://cluster.local/ns/a/sa/b)');
+    expect(detailsOf(evidence('y', 'reset', undefined, 0, 'NR'))).to.equal('log: NR');
+  });
+});
