@@ -45,7 +45,7 @@ describe('differential report: the same probes on several data planes', function
     expect(d.probesCompared).to.equal(4);
     expect(d.disagreements.map((x) => x.probe)).to.deep.equal(['GET / → b', 'plaintext GET / → payment-service:8080']);
     expect(d.disagreements[0]?.observed).to.deep.equal({ reference: 'reset; app saw nothing [log: NR]', envoy: 'response 426; app saw nothing [log: -]' });
-    expect(d.detailDifferences.map((x) => [x.probe, x.observed])).to.deep.equal([['TLS → c', { reference: 'alert: certificate required', envoy: 'alert: handshake failure' }]]);
+    expect(d.detailDifferences.map((x) => [x.probe, x.observed])).to.deep.equal([['TLS → c', { reference: 'alert: certificate required; log: -', envoy: 'alert: handshake failure; log: -' }]]);
     expect(d.cases).to.deep.equal([{ shortName: 'c1', area: 'mtls', outcomes: { reference: 'passed', envoy: 'failed' } }]);
     expect(d.run.replayCommand).to.equal('./bin/meshproof run --dataplane reference,envoy --seed 7');
   });
