@@ -44,15 +44,18 @@ describe('differential report: the same probes on several data planes', function
     ]);
     expect(d.probesCompared).to.equal(4);
     expect(d.disagreements.map((x) => x.probe)).to.deep.equal(['GET / → b', 'plaintext GET / → payment-service:8080']);
-    expect(d.disagreements[0]?.observed).to.deep.equal({ reference: 'reset; app saw nothing [log: NR]', envoy: 'response 426; app saw nothing [log: -]' });
-    expect(d.detailDifferences.map((x) => [x.probe, x.observed])).to.deep.equal([['TLS → c', { reference: 'alert: certificate required; log: -', envoy: 'alert: handshake failure; log: -' }]]);
+    expect(d.disagreements[0]?.observed).to.deep.equal({ reference: 'rejected before HTTP; app saw nothing [reset; log: NR]', envoy: 'response 426; app saw nothing [log: -]' });
+    expect(d.detailDifferences.map((x) => [x.probe, x.observed])).to.deep.equal([['TLS → c', { reference: 'tls-error; alert: certificate required; log: -', envoy: 'tls-error; alert: handshake failure; log: -' }]]);
     expect(d.cases).to.deep.equal([{ shortName: 'c1', area: 'mtls', outcomes: { reference: 'passed', envoy: 'failed' } }]);
     expect(d.run.replayCommand).to.equal('./bin/meshproof run --dataplane reference,envoy --seed 7');
   });
 
-  it('reads a decision from both ends: outcome and status, what the app received and the identity it was told', function () {
+  it('reads a decision from both ends (answered and its status, or rejected; whether the app received it), and the rest as details', function () {
     const e = { ...evidence('x', 'response', 200, 1), server: { observed: true, received: [{ pod: 'p', method: 'GET', path: '/', peerIdentity: 'spiffe://cluster.local/ns/a/sa/b' }] } };
-    expect(decisionOf(e)).to.equal('response 200; app saw 1 (spiffe://cluster.local/ns/a/sa/b)');
-    expect(detailsOf(evidence('y', 'reset', undefined, 0, 'NR'))).to.equal('log: NR');
+    expect(decisionOf(e)).to.equal('response 200; app received it');
+    expect(detailsOf(e)).to.equal('app told: spiffe://cluster.local/ns/a/sa/b; log: -');
+    // A reset and a TLS alert are the same decision (rejected before HTTP), different details.
+    expect(decisionOf(evidence('y', 'reset', undefined, 0, 'NR'))).to.equal(decisionOf(evidence('z', 'tls-error', undefined, 0, '-', 'unknown ca')));
+    expect(detailsOf(evidence('y', 'reset', undefined, 0, 'NR'))).to.equal('reset; log: NR');
   });
 });

@@ -4,11 +4,12 @@
  * plane; for every probe the cases made (matched by case, label and order), what each data plane
  * observed. Two readings of an observation are compared:
  *
- * - the decision: how the call ended for the client (outcome and status), whether the app received
- *   it, and the identity the app was told. Different decisions are disagreements: a finding even
- *   where each data plane passed its own checks, since at most one of them can be right.
- * - the details: TLS alerts, response flags and code details in the destination's access log.
- *   They differ between implementations without changing the decision and are listed apart.
+ * - the decision: answered (and the status) or rejected before HTTP, and whether the app received
+ *   the call. Different decisions are disagreements: a finding even where each data plane passed
+ *   its own checks, since at most one of them can be right.
+ * - the details: how a rejection looked (a reset or a TLS alert, and which), the identity the app
+ *   was told, the response flags and code details in the destination's access log. They differ
+ *   between implementations without changing the decision and are listed apart.
  *
  * The tls-check rows and the authorization matrix cells are compared the same way (by key).
  * Pure: reports in, report out.
@@ -41,21 +42,45 @@ export interface ProbeDifference {
   readonly observed: Readonly<Record<string, string>>;
 }
 
-/** What the client got, whether the app got it, and who the app was told called. */
-export function decisionOf(e: EvidenceReport): string {
-  const client = `${e.client.outcome}${e.client.status === undefined ? '' : ` ${e.client.status}`}`;
-  if (!e.server.observed) return client;
-  const received = e.server.received;
-  const identities = [...new Set(received.map((r) => r.peerIdentity ?? 'no identity'))];
-  const app = received.length === 0 ? 'app saw nothing' : `app saw ${received.length}${identities.length === 0 ? '' : ` (${identities.join(', ')})`}`;
-  return `${client}; ${app}`;
+/** How a call ended for the client, as a decision: an answer and its status, or refused before HTTP. */
+function clientDecision(e: EvidenceReport): string {
+  switch (e.client.outcome) {
+    case 'response':
+      return `response ${e.client.status ?? '?'}`;
+    case 'reset':
+    case 'tls-error':
+    case 'refused':
+      return 'rejected before HTTP';
+    default:
+      return e.client.outcome;
+  }
 }
 
-/** TLS alert, and the response flags and code details the destination's sidecar logged. */
+/**
+ * The decision a call got: answered (with which status) or rejected before HTTP, and whether the
+ * app received it. How it was rejected (a reset or a TLS alert), who the app was told called and
+ * what the sidecar logged are details: with other calls in flight (steady traffic) the app's
+ * records can hold more than this call.
+ */
+export function decisionOf(e: EvidenceReport): string {
+  const client = clientDecision(e);
+  if (!e.server.observed) return client;
+  return `${client}; ${e.server.received.length === 0 ? 'app saw nothing' : 'app received it'}`;
+}
+
+/** How the client saw it end, TLS alert, the identity the app was told, and what the destination's sidecar logged. */
 export function detailsOf(e: EvidenceReport): string {
+  const raw = e.client.outcome === 'response' ? undefined : e.client.outcome;
   const alert = e.client.tls?.alert === undefined ? undefined : `alert: ${e.client.tls.alert}`;
+  const identities = [...new Set(e.server.received.map((r) => r.peerIdentity ?? 'no identity'))];
+  const told = identities.length === 0 ? undefined : `app told: ${identities.join(', ')}`;
   const log = e.accessLog.filter((l) => l.direction === 'inbound').map((l) => `${l.responseFlags}${l.responseCodeDetails === undefined ? '' : ` ${l.responseCodeDetails}`}`);
-  return [alert, ...log.map((l) => `log: ${l}`)].filter((x): x is string => x !== undefined).join('; ') || '-';
+  return [raw, alert, told, ...log.map((l) => `log: ${l}`)].filter((x): x is string => x !== undefined).join('; ') || '-';
+}
+
+/** A tls-check cell as a decision: the status, OK, or rejected (how, is a detail). */
+function tlsCheckDecision(observed: string): string {
+  return /^(handshake rejected|TLS closed|reset|refused|connection)/i.test(observed) ? 'rejected' : observed;
 }
 
 interface Observed {
@@ -74,7 +99,7 @@ function observations(report: ConformanceReport): Map<string, Observed> {
       out.set(`${c.shortName}\u0000${e.label}${n > 1 ? ` (#${n})` : ''}`, { decision: decisionOf(e), details: detailsOf(e) });
     }
   }
-  for (const row of report.tlsCheck) out.set(`tls-check\u0000${row.client} (${row.clientKind}) → ${row.service} [${row.clientMode}]`, { decision: row.observed, details: '-' });
+  for (const row of report.tlsCheck) out.set(`tls-check\u0000${row.client} (${row.clientKind}) → ${row.service} [${row.clientMode}]`, { decision: tlsCheckDecision(row.observed), details: row.observed });
   for (const cell of report.authzMatrix) out.set(`authz matrix\u0000${cell.source} ${cell.request} → ${cell.destination}`, { decision: cell.observed, details: '-' });
   return out;
 }

@@ -31,9 +31,13 @@ export function poolLimits(pool: ConnectionPoolSettings | undefined): PoolLimits
   };
 }
 
-/** Most HTTP/1.1 requests a cluster of `endpoints` hosts holds at once (upstream or waiting, one connection pool per host): beyond it, requests overflow. */
-export function admittedAtOnce(limits: PoolLimits, endpoints: number): number {
-  return Math.min(limits.maxConnections + endpoints, limits.maxRequests) + limits.maxPendingRequests;
+/**
+ * Most HTTP/1.1 requests a cluster of `endpoints` hosts holds at once (upstream or waiting):
+ * beyond it, requests overflow. `pools` connection pools per host: Envoy keeps one per worker
+ * thread, and each may open its first connection to a host past max_connections.
+ */
+export function admittedAtOnce(limits: PoolLimits, endpoints: number, pools = 1): number {
+  return Math.min(limits.maxConnections + endpoints * pools, limits.maxRequests) + limits.maxPendingRequests;
 }
 
 /**

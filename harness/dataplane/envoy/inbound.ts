@@ -112,7 +112,8 @@ function chains(proxy: ProxyConfig, p: ProxyInboundPort, ctx: InboundContext): J
 export function inboundListener(proxy: ProxyConfig, p: ProxyInboundPort, ctx: InboundContext): JsonObject {
   // DISABLE needs no TLS inspector: without one every connection is raw_buffer (mapping §2.1).
   const needsInspector = p.mtlsMode !== 'DISABLE';
-  const accessLog = log(ctx, undefined);
+  // As istiod writes it: the listener's own log is for connections no filter chain took (NR) only.
+  const accessLog = log(ctx, undefined)?.map((l) => ({ ...l, filter: { response_flag_filter: { flags: ['NR'] } } }));
   return {
     name: `inbound_${p.port}`,
     address: socketAddress('0.0.0.0', p.port),

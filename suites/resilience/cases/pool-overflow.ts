@@ -22,7 +22,7 @@ const OVERFLOW_BODY = 'upstream connect error or disconnect/reset before headers
 export const poolOverflowCase: ConformanceCase<ResilienceEnv> = {
   shortName: NAME,
   description:
-    "payment-pool's connectionPool allows 1 connection and 1 pending request. With every replica answering 100 ms late and 10 requests in flight, the client sidecar admits at most 6 at once (Envoy passes maxConnections by one connection per host it picks: 1 + 4, plus 1 pending) and answers the rest at once with 503 UO, `x-envoy-overloaded: true` and Envoy's overflow body; no app sees them and none is retried; envoy_cluster_upstream_rq_pending_overflow and istio_requests_total{response_flags=\"UO\"} count them. The seed's limits (payment-seed-pool: 100 connections, 100 pending) serve the same load in full.",
+    "payment-pool's connectionPool allows 1 connection and 1 pending request. With every replica answering 100 ms late and 10 requests in flight, the client sidecar admits at most 1 + 4 × its connection pools per host (Envoy passes maxConnections by one connection per host and pool, and keeps a pool per worker thread), plus 1 pending and answers the rest at once with 503 UO, `x-envoy-overloaded: true` and Envoy's overflow body; no app sees them and none is retried; envoy_cluster_upstream_rq_pending_overflow and istio_requests_total{response_flags=\"UO\"} count them. The seed's limits (payment-seed-pool: 100 connections, 100 pending) serve the same load in full.",
   area: 'resilience',
   features: [Feature.ConnectionPool, Feature.Metrics],
   manifests: [DR_VARIATIONS],
@@ -30,7 +30,8 @@ export const poolOverflowCase: ConformanceCase<ResilienceEnv> = {
     const env = ctx.env;
     const limits = poolLimits(env.service(POOL).ports[0]?.trafficPolicy?.connectionPool);
     const seedLimits = poolLimits(env.service(SEED_POOL).ports[0]?.trafficPolicy?.connectionPool);
-    const admitted = admittedAtOnce(limits, env.replicas.length);
+    const pools = env.balancing.loadBalancers;
+    const admitted = admittedAtOnce(limits, env.replicas.length, pools);
     const watch = await MetricWatch.start(() => env.mesh.metrics(CLIENT), `${CLIENT} sidecar`);
     let overloaded: MeshForwardEvidence | undefined;
     let during: readonly MeshForwardResult[] = [];
@@ -40,7 +41,7 @@ export const poolOverflowCase: ConformanceCase<ResilienceEnv> = {
       {
         name: NAME,
         hypothesis: phasedHypothesis(
-          `${SEED_POOL}, with the seed's connectionPool (admits ${admittedAtOnce(seedLimits, env.replicas.length)} at once), serves at least 99% of ${LOAD.concurrency} concurrent requests`,
+          `${SEED_POOL}, with the seed's connectionPool (admits ${admittedAtOnce(seedLimits, env.replicas.length, pools)} at once), serves at least 99% of ${LOAD.concurrency} concurrent requests`,
           [async () => (await send(env, SEED_POOL, LOAD.count, { concurrency: LOAD.concurrency })).results, async () => during, async () => (await send(env, SEED_POOL, LOAD.count, { concurrency: LOAD.concurrency })).results],
           successAtLeast(0.99),
         ),
@@ -76,7 +77,7 @@ export const poolOverflowCase: ConformanceCase<ResilienceEnv> = {
       1,
     );
     ctx.verify(
-      `at most ${admitted} admitted requests were in the client sidecar at once (maxConnections + one connection per host Envoy picks past it + http1MaxPendingRequests); its access log shows ${atOnce}`,
+      `at most ${admitted} admitted requests were in the client sidecar at once (maxConnections + one connection per host and pool (${pools} per host) past it + http1MaxPendingRequests); its access log shows ${atOnce}`,
       log.length !== served.length ? new Error(`the access log has ${log.length} served requests, the client saw ${served.length}`) : atOnce <= admitted ? undefined : new Error(`${atOnce} served requests overlapped in the client sidecar, beyond the ${admitted} the pool admits`),
     );
     const appsSaw = Object.values(overloaded?.received ?? {}).reduce((a, b) => a + b, 0);
