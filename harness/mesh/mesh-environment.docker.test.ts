@@ -251,6 +251,32 @@ describe(`mesh environment with the ${plane} data plane (containers)`, function 
     });
   });
 
+  describe('HTTP/1 edges on a PERMISSIVE port, as Envoy 1.40 under istiod answers them (measured live)', function () {
+    // [request bytes, status line, access-log line [status, flags, details, method, path, authority], what the app saw]
+    const EDGES: [name: string, bytes: string, status: string, log: [number, string, string, string, string, string], app: string | undefined][] = [
+      ['HTTP/1.0 is refused by the codec (istiod leaves accept_http_10 off)', 'GET /edge/a HTTP/1.0\r\nHost: ledger:9080\r\n\r\n', 'HTTP/1.1 426 Upgrade Required', [426, 'DPE', 'low_version', '', '', ''], undefined],
+      ['HTTP/1.0 without Host likewise', 'GET /edge/b HTTP/1.0\r\n\r\n', 'HTTP/1.1 426 Upgrade Required', [426, 'DPE', 'low_version', '', '', ''], undefined],
+      ['HTTP/0.9 (no version) likewise', 'GET /edge/c\r\n\r\n', 'HTTP/1.1 426 Upgrade Required', [426, 'DPE', 'low_version', '', '', ''], undefined],
+      ['HTTP/1.1 without Host: 400, logged with its method and path', 'GET /edge/d HTTP/1.1\r\nConnection: close\r\n\r\n', 'HTTP/1.1 400 Bad Request', [400, '-', 'missing_host_header', 'GET', '/edge/d', ''], undefined],
+      ['absolute-form: the authority comes from the URI, not Host', 'POST http://other.example/edge/e HTTP/1.1\r\nHost: ledger:9080\r\nContent-Length: 0\r\nConnection: close\r\n\r\n', 'HTTP/1.1 200 OK', [200, '-', 'via_upstream', 'POST', '/edge/e', 'other.example'], 'POST /edge/e other.example'],
+      ['an unknown method token is a codec error', 'FOO /edge/f HTTP/1.1\r\nHost: ledger:9080\r\nConnection: close\r\n\r\n', 'HTTP/1.1 400 Bad Request', [400, 'DPE', 'http1.codec_error', '', '', ''], undefined],
+      ['a lower-case method is a codec error', 'get /edge/g HTTP/1.1\r\nHost: ledger:9080\r\nConnection: close\r\n\r\n', 'HTTP/1.1 400 Bad Request', [400, 'DPE', 'http1.codec_error', '', '', ''], undefined],
+    ];
+    for (const [name, bytes, status, log, app] of EDGES) {
+      it(name, async function () {
+        const e = await env.call('legacy-client', { to: 'ledger', port: 9080, protocol: 'tcp', body: bytes, timeoutMs: 3_000 });
+        const reply = e.observation.body ?? '';
+        expect(reply.split('\r\n')[0], reply).to.equal(status);
+        expect(reply, 'the server header istiod sets').to.match(/\r\nserver: istio-envoy\r\n/i);
+        // Only this call's lines: the hostile-input test's slowloris (from the host) is logged DC when it goes.
+        const from = env.pod('legacy-client').pod.ip;
+        const lines = (e.accessLog ?? []).filter((l) => l.direction === 'inbound' && l.downstreamAddress?.startsWith(`${from}:`) === true);
+        expect(lines.map((l) => [l.status, l.responseFlags, l.responseCodeDetails ?? '', l.method ?? '', l.path ?? '', l.authority ?? ''])).to.deep.equal([log]);
+        expect((e.serverSaw ?? []).map((r) => `${r.method} ${r.path} ${String(r.headers['host'])}`)).to.deep.equal(app === undefined ? [] : [app]);
+      });
+    }
+  });
+
   describe('at run time', function () {
     it('a new certificate for payment-service is what the next handshake presents', async function () {
       const next = await env.rotateCertificates('payment-service');

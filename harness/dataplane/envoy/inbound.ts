@@ -15,6 +15,7 @@
  */
 import type { PathNormalization } from '../../model/mesh-config.ts';
 import type { ProxyConfig, ProxyInboundPort } from '../istiod/proxy-config.ts';
+import { ENVOY_SERVER_NAME } from '../istiod/istio-constants.ts';
 import { defaultThresholds, fileAccessLog, hcmFilter, loadAssignment, ROUTER_FILTER, socketAddress, tcpProxyFilter, TLS_INSPECTOR, type AccessLogContext } from './filters.ts';
 import type { JsonObject } from './json.ts';
 import { rbacHttpFilters, rbacNetworkFilters } from './rbac-filters.ts';
@@ -54,6 +55,7 @@ function inboundHcm(proxy: ProxyConfig, port: number, ctx: InboundContext, secur
   return hcmFilter({
     stat_prefix: name,
     codec_type: 'AUTO',
+    server_name: ENVOY_SERVER_NAME,
     use_remote_address: false,
     forward_client_cert_details: 'APPEND_FORWARD',
     set_current_client_cert_details: { subject: true, dns: true, uri: true },

@@ -15,6 +15,7 @@
  *   and the response flags in a response header (`%RESPONSE_FLAGS%`) when the translation asks.
  */
 import type { ClusterConfig, FaultConfig, OutboundConfig, OutboundListenerConfig, RetryConfig, RouteConfig, RouteMatchConfig, StringMatchConfig } from '../istiod/outbound-config.ts';
+import { ENVOY_SERVER_NAME } from '../istiod/istio-constants.ts';
 import { EMPTY_FAULT_FILTER, FAULT_FILTER, FAULT_TYPE, fileAccessLog, hcmFilter, RAW_BUFFER_SOCKET, ROUTER_FILTER, seconds, socketAddress, tcpProxyFilter, type AccessLogContext } from './filters.ts';
 import { typeUrl, type JsonObject, type JsonValue } from './json.ts';
 import { upstreamTlsSocket, type TlsFiles } from './tls.ts';
@@ -183,6 +184,7 @@ function listenerJson(l: OutboundListenerConfig, bindAddress: string, flagsHeade
           hcmFilter({
             stat_prefix: l.name,
             codec_type: 'AUTO',
+            server_name: ENVOY_SERVER_NAME,
             route_config: {
               name: String(l.servicePort),
               virtual_hosts: (l.virtualHosts ?? []).map((vh) => ({

@@ -65,7 +65,22 @@ function peerAuthentication(mode: string): string {
 
 /** Layout: the reference's listener stands behind iptables on 15006; meshproof's binds the workload port 8080 (ports rules see it). */
 function atWorkloadPort(listener: Doc): Doc {
-  return { ...listener, name: 'inbound_8080', address: { socket_address: { address: '0.0.0.0', port_value: 8080 } } };
+  return withIstioServerName({ ...listener, name: 'inbound_8080', address: { socket_address: { address: '0.0.0.0', port_value: 8080 } } });
+}
+
+/**
+ * Beyond the mapping, as istiod writes it: every sidecar connection manager has server_name
+ * `istio-envoy` (EnvoyServerName, pilot/pkg/networking/core; ProxyHeaders.ServerName), which the
+ * mapping's configs leave at Envoy's `envoy`. Added to the expectation, so the render must have it.
+ */
+function withIstioServerName(listener: Doc): Doc {
+  const copy = structuredClone(listener);
+  for (const chain of copy['filter_chains'] ?? []) {
+    for (const filter of chain['filters'] ?? []) {
+      if (filter['name'] === 'envoy.filters.network.http_connection_manager') filter['typed_config']['server_name'] = 'istio-envoy';
+    }
+  }
+  return copy;
 }
 
 /** Envoy's outlier-detection defaults (outlier_detection.proto), so two writings of the same settings compare equal. */
@@ -120,7 +135,7 @@ describe('envoy: rendered bootstraps match the mapping reference configs', funct
     const vhosts = listener.filter_chains[0].filters[0].typed_config.route_config.virtual_hosts;
     const vhost = vhosts.find((v: Doc) => v['name'] === 'svc.server-ns.svc.cluster.local:8080');
     expect(vhost.domains).to.include.members(['svc.server-ns.svc.cluster.local', 'svc.server-ns.svc.cluster.local:8080', 'svc.server-ns']);
-    const wantListener = structuredClone(expected['static_resources'].listeners[0]);
+    const wantListener = withIstioServerName(expected['static_resources'].listeners[0]);
     const wantVhost = wantListener.filter_chains[0].filters[0].typed_config.route_config.virtual_hosts[0];
     wantVhost.routes[0].route.cluster = istioName;
     const route = structuredClone(vhost.routes[0]);

@@ -19,6 +19,9 @@ export const ISTIO_CLIENT_ALPN = ['istio-peer-exchange', 'istio'] as const;
  */
 export const MESH_PROBE_ALPN = ['istio-http/1.1', 'istio', 'http/1.1'] as const;
 
+/** EnvoyServerName: the `server` header istiod has every sidecar's connection manager write (OVERWRITE). */
+export const ENVOY_SERVER_NAME = 'istio-envoy';
+
 /** Istio's default SNI for a cluster: BuildDNSSrvSubsetKey(outbound, subset, host, port). */
 export function istioSni(host: string, port: number, subset = ''): string {
   return `outbound_.${port}_.${subset}_.${host}`;

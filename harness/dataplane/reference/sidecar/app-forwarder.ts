@@ -11,6 +11,7 @@
  */
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { Dispatcher } from 'undici';
+import { ENVOY_SERVER_NAME } from '../../istiod/istio-constants.ts';
 import type { Pool } from './undici-core.ts';
 
 export const UPSTREAM_RESET = 'upstream connect error or disconnect/reset before headers. reset reason: ';
@@ -57,7 +58,7 @@ export function forwardToApp(pool: Pool, req: IncomingMessage, res: ServerRespon
             const value = upstreamHeaders[name as keyof IncomingHttpHeaders];
             if (value !== undefined && !HOP_BY_HOP.has(name)) out[name] = value;
           }
-          out['server'] = 'istio-envoy';
+          out['server'] = ENVOY_SERVER_NAME;
           out['x-envoy-upstream-service-time'] = String(Math.round(performance.now() - sentAt));
           res.writeHead(statusCode, out);
         },

@@ -5,11 +5,16 @@
  *
  * Local replies are Envoy's: 403 `RBAC: access denied`; 400 for a path that fails normalization
  * or for bytes that are not HTTP (flag DPE, e.g. TLS sent to a DISABLE port); 431 for request
- * headers over max_request_headers_kb; 503 UF/UC when the app cannot be reached.
+ * headers over max_request_headers_kb; 503 UF/UC when the app cannot be reached. As Envoy 1.40
+ * under istiod (which leaves accept_http_10 off), an HTTP/1.0 request is answered 426 `low_version`
+ * before anything else, an HTTP/1.1 request without Host 400 `missing_host_header` (logged, with
+ * its method and path), and an absolute-form target (`POST http://other.example/x`) takes its
+ * authority from the URI: RBAC, the access log and the app all see `other.example` and `/x`.
  */
 import { randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { ENVOY_SERVER_NAME } from '../../istiod/istio-constants.ts';
 import type { Pool } from './undici-core.ts';
 import type { AccessLogEntry } from '../../../traffic/types.ts';
 import type { AccessLog } from './access-log.ts';
@@ -38,6 +43,10 @@ interface Exchange {
   readonly time: string;
   readonly started: number;
   readonly base: Omit<AccessLogEntry, 'status' | 'responseFlags' | 'durationMs'>;
+  /** `:authority`: the absolute-form target's authority, else the Host header. */
+  readonly authority: string | undefined;
+  /** The request target as a path (absolute-form reduced to its path). */
+  readonly target: string;
   logged: boolean;
   /** Set when a LOG (AUDIT) RBAC filter ran: Envoy's access_log_hint. */
   auditHint?: boolean;
@@ -50,7 +59,7 @@ export class HttpInbound {
 
   constructor(deps: HttpInboundDeps) {
     this.#deps = deps;
-    this.#server = createServer({ maxHeaderSize: deps.maxHeaderBytes, keepAliveTimeout: 3_600_000, requireHostHeader: true }, (req, res) => this.#onRequest(req, res));
+    this.#server = createServer({ maxHeaderSize: deps.maxHeaderBytes, keepAliveTimeout: 3_600_000, requireHostHeader: false }, (req, res) => this.#onRequest(req, res));
     this.#server.on('clientError', (error: NodeJS.ErrnoException, socket: Socket) => this.#onClientError(error, socket));
     // A client that sends its request and closes its sending side still gets the answer (Node's
     // server would abort the request on the early end).
@@ -75,8 +84,11 @@ export class HttpInbound {
       req.socket.destroy();
       return;
     }
+    // Envoy's HTTP/1 codec refuses HTTP/1.0 (and 0.9) before the request reaches any filter.
+    if (req.httpVersionMajor !== 1 || req.httpVersionMinor !== 1) return this.#codecReply(req.socket, d, 426, 'Upgrade Required', 'low_version');
     d.active += 1;
     const time = new Date().toISOString();
+    const { authority, target } = requestTarget(req);
     const x: Exchange = {
       d,
       req,
@@ -90,10 +102,12 @@ export class HttpInbound {
         downstreamAddress: d.address,
         ...(d.peerUri === undefined ? {} : { downstreamPrincipal: d.peerUri }),
         method: req.method ?? '',
-        path: req.url ?? '',
-        ...(req.headers.host === undefined ? {} : { authority: req.headers.host }),
+        path: target,
+        ...(authority === undefined ? {} : { authority }),
         connectionSecurity: d.mutualTls ? 'mutual_tls' : 'none',
       },
+      authority,
+      target,
       logged: false,
     };
     res.once('close', () => {
@@ -115,13 +129,13 @@ export class HttpInbound {
   #handle(x: Exchange): void {
     const { d, req } = x;
     const config = d.state.config;
-    const target = absolutePath(req.url ?? '/');
-    const normalized = normalizePath(target, config.mesh.pathNormalization);
+    if (x.authority === undefined) return this.#localReply(x, 400, '', '-', 'missing_host_header', undefined, true);
+    const normalized = normalizePath(x.target, config.mesh.pathNormalization);
     if (!normalized.ok) return this.#localReply(x, 400, '', '-', 'path_normalization_failed');
     const decision = d.state.rbac.http.evaluate({
       connection: d.facts,
       remoteIp: remoteIp(req, d),
-      header: (name) => headerValue(req, name, normalized.path, d.mutualTls),
+      header: (name) => headerValue(req, name, normalized.path, x.authority, d.mutualTls),
       urlPath: normalized.urlPath,
     });
     this.#deps.stats.rbac('http', d.statPrefix, decision.filters);
@@ -129,16 +143,16 @@ export class HttpInbound {
     if (audit.length > 0) x.auditHint = audit.some((f) => f.matchedPolicy !== undefined);
     if (!decision.allowed) return this.#localReply(x, 403, RBAC_DENIED_BODY, '-', decision.responseCodeDetails ?? 'rbac_access_denied');
     const upstreamHost = `${config.inbound.appAddress}:${d.port.appPort}`;
-    forwardToApp(this.#deps.upstream(d.port.appPort), req, x.res, normalized.path, upstreamHeaders(req, d), {
+    forwardToApp(this.#deps.upstream(d.port.appPort), req, x.res, normalized.path, upstreamHeaders(req, d, x.authority), {
       log: (status, flags, details) => this.#log(x, status, flags, details, upstreamHost),
       localReply: (status, body, flags, details) => this.#localReply(x, status, body, flags, details, upstreamHost),
     });
   }
 
-  #localReply(x: Exchange, status: number, body: string, flags: string, details: string, upstreamHost?: string): void {
+  #localReply(x: Exchange, status: number, body: string, flags: string, details: string, upstreamHost?: string, close = false): void {
     const { res } = x;
     if (res.headersSent || res.destroyed) return;
-    res.writeHead(status, { 'content-type': 'text/plain', 'content-length': Buffer.byteLength(body), server: 'istio-envoy' });
+    res.writeHead(status, { ...(body === '' ? {} : { 'content-type': 'text/plain' }), 'content-length': Buffer.byteLength(body), server: ENVOY_SERVER_NAME, ...(close ? { connection: 'close' } : {}) });
     this.#log(x, status, flags, details, upstreamHost);
     res.end(body);
   }
@@ -162,11 +176,15 @@ export class HttpInbound {
     const tooLarge = error.code === 'HPE_HEADER_OVERFLOW';
     const timeout = error.code === 'ERR_HTTP_REQUEST_TIMEOUT';
     const [status, text, details] = tooLarge ? [431, 'Request Header Fields Too Large', 'http1.headers_too_large'] : timeout ? [408, 'Request Timeout', 'request_header_timeout'] : [400, 'Bad Request', 'http1.codec_error'];
-    const body = text;
+    this.#codecReply(socket, d, status, text, details);
+  }
+
+  /** A reply from the codec (flag DPE): before any filter, so the log has no method, path or authority. */
+  #codecReply(socket: Socket, d: Downstream, status: number, text: string, details: string): void {
     const time = new Date().toISOString();
     this.#deps.accessLog.write({ time, direction: 'inbound', pod: this.#deps.pod, downstreamAddress: d.address, ...(d.peerUri === undefined ? {} : { downstreamPrincipal: d.peerUri }), status, responseFlags: 'DPE', responseCodeDetails: details, connectionSecurity: d.mutualTls ? 'mutual_tls' : 'none', durationMs: 0 });
     this.#deps.stats.httpResponse(d.statPrefix, status);
-    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-length: ${Buffer.byteLength(body)}\r\ncontent-type: text/plain\r\nconnection: close\r\nserver: istio-envoy\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${text}\r\ncontent-length: ${Buffer.byteLength(text)}\r\ncontent-type: text/plain\r\nconnection: close\r\nserver: ${ENVOY_SERVER_NAME}\r\n\r\n${text}`);
   }
 
   close(): void {
@@ -174,28 +192,32 @@ export class HttpInbound {
   }
 }
 
-/** The request target as a path: absolute-form (`http://host/x`) becomes `/x`. */
-function absolutePath(target: string): string {
-  if (target.startsWith('/')) return target;
-  const scheme = /^[a-z][a-z0-9+.-]*:\/\/[^/?#]*/i.exec(target);
-  if (scheme === null) return target;
-  const rest = target.slice(scheme[0].length);
-  return rest.startsWith('/') ? rest : `/${rest}`;
+/**
+ * The request target and `:authority`, as Envoy's HTTP/1 codec makes them: absolute-form
+ * (`http://host/x`) becomes path `/x` with the URI's authority, which wins over the Host header.
+ */
+function requestTarget(req: IncomingMessage): { target: string; authority: string | undefined } {
+  const url = req.url ?? '/';
+  const host = req.headers.host === '' ? undefined : req.headers.host;
+  if (url.startsWith('/')) return { target: url, authority: host };
+  const scheme = /^[a-z][a-z0-9+.-]*:\/\/([^/?#]*)/i.exec(url);
+  if (scheme === null) return { target: url, authority: host };
+  const rest = url.slice(scheme[0].length);
+  return { target: rest.startsWith('/') ? rest : `/${rest}`, authority: scheme[1] === '' ? host : scheme[1] };
 }
 
 /** Header lookup for RBAC: pseudo-headers, then regular headers with repeated values joined by `,`. */
-function headerValue(req: IncomingMessage, name: string, path: string, tls: boolean): string | undefined {
+function headerValue(req: IncomingMessage, name: string, path: string, authority: string | undefined, tls: boolean): string | undefined {
   switch (name) {
     case ':method':
       return req.method;
     case ':authority':
-      return req.headers.host;
+    case 'host':
+      return authority;
     case ':path':
       return path;
     case ':scheme':
       return tls ? 'https' : 'http';
-    case 'host':
-      return req.headers.host;
   }
   return req.headersDistinct[name]?.join(',');
 }
@@ -208,11 +230,12 @@ function remoteIp(req: IncomingMessage, d: Downstream): string {
   return last === '' ? d.facts.sourceIp : plainIp(last);
 }
 
-function upstreamHeaders(req: IncomingMessage, d: Downstream): Record<string, string | string[]> {
+function upstreamHeaders(req: IncomingMessage, d: Downstream, authority: string): Record<string, string | string[]> {
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of Object.entries(req.headers)) {
     if (value !== undefined && !isHopByHop(name)) headers[name] = value;
   }
+  headers['host'] = authority;
   // forward_client_cert_details APPEND_FORWARD: append this hop on mutual TLS, drop the header otherwise.
   const incoming = req.headers['x-forwarded-client-cert'];
   if (d.xfcc === undefined) delete headers['x-forwarded-client-cert'];

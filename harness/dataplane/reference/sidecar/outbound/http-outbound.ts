@@ -17,6 +17,7 @@
  *   response-flags header.
  */
 import { randomUUID } from 'node:crypto';
+import { ENVOY_SERVER_NAME } from '../../../istiod/istio-constants.ts';
 import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
 import type { SeededRandom } from '../../../../util/seeded-random.ts';
 import type { AccessLogEntry } from '../../../../traffic/types.ts';
@@ -95,7 +96,7 @@ class Exchange implements RouterExchange {
   localReply(status: number, body: string, details: string, headers: Readonly<Record<string, string>> = {}): void {
     const res = this.#res;
     if (this.over || res.headersSent || res.destroyed) return;
-    const out: Record<string, string> = { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(body)), server: 'istio-envoy', ...headers, ...this.#extraHeaders() };
+    const out: Record<string, string> = { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(body)), server: ENVOY_SERVER_NAME, ...headers, ...this.#extraHeaders() };
     res.writeHead(status, out);
     this.#log(status, details);
     res.end(body);
@@ -103,7 +104,7 @@ class Exchange implements RouterExchange {
 
   grpcAbort(code: number, details: string): void {
     const res = this.#res;
-    res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': FAULT_ABORT_BODY, 'content-length': '0', server: 'istio-envoy', ...this.#extraHeaders() });
+    res.writeHead(200, { 'content-type': 'application/grpc', 'grpc-status': String(code), 'grpc-message': FAULT_ABORT_BODY, 'content-length': '0', server: ENVOY_SERVER_NAME, ...this.#extraHeaders() });
     this.#log(200, details);
     res.end();
   }
