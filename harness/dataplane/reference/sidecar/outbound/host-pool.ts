@@ -5,8 +5,11 @@
  * - A request takes an idle connection if there is one; else it waits as a pending request, if
  *   the cluster has fewer than `max_pending_requests` pending (else: overflow,
  *   `upstream_rq_pending_overflow`), and a connection is opened for it if the cluster has fewer
- *   than `max_connections` (else `upstream_cx_overflow`; but a host with no connection at all
- *   still opens one, as Envoy does so that its pending requests are not stuck).
+ *   than `max_connections` (else `upstream_cx_overflow`; but a host with no ready, busy or
+ *   connecting connection still opens one, as Envoy does so that its pending requests are not
+ *   stuck. A connection carrying its last request under `max_requests_per_connection` is
+ *   draining, not busy, in Envoy's ConnPoolImplBase: so with 1 request per connection the next
+ *   request's connection opens while the current one is still in flight).
  * - A request about to use a connection needs the cluster below `max_requests` (else overflow,
  *   counted as `upstream_rq_pending_overflow` too).
  * - A connection carries one request at a time and is reused (keep-alive), up to
@@ -205,11 +208,17 @@ export class HostPool {
     while (this.#pending.length > this.#connecting) {
       const allowed = c.connections < c.config.circuitBreakers.maxConnections;
       if (!allowed) c.counters.inc('upstream_cx_overflow');
-      const none = this.#idle.length === 0 && this.#busy.size === 0 && this.#connecting === 0;
+      const none = this.#idle.length === 0 && this.#connecting === 0 && [...this.#busy].every((b) => this.#carriesItsLast(b));
       if (!allowed && !none) return;
       this.#open();
       if (!allowed) return;
     }
+  }
+
+  /** Busy with the last request `max_requests_per_connection` allows (Envoy moves it to its draining list). */
+  #carriesItsLast(connection: UpstreamConnection): boolean {
+    const max = this.#cluster.config.maxRequestsPerConnection;
+    return max > 0 && connection.requests + 1 >= max;
   }
 
   #open(): void {

@@ -69,6 +69,8 @@ spec: {selector: {matchLabels: {app: ledger}}, mtls: {mode: DISABLE}}
   dr('pay-all', '{outlierDetection: {consecutive5xxErrors: 3, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 100}}'),
   dr('pay-panic', '{outlierDetection: {consecutive5xxErrors: 1, interval: 10s, baseEjectionTime: 30s, maxEjectionPercent: 100, minHealthPercent: 50}}'),
   dr('pay-pool', '{connectionPool: {tcp: {maxConnections: 1}, http: {http1MaxPendingRequests: 1}}}'),
+  // Istio's circuit-breaking task: 1 connection, 1 pending request, 1 request per connection (one replica).
+  dr('ledger', '{connectionPool: {tcp: {maxConnections: 1}, http: {http1MaxPendingRequests: 1, maxRequestsPerConnection: 1}}}'),
   vs('pay-retry', 'retries: {attempts: 3, retryOn: 5xx}'),
   vs('pay-noretry', 'retries: {attempts: 0}'),
   vs('pay-timeout', 'timeout: 5s'),
@@ -289,6 +291,21 @@ describe('reference sidecar, outbound (in-process, four replicas)', function () 
       // The same load on a service without limits overflows nothing.
       const unlimited = await mesh.load('pay-noretry:80', 40, 10);
       expect(unlimited.filter((r) => r.status !== 200)).to.deep.equal([]);
+    });
+
+    it("with 1 request per connection, the next request's connection opens while the last one's request is in flight (Envoy's draining list)", async function () {
+      // Envoy moves a connection carrying its last allowed request to its draining list, and a host
+      // with no ready, busy or connecting connection opens one whatever max_connections says. So
+      // the second of two concurrent requests does not wait for the first to finish.
+      const delayMs = 400;
+      setMode(['ledger-0.prod'], { mode: 'slow', delayMs });
+      // The first request is on its connection (and in the app) before the second is sent.
+      const first = mesh.load('ledger:80', 1, 1, '/first');
+      await new Promise((resolve) => setTimeout(resolve, delayMs / 4));
+      const second = (await mesh.load('ledger:80', 1, 1, '/second'))[0]!;
+      expect([(await first)[0]!.status, second.status]).to.deep.equal([200, 200]);
+      // Waiting for the first to finish would take it past 1.75 delays; a fresh connection takes milliseconds.
+      expect(second.durationMs).to.be.lessThan(delayMs * 1.5);
     });
 
     it('retries absorb a seeded 20% 503 rate with attempts 3 on 5xx, where no retries let it through', async function () {
