@@ -1,5 +1,7 @@
 import { expect } from 'chai';
+import { KNOWN_DIFFERENCES } from '../dataplane/known-differences.ts';
 import { buildDifferentialReport, decisionOf, detailsOf } from './differential.ts';
+import { renderDifferentialHtml } from './html/render-differential.ts';
 import type { ConformanceReport, EvidenceReport } from './schema.ts';
 
 function evidence(label: string, outcome: EvidenceReport['client']['outcome'], status: number | undefined, received: number, flags = '-', alert?: string): EvidenceReport {
@@ -48,6 +50,19 @@ describe('differential report: the same probes on several data planes', function
     expect(d.detailDifferences.map((x) => [x.probe, x.observed])).to.deep.equal([['TLS → c', { reference: 'tls-error; alert: certificate required; log: -', envoy: 'tls-error; alert: handshake failure; log: -' }]]);
     expect(d.cases).to.deep.equal([{ shortName: 'c1', area: 'mtls', outcomes: { reference: 'passed', envoy: 'failed' } }]);
     expect(d.run.replayCommand).to.equal('./bin/meshproof run --dataplane reference,envoy --seed 7');
+    // Reference against Envoy: the kept known differences come with it (and only those).
+    expect(d.knownDifferences.map((k) => k.id)).to.deep.equal(KNOWN_DIFFERENCES.filter((k) => k.status === 'kept').map((k) => k.id));
+    expect(d.knownDifferences.length).to.be.greaterThan(0);
+    expect(renderDifferentialHtml(d)).to.contain('id="known-differences"');
+  });
+
+  it('lists no known differences when reference and Envoy are not both compared', function () {
+    const d = buildDifferentialReport('r', [
+      { report: report('reference', [evidence('a', 'response', 200, 1)]), path: 'reference' },
+      { report: report('other', [evidence('a', 'response', 200, 1)]), path: 'other' },
+    ]);
+    expect(d.knownDifferences).to.deep.equal([]);
+    expect(renderDifferentialHtml(d)).to.not.contain('id="known-differences"');
   });
 
   it('reads a decision from both ends (answered and its status, or rejected; whether the app received it), and the rest as details', function () {

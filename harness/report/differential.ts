@@ -14,6 +14,7 @@
  * The tls-check rows and the authorization matrix cells are compared the same way (by key).
  * Pure: reports in, report out.
  */
+import { KNOWN_DIFFERENCES, type KnownDifference } from '../dataplane/known-differences.ts';
 import type { DataPlaneInfo } from '../dataplane/types.ts';
 import type { Area } from '../conformance/features.ts';
 import type { CaseOutcome } from '../conformance/outcome.ts';
@@ -32,6 +33,8 @@ export interface DifferentialReport {
   readonly detailDifferences: readonly ProbeDifference[];
   /** Probes compared in all (present on every data plane). */
   readonly probesCompared: number;
+  /** The differences between the reference sidecar and Envoy known and kept (when both were compared). */
+  readonly knownDifferences: readonly KnownDifference[];
 }
 
 export interface ProbeDifference {
@@ -149,5 +152,6 @@ export function buildDifferentialReport(id: string, reports: readonly { readonly
     disagreements,
     detailDifferences,
     probesCompared: keys.length,
+    knownDifferences: names.includes('reference') && names.includes('envoy') ? KNOWN_DIFFERENCES.filter((k) => k.status === 'kept') : [],
   };
 }

@@ -87,6 +87,18 @@ function Page({ d }: { d: DifferentialReport }) {
         <h2>Same decision, different details (${d.detailDifferences.length})</h2>
         <${DifferenceTable} rows=${d.detailDifferences} planes=${planes} empty="None." />
       </section>
+      ${d.knownDifferences.length === 0
+        ? ''
+        : html`<section id="known-differences">
+            <h2>Known differences, kept (${d.knownDifferences.length})</h2>
+            <p class="small sub">Tried live on both data planes and kept, with the reason. A run shows them where its probes meet them.</p>
+            <table>
+              <thead><tr><th>situation</th><th>envoy</th><th>reference</th><th>why kept</th></tr></thead>
+              <tbody>
+                ${d.knownDifferences.map((k) => html`<tr><td class="small">${k.situation}</td><td class="small">${k.envoy}</td><td class="small">${k.reference}</td><td class="small">${k.note}</td></tr>`)}
+              </tbody>
+            </table>
+          </section>`}
     </body>
   </html>`;
 }
