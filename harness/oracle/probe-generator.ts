@@ -181,22 +181,26 @@ function policyProbes(mesh: ResolvedMesh, oracle: InboundOracle, workload: Resol
   return probes;
 }
 
-/** The boundary matrix for every workload of the mesh, in a stable order. */
-export function generateProbes(mesh: ResolvedMesh, oracle: InboundOracle = new InboundOracle(mesh)): Probe[] {
+/** The boundary probes of one workload: an mTLS and a plaintext probe per port, then its policies' rules. */
+export function generateWorkloadProbes(mesh: ResolvedMesh, oracle: InboundOracle, workload: ResolvedWorkload): Probe[] {
   const probes: Probe[] = [];
-  for (const workload of mesh.workloads) {
-    for (const port of workload.ports) {
-      const client = mesh.clients.find((c) => c.principal !== undefined);
-      const identity = client?.principal ?? principalOf(mesh.mesh.trustDomain, workload.namespace, 'meshproof-probe');
-      const base: InboundRequest = { source: { kind: 'mesh', identity }, to: workload.key, port: port.port, method: 'GET', path: '/' };
-      const plain: InboundRequest = { ...base, source: { kind: 'plaintext' } };
-      probes.push({ id: `${workload.key}:${port.port}#mtls`, kind: 'mtls', description: `GET / over mTLS to port ${port.port} (${port.mtlsMode})`, request: base, expected: oracle.decide(base) });
-      probes.push({ id: `${workload.key}:${port.port}#plaintext`, kind: 'mtls', description: `GET / in plaintext to port ${port.port} (${port.mtlsMode})`, request: plain, expected: oracle.decide(plain) });
-    }
-    for (const policy of workload.authorizationPolicies) probes.push(...policyProbes(mesh, oracle, workload, policy));
+  const client = mesh.clients.find((c) => c.principal !== undefined);
+  const identity = client?.principal ?? principalOf(mesh.mesh.trustDomain, workload.namespace, 'meshproof-probe');
+  for (const port of workload.ports) {
+    const base: InboundRequest = { source: { kind: 'mesh', identity }, to: workload.key, port: port.port, method: 'GET', path: '/' };
+    const plain: InboundRequest = { ...base, source: { kind: 'plaintext' } };
+    probes.push({ id: `${workload.key}:${port.port}#mtls`, kind: 'mtls', description: `GET / over mTLS to port ${port.port} (${port.mtlsMode})`, request: base, expected: oracle.decide(base) });
+    probes.push({ id: `${workload.key}:${port.port}#plaintext`, kind: 'mtls', description: `GET / in plaintext to port ${port.port} (${port.mtlsMode})`, request: plain, expected: oracle.decide(plain) });
   }
+  for (const policy of workload.authorizationPolicies) probes.push(...policyProbes(mesh, oracle, workload, policy));
   const seen = new Set<string>();
   return probes.filter((p) => (seen.has(p.id) ? false : (seen.add(p.id), true)));
+}
+
+/** The boundary matrix for every workload of the mesh, in a stable order. */
+export function generateProbes(mesh: ResolvedMesh, oracle: InboundOracle = new InboundOracle(mesh)): Probe[] {
+  // Ids start with the workload's key, so probes of two workloads never share one.
+  return mesh.workloads.flatMap((workload) => generateWorkloadProbes(mesh, oracle, workload));
 }
 
 /** Rules exercised by a set of probes, against every rule of the mesh: for a coverage line. */
