@@ -33,6 +33,11 @@ function groupLines(g: ChangeGroup, limit: number): string[] {
   return lines;
 }
 
+/** `1.40.0` out of Envoy's long version line; other versions as they are. */
+export function shortVersion(version: string): string {
+  return /\/(\d+\.\d+\.\d+)\//.exec(version)?.[1] ?? version;
+}
+
 export function formatLive(live: readonly LiveConfirmation[]): string[] {
   const lines: string[] = [];
   for (const l of live) {
@@ -40,7 +45,7 @@ export function formatLive(live: readonly LiveConfirmation[]): string[] {
       lines.push(`  ${l.dataPlane}: not run: ${l.skipped}`);
       continue;
     }
-    lines.push(`  ${l.dataPlane} ${l.version}: ${l.confirmed} of ${l.probes.length} changed probe(s) confirmed on running pods (BASE, then HEAD applied to the same pods)${l.disagreed > 0 ? `; ${l.disagreed} DISAGREE with the oracle` : ''} in ${(l.durationMs / 1000).toFixed(1)} s`);
+    lines.push(`  ${l.dataPlane} ${shortVersion(l.version)}: ${l.confirmed} of ${l.probes.length} changed probe(s) confirmed on running pods (BASE, then HEAD applied to the same pods)${l.disagreed > 0 ? `; ${l.disagreed} DISAGREE with the oracle` : ''} in ${(l.durationMs / 1000).toFixed(1)} s`);
     for (const p of l.probes) {
       const mark = p.confirmed ? 'confirmed' : 'DISAGREES';
       const side = (s: typeof p.base): string => `${s.observed}${s.agrees ? '' : ` (expected ${s.expected})`}`;
@@ -137,7 +142,7 @@ export function markdownSummary(r: ChangeReview, options: { readonly report?: st
     out.push('');
   }
   if (r.live !== undefined) {
-    for (const l of r.live) out.push(l.skipped !== undefined ? `Live (${l.dataPlane}): not run: ${md(l.skipped)}` : `Live (${l.dataPlane} ${md(l.version)}): ${l.confirmed} of ${l.probes.length} changed probes confirmed on running pods${l.disagreed > 0 ? `, **${l.disagreed} disagree with the oracle**` : ''}`);
+    for (const l of r.live) out.push(l.skipped !== undefined ? `Live (${l.dataPlane}): not run: ${md(l.skipped)}` : `Live (${l.dataPlane} ${md(shortVersion(l.version))}): ${l.confirmed} of ${l.probes.length} changed probes confirmed on running pods${l.disagreed > 0 ? `, **${l.disagreed} disagree with the oracle**` : ''}`);
     out.push('');
   }
   if (options.report !== undefined) out.push(`Full review: ${md(options.report)} (the report's "change" view).`, '');

@@ -8,7 +8,7 @@
  */
 import type { CaseResult } from '../conformance/case-runner.ts';
 import type { DataPlaneName } from '../dataplane/names.ts';
-import type { DataPlaneInfo } from '../dataplane/types.ts';
+import type { DataPlaneAdapter, DataPlaneInfo } from '../dataplane/types.ts';
 import type { LiveConfirmation } from './change-review.ts';
 import type { SidedProbe } from './probe-union.ts';
 
@@ -19,6 +19,8 @@ export interface LiveChangeRequest {
   readonly baseDir: string;
   readonly headDir: string;
   readonly topologyFile: string;
+  /** The mesh trust domain: callers in it are named `namespace/serviceaccount`, as in the review. */
+  readonly trustDomain: string;
   /** The probes whose decision changes, with both decisions. */
   readonly probes: readonly SidedProbe[];
   readonly dataPlane: DataPlaneName;
@@ -27,6 +29,8 @@ export interface LiveChangeRequest {
   readonly runId: string;
   /** Progress lines for the console. */
   readonly log?: (line: string) => void;
+  /** Wraps the data plane (tests of meshproof itself: a data plane broken on purpose). */
+  readonly wrap?: (adapter: DataPlaneAdapter) => DataPlaneAdapter;
 }
 
 export interface LiveChangeOutcome {

@@ -20,9 +20,9 @@ import { formatLive, formatReview, markdownSummary } from '../../change/format-c
 import { LIVE_CHANGE_MODULE, type ConfirmChangeLive, type LiveChangeOutcome } from '../../change/live-change.ts';
 import { reviewChange, type ChangeSideInput } from '../../change/review-change.ts';
 import { readIntentFile } from '../../conformance/intent-file.ts';
-import { DEFAULT_TIME_SCALE, randomSeed } from '../../conformance/run-options.ts';
+import { randomSeed } from '../../conformance/run-options.ts';
 import { DATA_PLANES, type DataPlaneName } from '../../dataplane/names.ts';
-import { ErrorCode, ExitCode, MeshproofError } from '../../errors.ts';
+import { ErrorCode, ExitCode, MeshproofError, describeError } from '../../errors.ts';
 import { formatIssue, hasErrors, type Issue } from '../../model/issues.ts';
 import { defaultTopologyPath, readPolicyInputs } from '../../model/policy-inputs.ts';
 import { resolveMesh } from '../../model/resolve.ts';
@@ -44,6 +44,13 @@ interface DiffFlags {
   readonly summary?: string;
   readonly all?: boolean;
 }
+
+/**
+ * --live runs the policies' durations as written. The changed probes are about mTLS and
+ * authorization; a run's 0.02 would make the seed's per-try timeout of 1 s 20 ms, which a loaded
+ * machine's calls through two sidecars exceed (504 after the retries).
+ */
+const LIVE_TIME_SCALE = 1;
 
 /** The topology both sides are resolved on: --topology, else HEAD's topology.yaml, else BASE's. */
 export function chooseTopology(baseDir: string, headDir: string, option: string | undefined): { file: string; notes: string[] } {
@@ -88,7 +95,7 @@ function loadSide(dir: string, topology: string): { side?: ChangeSideInput; issu
 }
 
 /** Runs the live confirmation for each data plane; a plane that cannot start its pods is an infrastructure error. */
-async function confirmLive(probes: Parameters<ConfirmChangeLive>[0]['probes'], args: { baseDir: string; headDir: string; topology: string; planes: readonly DataPlaneName[]; seed: number; runId: string }): Promise<LiveChangeOutcome[]> {
+async function confirmLive(probes: Parameters<ConfirmChangeLive>[0]['probes'], args: { baseDir: string; headDir: string; topology: string; trustDomain: string; planes: readonly DataPlaneName[]; seed: number; runId: string }): Promise<LiveChangeOutcome[]> {
   const file = join(projectRoot, LIVE_CHANGE_MODULE);
   if (!existsSync(file)) throw new MeshproofError(ErrorCode.NotSupported, `--live needs ${LIVE_CHANGE_MODULE}, which this installation lacks`, { hint: 'run meshproof from its checkout' });
   const { confirmChangeLive } = (await import(pathToFileURL(file).href)) as { confirmChangeLive: ConfirmChangeLive };
@@ -100,10 +107,11 @@ async function confirmLive(probes: Parameters<ConfirmChangeLive>[0]['probes'], a
         baseDir: args.baseDir,
         headDir: args.headDir,
         topologyFile: args.topology,
+        trustDomain: args.trustDomain,
         probes,
         dataPlane: plane,
         seed: args.seed,
-        timeScale: DEFAULT_TIME_SCALE,
+        timeScale: LIVE_TIME_SCALE,
         runId: args.planes.length === 1 ? args.runId : `${args.runId}-${plane}`,
         log: (line) => process.stderr.write(`live: ${line}\n`),
       }),
@@ -175,13 +183,22 @@ export function register(program: Command): void {
       const reviewMs = performance.now() - t0;
       const runId = newRunId(started);
       let live: LiveChangeOutcome[] | undefined;
+      let liveFailure: unknown;
       if (flags.live === true) {
         const changed = probes.filter((p) => p.base.outcome !== p.head.outcome);
         if (changed.length === 0) {
           process.stderr.write('live: no probe changes decision; nothing to send\n');
           live = [];
-        } else live = await confirmLive(changed, { baseDir, headDir, topology: topology.file, planes, seed, runId });
-        const confirmations: LiveConfirmation[] = live.map((l) => l.confirmation);
+        } else {
+          try {
+            live = await confirmLive(changed, { baseDir, headDir, topology: topology.file, trustDomain: head.side.mesh.mesh.trustDomain, planes, seed, runId });
+          } catch (error) {
+            // The review stands without live evidence: print it, say why there is none, exit 3.
+            liveFailure = error;
+            live = [];
+          }
+        }
+        const confirmations: LiveConfirmation[] = liveFailure === undefined ? live.map((l) => l.confirmation) : [{ dataPlane: planes.join(','), version: '-', skipped: `could not run: ${liveFailure instanceof Error ? liveFailure.message : String(liveFailure)}`, probes: [], notSent: [], confirmed: 0, disagreed: 0, durationMs: 0 }];
         review = { ...review, live: confirmations };
       }
 
@@ -201,6 +218,7 @@ export function register(program: Command): void {
           command: commandLine(baseDir, headDir, flags, seed),
           reportDir: resolve(flags.report),
           seed,
+          timeScale: LIVE_TIME_SCALE,
           ...(first === undefined ? {} : { live: { cases: live?.flatMap((l) => l.cases) ?? [], dataPlane: first.dataPlane, ...(first.runtime === undefined ? {} : { runtime: first.runtime }) } }),
         });
         const written = writeReport(report, flags.report);
@@ -211,7 +229,8 @@ export function register(program: Command): void {
 
       const regressed = review.intents.filter((i) => i.verdict === 'regressed').length;
       const disagreed = (review.live ?? []).reduce((n, l) => n + l.disagreed, 0);
-      const liveError = (live ?? []).flatMap((l) => l.cases).some((c) => c.outcome.status === 'error');
+      const liveError = liveFailure !== undefined || (live ?? []).flatMap((l) => l.cases).some((c) => c.outcome.status === 'error');
+      if (liveFailure !== undefined) process.stderr.write(`diff: --live could not run (exit 3):\n${describeError(liveFailure)}\n`);
       if (regressed > 0) process.stderr.write(`diff: HEAD breaks ${regressed} intent(s) that BASE kept (exit 1)\n`);
       if (disagreed > 0) process.stderr.write(`diff: ${disagreed} live probe(s) disagree with the oracle (exit 1)\n${formatLive(review.live ?? []).filter((l) => l.includes('DISAGREES')).join('\n')}\n`);
       process.exitCode = regressed > 0 || disagreed > 0 ? ExitCode.ConformanceFailure : liveError ? ExitCode.Infrastructure : ExitCode.Ok;
