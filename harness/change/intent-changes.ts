@@ -13,13 +13,23 @@ function verdictOf(base: IntentCheck, head: IntentCheck): IntentVerdict {
   return head.verdict === 'agrees' ? 'fixed' : 'still-contradicted';
 }
 
-const SAY: Readonly<Record<IntentVerdict, string>> = {
-  regressed: 'BASE kept it; HEAD breaks it',
-  fixed: 'BASE broke it; HEAD keeps it',
-  'still-contradicted': 'both sides break it (older than this change)',
-  kept: 'both sides keep it',
-  unknown: 'cannot be decided statically',
-};
+const VERB: Readonly<Record<string, string>> = { allow: 'allows', deny: 'denies', reject: 'rejects', 'not-supported': 'cannot decide' };
+const MUST: Readonly<Record<string, string>> = { allow: 'allowed', deny: 'denied', reject: 'rejected' };
+
+function say(verdict: IntentVerdict, b: IntentCheck, h: IntentCheck): string {
+  switch (verdict) {
+    case 'regressed':
+      return `BASE kept it; HEAD ${VERB[h.actual]} it: ${h.decision.reason}`;
+    case 'fixed':
+      return `BASE ${VERB[b.actual]} it; HEAD keeps it`;
+    case 'still-contradicted':
+      return `both sides break it (older than this change): ${h.decision.reason}`;
+    case 'kept':
+      return 'both sides keep it';
+    case 'unknown':
+      return `cannot be decided statically: ${(b.verdict === 'unknown' ? b : h).decision.reason}`;
+  }
+}
 
 export function intentChanges(base: ResolvedMesh, head: ResolvedMesh, intents: readonly Intent[]): IntentChange[] {
   const before = checkIntents(base, intents);
@@ -29,7 +39,6 @@ export function intentChanges(base: ResolvedMesh, head: ResolvedMesh, intents: r
     const h = after[i] as IntentCheck;
     const verdict = verdictOf(b, h);
     const request = `${intent.method} ${intent.path} from ${intent.from} to ${intent.to}${intent.port === undefined ? '' : `:${intent.port}`}`;
-    const why = verdict === 'regressed' || verdict === 'still-contradicted' ? `: ${h.text}` : verdict === 'fixed' ? `: ${b.text}` : '';
     return {
       at: `${intent.location.file}${intent.location.line === undefined ? '' : `:${intent.location.line}`}`,
       request,
@@ -37,7 +46,7 @@ export function intentChanges(base: ResolvedMesh, head: ResolvedMesh, intents: r
       base: b.actual,
       head: h.actual,
       verdict,
-      text: `${request} must be ${intent.expect === 'allow' ? 'allowed' : intent.expect === 'deny' ? 'denied' : 'rejected'}: ${SAY[verdict]}${why}`,
+      text: `${request} must be ${MUST[intent.expect]}: ${say(verdict, b, h)}`,
     };
   });
 }
