@@ -98,7 +98,7 @@ export function formatReview(r: ChangeReview, options: { readonly limit?: number
     for (const i of r.intents.filter((x) => x.verdict !== 'kept')) out.push(`  ${i.verdict.toUpperCase().padEnd(18)} ${i.at}: ${i.text}`);
     out.push('');
   }
-  if (r.live !== undefined) out.push('LIVE (--live)', ...formatLive(r.live), '');
+  if (r.live !== undefined) out.push('LIVE (--live)', ...(r.live.length === 0 ? ['  no probe changes decision: nothing was sent'] : formatLive(r.live)), '');
   for (const n of r.notes) out.push(`note: ${n}`);
   if (r.summary.noChange) out.push(r.summary.text);
   else out.push(`diff: ${r.summary.text}`);

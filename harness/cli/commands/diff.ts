@@ -21,7 +21,8 @@ import { LIVE_CHANGE_MODULE, type ConfirmChangeLive, type LiveChangeOutcome } fr
 import { reviewChange, type ChangeSideInput } from '../../change/review-change.ts';
 import { readIntentFile } from '../../conformance/intent-file.ts';
 import { randomSeed } from '../../conformance/run-options.ts';
-import { DATA_PLANES, type DataPlaneName } from '../../dataplane/names.ts';
+import type { DataPlaneName } from '../../dataplane/names.ts';
+import { selectDataPlanes } from '../data-plane-selection.ts';
 import { ErrorCode, ExitCode, MeshproofError, describeError } from '../../errors.ts';
 import { formatIssue, hasErrors, type Issue } from '../../model/issues.ts';
 import { defaultTopologyPath, readPolicyInputs } from '../../model/policy-inputs.ts';
@@ -66,16 +67,6 @@ export function chooseTopology(baseDir: string, headDir: string, option: string 
     notes.push(`topology.yaml differs between BASE and HEAD; both sides are resolved on HEAD's (${displayPath(head)}); pass --topology to choose`);
   }
   return { file, notes };
-}
-
-function parseDataPlanes(text: string): DataPlaneName[] {
-  const out: DataPlaneName[] = [];
-  for (const name of text.split(',').map((s) => s.trim())) {
-    const found = DATA_PLANES.find((d) => d === name);
-    if (found === undefined) throw new MeshproofError(ErrorCode.BadArgument, `--dataplane '${text}': '${name}' is not a data plane`, { hint: `one of ${DATA_PLANES.join(', ')}, or a comma list` });
-    if (!out.includes(found)) out.push(found);
-  }
-  return out;
 }
 
 function parseSeed(text: string | undefined): number {
@@ -139,7 +130,7 @@ export function register(program: Command): void {
     .option('--json', 'print the review as JSON')
     .option('--report <dir>', 'also write the compliance report with its "change" view to <dir>/<id>/ (and <dir>/latest/)')
     .option('--live', 'confirm the changed probes on running pods: BASE in force, then HEAD applied to the same pods')
-    .option('--dataplane <names>', `with --live: the data plane(s), as for run: ${DATA_PLANES.join(', ')} or a comma list`, 'reference')
+    .option('--dataplane <names>', 'with --live: the data plane(s), as for run: envoy, reference, a comma-separated list or all (each in turn), or auto (default: envoy where it can be had, else reference)', 'auto')
     .option('--seed <n>', 'with --live: the run seed (default random)')
     .option('--summary <file>', 'append a Markdown summary to this file (e.g. "$GITHUB_STEP_SUMMARY")')
     .option('--all', 'list every changed probe (default: 10 per group)')
@@ -161,8 +152,11 @@ export function register(program: Command): void {
       for (const [flag, value] of [['--topology', flags.topology], ['--expect', flags.expect], ['--report', flags.report], ['--summary', flags.summary], ['--seed', flags.seed]] as const) {
         if (value !== undefined && value.trim() === '') throw new MeshproofError(ErrorCode.BadArgument, `${flag} '${value}' is empty`, { hint: `give ${flag} a value, or leave it out` });
       }
-      const planes = parseDataPlanes(flags.dataplane);
       const seed = parseSeed(flags.seed);
+      // Checked before anything is read: a bad name is bad input whatever the policies say.
+      const selection = flags.live === true ? await selectDataPlanes(flags.dataplane) : undefined;
+      const planes: readonly DataPlaneName[] = selection?.planes ?? [];
+      if (selection !== undefined) process.stderr.write(`live: data plane ${selection.reason}\n`);
       if (flags.report !== undefined) checkReportDir(flags.report);
       const topology = chooseTopology(baseDir, headDir, flags.topology);
       const intents = flags.expect === undefined ? [] : readIntentFile(flags.expect);
