@@ -84,6 +84,12 @@ export { runCase, type CaseResult, type RunCaseOptions } from './conformance/cas
 export { conformanceSuite, reflectOutcome, ConformanceFailure, InfrastructureError, CASE_META, caseMetaOf, type CaseSuite, type SuiteSetup, type SuiteRuntimeInfo, type CaseMeta } from './conformance/mocha-cases.ts';
 export { resolveRunOptions, runOptionsFromEnv, runOptionsToEnv, pinRunOptions, replayCommand, suiteFile, runIdFromEnv, RUN_ID_ENV, DEFAULT_TIME_SCALE, DATA_PLANES, SUITE_AREAS, ENV_NAMES, FLAG_NAMES, type RunOptions, type RunOptionsInput, type DataPlaneName } from './conformance/run-options.ts';
 export { parseIntents, readIntentFile, checkIntents, intentDecisionOf, INTENT_DECISIONS, type Intent, type IntentDecision, type IntentCheck } from './conformance/intent-file.ts';
+// Policy change review (issue 20): meshproof diff, and the contract of its --live confirmation.
+export { reviewChange, type ChangeInput, type ChangeSideInput, type ReviewResult } from './change/review-change.ts';
+export { changeDecisionOf, type ChangeReview, type ChangeDecision, type LiveConfirmation, type LiveChangeProbe, type LiveSideResult } from './change/change-review.ts';
+export { sourceLabel, requestLabel } from './change/decision-changes.ts';
+export { unionProbes, requestKey, type SidedProbe } from './change/probe-union.ts';
+export { LIVE_CHANGE_MODULE, type ConfirmChangeLive, type LiveChangeRequest, type LiveChangeOutcome } from './change/live-change.ts';
 export * from './report/schema.ts';
 export { buildReport, type RunDescription, type MissingSuite } from './report/build-report.ts';
 export { verdictFor, verdictResult, countOutcomes, exitCodeForReport, AREAS } from './report/verdict.ts';

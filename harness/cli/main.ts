@@ -11,6 +11,7 @@ import { projectRoot } from '../project-root.ts';
 import { register as registerDoctor } from './commands/doctor.ts';
 import { register as registerCheckPolicies } from './commands/check-policies.ts';
 import { register as registerClean } from './commands/clean.ts';
+import { register as registerDiff } from './commands/diff.ts';
 import { register as registerExplain } from './commands/explain.ts';
 import { register as registerPki } from './commands/pki.ts';
 import { register as registerRender } from './commands/render.ts';
@@ -28,6 +29,7 @@ export function buildProgram(): Command {
   registerDoctor(program);
   registerExplain(program);
   registerCheckPolicies(program);
+  registerDiff(program);
   registerPki(program);
   registerRender(program);
   registerSmoke(program);

@@ -207,7 +207,9 @@ function buildPolicySet(read: YamlReadResult): PolicyLoadResult {
         break;
       }
       case 'AuthorizationPolicy': {
-        const r: AuthorizationPolicy = { ...meta, kind, spec };
+        const rules = (data['spec'] as { rules?: unknown } | undefined)?.rules;
+        const ruleLines = Array.isArray(rules) ? rules.map((_, i) => doc.source.locate(['spec', 'rules', i]).line ?? doc.source.startLine) : undefined;
+        const r: AuthorizationPolicy = { ...meta, kind, spec, ...(ruleLines === undefined ? {} : { ruleLines }) };
         own = validateAuthorizationPolicy(r, doc.source);
         resource = r;
         break;

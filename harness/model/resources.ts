@@ -112,6 +112,8 @@ export interface AuthorizationPolicySpec {
 export interface AuthorizationPolicy extends ResourceMeta {
   readonly kind: 'AuthorizationPolicy';
   readonly spec: AuthorizationPolicySpec;
+  /** The line of each of `spec.rules` in its file, when loaded from one: a rule's own file:line. */
+  readonly ruleLines?: readonly number[];
 }
 
 /** The stable id of a rule: `prod-namespace/restrict-payment-access/rules[0]`. */

@@ -168,34 +168,96 @@ export function displayPath(file: string): string {
   return rel !== '' && !rel.startsWith('..') && rel.length < file.length ? rel : file;
 }
 
-export function readYamlText(file: string, text: string, firstOrder = 0, lineOffset = 0): YamlReadResult {
+/**
+ * A file's text cut at its `---` document markers, each piece with the line it starts on (0-based),
+ * so that each document is parsed on its own. YAML 1.2 ends a document at a `---` that starts a
+ * line, inside any scalar, so the pieces parse as the whole does. Text with directives (`%`) or
+ * document-end markers (`...`) is kept whole.
+ */
+export function splitDocuments(text: string): { readonly text: string; readonly line: number }[] {
+  if (/^(%|\.\.\.(?=[ \t\r]|$))/m.test(text)) return [{ text, line: 0 }];
+  const pieces: { text: string; line: number }[] = [];
+  const marker = /^---(?=[ \t\r]|$)/gm;
+  let start = 0;
+  let line = 0;
+  for (let m = marker.exec(text); m !== null; m = marker.exec(text)) {
+    if (m.index === 0) continue;
+    const piece = text.slice(start, m.index);
+    pieces.push({ text: piece, line });
+    line += countLines(piece);
+    start = m.index;
+  }
+  pieces.push({ text: text.slice(start), line });
+  return pieces;
+}
+
+function countLines(text: string): number {
+  let n = 0;
+  for (let i = text.indexOf('\n'); i !== -1; i = text.indexOf('\n', i + 1)) n++;
+  return n;
+}
+
+interface ParsedPiece {
+  readonly docs: readonly Document[];
+  readonly lines: LineCounter;
+}
+
+/**
+ * Parses of document pieces, by their text. A parse is a pure function of the text and nothing
+ * here changes a parsed Document, so one parse serves every file holding the same document:
+ * `meshproof diff` reads two policy trees that mostly hold the same documents. Bounded by size.
+ */
+const parses = new Map<string, ParsedPiece>();
+let parsedChars = 0;
+const MAX_PARSED_CHARS = 32 * 1024 * 1024;
+
+function parsePiece(text: string): ParsedPiece {
+  const hit = parses.get(text);
+  if (hit !== undefined) return hit;
   const lines = new LineCounter();
   const docs = parseAllDocuments(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
+  const piece = { docs: Array.isArray(docs) ? docs : [], lines };
+  if (text.length <= MAX_PARSED_CHARS) {
+    while (parsedChars + text.length > MAX_PARSED_CHARS) {
+      const oldest = parses.keys().next().value as string;
+      parses.delete(oldest);
+      parsedChars -= oldest.length;
+    }
+    parses.set(text, piece);
+    parsedChars += text.length;
+  }
+  return piece;
+}
+
+export function readYamlText(file: string, text: string, firstOrder = 0, lineOffset = 0): YamlReadResult {
   const documents: YamlDocument[] = [];
   const issues: Issue[] = [];
-  const list = Array.isArray(docs) ? docs : [];
   let order = firstOrder;
-  for (const doc of list) {
-    const source = new DocumentSource(file, doc, lines, lineOffset);
-    if (doc.errors.length > 0) {
-      for (const error of doc.errors) {
-        const pos = lines.linePos(error.pos[0]);
-        issues.push({
-          severity: 'error',
-          message: `not valid YAML: ${error.message.split('\n')[0] ?? error.message}`,
-          location: { file, line: pos.line + lineOffset, column: pos.col },
-        });
+  for (const piece of splitDocuments(text)) {
+    const { docs, lines } = parsePiece(piece.text);
+    const offset = lineOffset + piece.line;
+    for (const doc of docs) {
+      const source = new DocumentSource(file, doc, lines, offset);
+      if (doc.errors.length > 0) {
+        for (const error of doc.errors) {
+          const pos = lines.linePos(error.pos[0]);
+          issues.push({
+            severity: 'error',
+            message: `not valid YAML: ${error.message.split('\n')[0] ?? error.message}`,
+            location: { file, line: pos.line + offset, column: pos.col },
+          });
+        }
+        continue;
       }
-      continue;
+      const read = documentData(doc, file, source.startLine);
+      if ('issue' in read) {
+        issues.push(read.issue);
+        continue;
+      }
+      const data = read.data;
+      if (data === null || data === undefined) continue;
+      documents.push({ data, source, order: order++ });
     }
-    const read = documentData(doc, file, source.startLine);
-    if ('issue' in read) {
-      issues.push(read.issue);
-      continue;
-    }
-    const data = read.data;
-    if (data === null || data === undefined) continue;
-    documents.push({ data, source, order: order++ });
   }
   return { documents, issues, files: [file] };
 }

@@ -11,6 +11,7 @@ import { isDryRun as isDryRunAnnotation } from '../model/annotations.ts';
 import { envoyPolicyName, ruleId, type AuthorizationAction, type AuthorizationPolicy } from '../model/resources.ts';
 import { UNKNOWN, YES, type AuthzContext } from './authz-context.ts';
 import { compileRule, type Predicate } from './compile-rule.ts';
+import { buildRuleIndex, candidates, peerKeys, type RuleIndex } from './rule-index.ts';
 
 export interface CompiledPolicyRule {
   readonly id: string;
@@ -29,6 +30,8 @@ export interface CompiledAuthorization {
   readonly protocol: 'http' | 'tcp';
   /** Per action, sorted by Envoy policy name (its evaluation order). */
   readonly rules: Readonly<Record<AuthorizationAction, readonly CompiledPolicyRule[]>>;
+  /** Per action, which of its rules a request's peer can match (rule-index.ts): evaluation skips the others. */
+  readonly index: Readonly<Record<AuthorizationAction, RuleIndex>>;
   /** Enforced (not dry-run) policies per action: "an ALLOW filter exists" needs this, even when it has no rules. */
   readonly enforcedPolicies: Readonly<Record<AuthorizationAction, number>>;
   /** Enforced AUDIT rules and dry-run rules of any action: evaluated for the record only. */
@@ -64,7 +67,11 @@ export function compileAuthorization(policies: readonly AuthorizationPolicy[], p
   }
   for (const list of Object.values(rules)) list.sort((a, b) => (a.envoyName < b.envoyName ? -1 : a.envoyName > b.envoyName ? 1 : 0));
   const all = (['CUSTOM', 'DENY', 'ALLOW', 'AUDIT'] as const).flatMap((a) => rules[a]);
-  return { protocol, rules, enforcedPolicies: enforced, audit: rules.AUDIT.filter((r) => !r.dryRun), dryRun: all.filter((r) => r.dryRun) };
+  // A dropped rule matches nothing: no key lets it in.
+  const indexOf = (list: readonly CompiledPolicyRule[]): RuleIndex =>
+    buildRuleIndex(list.map((r) => (r.dropped !== undefined ? new Set<string>() : peerKeys(r.policy.spec.rules?.[r.index] ?? {}, trustDomains))));
+  const index = { ALLOW: indexOf(rules.ALLOW), DENY: indexOf(rules.DENY), AUDIT: indexOf(rules.AUDIT), CUSTOM: indexOf(rules.CUSTOM) };
+  return { protocol, rules, index, enforcedPolicies: enforced, audit: rules.AUDIT.filter((r) => !r.dryRun), dryRun: all.filter((r) => r.dryRun) };
 }
 
 export type AuthorizationVerdict =
@@ -89,9 +96,10 @@ export interface AuthorizationResult {
   readonly dryRunMatches: readonly { readonly id: string; readonly action: AuthorizationAction }[];
 }
 
-function firstMatch(list: readonly CompiledPolicyRule[], ctx: AuthzContext, dryRun: boolean): { rule?: CompiledPolicyRule; unknown?: CompiledPolicyRule } {
+function firstMatch(list: readonly CompiledPolicyRule[], index: RuleIndex, ctx: AuthzContext, dryRun: boolean): { rule?: CompiledPolicyRule; unknown?: CompiledPolicyRule } {
   let unknown: CompiledPolicyRule | undefined;
-  for (const r of list) {
+  for (const position of candidates(index, ctx.peer)) {
+    const r = list[position] as CompiledPolicyRule;
     if (r.dryRun !== dryRun) continue;
     const m = r.match(ctx);
     if (m === YES) return { rule: r };
@@ -108,16 +116,16 @@ export function evaluateAuthorization(compiled: CompiledAuthorization, ctx: Auth
   const dryRunMatches = compiled.dryRun.length === 0 ? NONE_DRY : compiled.dryRun.filter((r) => r.match(ctx) === YES).map((r) => ({ id: r.id, action: r.action }));
   const base = { audited, dryRunMatches };
 
-  const custom = firstMatch(compiled.rules.CUSTOM, ctx, false);
+  const custom = firstMatch(compiled.rules.CUSTOM, compiled.index.CUSTOM, ctx, false);
   const customRule = custom.rule ?? custom.unknown;
   if (customRule !== undefined) return { ...base, verdict: 'unknown', rule: customRule, basis: 'custom-matched' };
 
-  const deny = firstMatch(compiled.rules.DENY, ctx, false);
+  const deny = firstMatch(compiled.rules.DENY, compiled.index.DENY, ctx, false);
   if (deny.rule !== undefined) return { ...base, verdict: 'deny', rule: deny.rule, basis: 'deny-matched', responseCodeDetails: `rbac_access_denied_matched_policy[${deny.rule.envoyName}]` };
   if (deny.unknown !== undefined) return { ...base, verdict: 'unknown', rule: deny.unknown, basis: 'indeterminate' };
 
   if (compiled.enforcedPolicies.ALLOW === 0) return { ...base, verdict: 'allow', basis: 'no-allow-policy' };
-  const allow = firstMatch(compiled.rules.ALLOW, ctx, false);
+  const allow = firstMatch(compiled.rules.ALLOW, compiled.index.ALLOW, ctx, false);
   if (allow.rule !== undefined) return { ...base, verdict: 'allow', rule: allow.rule, basis: 'allow-matched' };
   if (allow.unknown !== undefined) return { ...base, verdict: 'unknown', rule: allow.unknown, basis: 'indeterminate' };
   return { ...base, verdict: 'deny', basis: 'no-allow-matched', responseCodeDetails: 'rbac_access_denied_matched_policy[none]' };

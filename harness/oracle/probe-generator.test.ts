@@ -2,7 +2,8 @@ import { expect } from 'chai';
 import { loadPolicies, policiesFromYaml } from '../model/load-policies.ts';
 import { resolveMesh } from '../model/resolve.ts';
 import { loadTopology, topologyFromYaml } from '../model/topology.ts';
-import { generateProbes, ruleCoverage } from './probe-generator.ts';
+import { InboundOracle } from './inbound.ts';
+import { generateProbes, generateWorkloadProbes, ruleCoverage } from './probe-generator.ts';
 
 describe('probe generation', function () {
   const mesh = resolveMesh(loadPolicies(['fixtures/seed']), loadTopology('fixtures/seed/topology.yaml'));
@@ -46,5 +47,35 @@ describe('probe generation', function () {
       ['DELETE', '/api/probe', 'denied'],
       ['GET', '/api/admin', 'denied'],
     ]);
+  });
+
+  describe('with alternatives (what meshproof diff asks)', function () {
+    const topology = topologyFromYaml('apiVersion: meshproof.dev/v1alpha1\nkind: Topology\nnamespaces: [foo]\nworkloads:\n- {name: app, namespace: foo, labels: {app: app}, ports: [{port: 80, protocol: http}, {port: 81, protocol: http}]}\n');
+    const alternativesOf = (yaml: string): { id: string; method?: string; path?: string; from: string; outcome: string }[] => {
+      const m = resolveMesh(policiesFromYaml(yaml), topology);
+      const w = m.workloads[0]!;
+      return generateWorkloadProbes(m, new InboundOracle(m), w, { alternatives: true })
+        .filter((p) => p.id.includes('#match:'))
+        .map((p) => ({ id: p.id.slice(p.id.indexOf('#') + 1), ...(p.request.method === undefined ? {} : { method: p.request.method }), ...(p.request.path === undefined ? {} : { path: p.request.path }), from: p.request.source.kind === 'mesh' ? p.request.source.identity : p.request.source.kind, outcome: p.expected.outcome }));
+    };
+
+    it('gives a match probe through each further value and entry of a rule, none without the option', function () {
+      const yaml = 'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: p, namespace: foo}\nspec:\n  rules:\n  - from:\n    - source: {principals: ["cluster.local/ns/foo/sa/a", "cluster.local/ns/foo/sa/b"]}\n    to:\n    - operation: {methods: ["GET", "PUT"], paths: ["/x"]}\n    - operation: {paths: ["/y/*"]}';
+      expect(alternativesOf(yaml)).to.deep.equal([
+        { id: 'match:from[0].principals[1]', method: 'GET', path: '/x', from: 'cluster.local/ns/foo/sa/b', outcome: 'allowed' },
+        { id: 'match:to[0].methods[1]', method: 'PUT', path: '/x', from: 'cluster.local/ns/foo/sa/a', outcome: 'allowed' },
+        { id: 'match:to[1]', method: 'GET', path: '/y/probe', from: 'cluster.local/ns/foo/sa/a', outcome: 'allowed' },
+      ]);
+      const m = resolveMesh(policiesFromYaml(yaml), topology);
+      expect(generateProbes(m).some((p) => p.id.includes('#match:'))).to.equal(false);
+    });
+
+    it('probes a DENY rule where each ALLOW rule would let its request through', function () {
+      const yaml = [
+        'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: allow, namespace: foo}\nspec:\n  rules:\n  - from:\n    - source: {principals: ["cluster.local/ns/foo/sa/a"]}\n    to:\n    - operation: {methods: ["POST"], paths: ["/pay/*"]}',
+        'apiVersion: security.istio.io/v1\nkind: AuthorizationPolicy\nmetadata: {name: deny, namespace: foo}\nspec:\n  action: DENY\n  rules:\n  - to:\n    - operation: {paths: ["/pay/admin/*"], ports: ["80"]}',
+      ].join('\n---\n');
+      expect(alternativesOf(yaml)).to.deep.equal([{ id: 'match:where foo/allow/rules[0] allows', method: 'POST', path: '/pay/admin/probe', from: 'cluster.local/ns/foo/sa/a', outcome: 'denied' }]);
+    });
   });
 });

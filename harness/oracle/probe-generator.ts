@@ -168,35 +168,132 @@ function variants(mesh: ResolvedMesh, workload: ResolvedWorkload, rule: Authoriz
   return out;
 }
 
-function policyProbes(mesh: ResolvedMesh, oracle: InboundOracle, workload: ResolvedWorkload, policy: AuthorizationPolicy): Probe[] {
+/** Most alternative match probes per rule, and ALLOW rules a DENY rule is probed against (GenerateOptions.alternatives). */
+const MAX_ALTERNATIVES = 32;
+
+/**
+ * The rule narrowed to each alternative it ORs that the main match probe does not take: each
+ * `from` and `to` entry after the first, and each value after the first of a positive field
+ * (principals, namespaces, serviceAccounts, ipBlocks; methods, paths, hosts, ports; `when` values).
+ */
+function alternatives(rule: AuthorizationRule): { label: string; rule: AuthorizationRule }[] {
+  const out: { label: string; rule: AuthorizationRule }[] = [];
+  const from = rule.from ?? [];
+  const to = rule.to ?? [];
+  from.forEach((entry, i) => {
+    if (i > 0) out.push({ label: `from[${i}]`, rule: { ...rule, from: [entry] } });
+    const source = entry.source ?? {};
+    for (const field of ['principals', 'namespaces', 'serviceAccounts', 'ipBlocks'] as const) {
+      (source[field] ?? []).forEach((value, k) => {
+        if (k > 0) out.push({ label: `from[${i}].${field}[${k}]`, rule: { ...rule, from: [{ source: { ...source, [field]: [value] } }] } });
+      });
+    }
+  });
+  to.forEach((entry, j) => {
+    if (j > 0) out.push({ label: `to[${j}]`, rule: { ...rule, to: [entry] } });
+    const operation = entry.operation ?? {};
+    for (const field of ['methods', 'paths', 'hosts', 'ports'] as const) {
+      (operation[field] ?? []).forEach((value, k) => {
+        if (k > 0) out.push({ label: `to[${j}].${field}[${k}]`, rule: { ...rule, to: [{ operation: { ...operation, [field]: [value] } }] } });
+      });
+    }
+  });
+  (rule.when ?? []).forEach((condition, c) => {
+    (condition.values ?? []).forEach((value, k) => {
+      if (k > 0) out.push({ label: `when[${c}].values[${k}]`, rule: { ...rule, when: (rule.when ?? []).map((x, n) => (n === c ? { ...x, values: [value] } : x)) } });
+    });
+  });
+  return out.slice(0, MAX_ALTERNATIVES);
+}
+
+const IDENTITY_FIELDS = ['principals', 'notPrincipals', 'namespaces', 'notNamespaces', 'serviceAccounts', 'notServiceAccounts', 'requestPrincipals', 'notRequestPrincipals'] as const;
+
+/**
+ * A DENY rule matters where an ALLOW rule would let the request through: for each ALLOW rule of
+ * the workload, the DENY rule with what it leaves open (who calls, the method, the path, the port)
+ * taken from that ALLOW rule's first entries. The request that matches it is stopped by the DENY
+ * and would be allowed without it.
+ */
+function againstAllows(rule: AuthorizationRule, allows: readonly { id: string; rule: AuthorizationRule }[]): { label: string; rule: AuthorizationRule }[] {
+  const out: { label: string; rule: AuthorizationRule }[] = [];
+  for (const allow of allows.slice(0, MAX_ALTERNATIVES)) {
+    const src = rule.from?.[0]?.source ?? {};
+    const op = rule.to?.[0]?.operation ?? {};
+    const allowSrc = allow.rule.from?.[0]?.source ?? {};
+    const allowOp = allow.rule.to?.[0]?.operation ?? {};
+    const namesCaller = IDENTITY_FIELDS.some((f) => src[f] !== undefined);
+    const source = namesCaller ? src : { ...allowSrc, ...src };
+    const operation = {
+      ...op,
+      ...(op.methods === undefined && op.notMethods === undefined && allowOp.methods !== undefined ? { methods: allowOp.methods } : {}),
+      ...(op.paths === undefined && op.notPaths === undefined && allowOp.paths !== undefined ? { paths: allowOp.paths, ...(allowOp.notPaths === undefined ? {} : { notPaths: allowOp.notPaths }) } : {}),
+      ...(op.ports === undefined && op.notPorts === undefined && allowOp.ports !== undefined ? { ports: allowOp.ports } : {}),
+      ...(op.hosts === undefined && op.notHosts === undefined && allowOp.hosts !== undefined ? { hosts: allowOp.hosts } : {}),
+    };
+    out.push({ label: `where ${allow.id} allows`, rule: { ...rule, from: [{ source }], to: [{ operation }], when: [...(allow.rule.when ?? []), ...(rule.when ?? [])] } });
+  }
+  return out;
+}
+
+function allowRulesOf(workload: ResolvedWorkload): { id: string; rule: AuthorizationRule }[] {
+  return workload.authorizationPolicies
+    .filter((p) => (p.spec.action ?? 'ALLOW') === 'ALLOW')
+    .flatMap((p) => (p.spec.rules ?? []).map((rule, i) => ({ id: ruleId(p, i), rule })));
+}
+
+function policyProbes(mesh: ResolvedMesh, oracle: InboundOracle, workload: ResolvedWorkload, policy: AuthorizationPolicy, options: GenerateOptions): Probe[] {
   const probes: Probe[] = [];
+  const allows = options.alternatives === true && policy.spec.action === 'DENY' ? allowRulesOf(workload) : [];
   (policy.spec.rules ?? []).forEach((rule, index) => {
     const base = matchingRequest(mesh, workload, rule);
     if (base === undefined) return;
     const id = ruleId(policy, index);
-    for (const v of variants(mesh, workload, rule, base)) {
+    const all = variants(mesh, workload, rule, base);
+    if (options.alternatives === true) {
+      const sent = new Set([JSON.stringify(base)]);
+      for (const alt of [...alternatives(rule), ...againstAllows(rule, allows)]) {
+        const request = matchingRequest(mesh, workload, alt.rule);
+        if (request === undefined || sent.has(JSON.stringify(request))) continue;
+        sent.add(JSON.stringify(request));
+        all.push({ suffix: `match:${alt.label}`, kind: 'match', intent: 'match', description: `matches the rule through ${alt.label}`, request });
+      }
+    }
+    for (const v of all) {
       probes.push({ id: `${id}@${workload.key}#${v.suffix}`, kind: v.kind, ruleId: id, intent: v.intent, description: v.description, request: v.request, expected: oracle.decide(v.request) });
     }
   });
   return probes;
 }
 
-/** The boundary matrix for every workload of the mesh, in a stable order. */
-export function generateProbes(mesh: ResolvedMesh, oracle: InboundOracle = new InboundOracle(mesh)): Probe[] {
+export interface GenerateOptions {
+  /**
+   * Also a match probe through every alternative a rule ORs (each `from`/`to` entry, each value of
+   * a positive field), not only the first, and for a DENY rule one per ALLOW rule it stands in
+   * front of: what a diff needs to see a value added to a list, or a DENY removed.
+   */
+  readonly alternatives?: boolean;
+}
+
+/** The boundary probes of one workload: an mTLS and a plaintext probe per port, then its policies' rules. */
+export function generateWorkloadProbes(mesh: ResolvedMesh, oracle: InboundOracle, workload: ResolvedWorkload, options: GenerateOptions = {}): Probe[] {
   const probes: Probe[] = [];
-  for (const workload of mesh.workloads) {
-    for (const port of workload.ports) {
-      const client = mesh.clients.find((c) => c.principal !== undefined);
-      const identity = client?.principal ?? principalOf(mesh.mesh.trustDomain, workload.namespace, 'meshproof-probe');
-      const base: InboundRequest = { source: { kind: 'mesh', identity }, to: workload.key, port: port.port, method: 'GET', path: '/' };
-      const plain: InboundRequest = { ...base, source: { kind: 'plaintext' } };
-      probes.push({ id: `${workload.key}:${port.port}#mtls`, kind: 'mtls', description: `GET / over mTLS to port ${port.port} (${port.mtlsMode})`, request: base, expected: oracle.decide(base) });
-      probes.push({ id: `${workload.key}:${port.port}#plaintext`, kind: 'mtls', description: `GET / in plaintext to port ${port.port} (${port.mtlsMode})`, request: plain, expected: oracle.decide(plain) });
-    }
-    for (const policy of workload.authorizationPolicies) probes.push(...policyProbes(mesh, oracle, workload, policy));
+  const client = mesh.clients.find((c) => c.principal !== undefined);
+  const identity = client?.principal ?? principalOf(mesh.mesh.trustDomain, workload.namespace, 'meshproof-probe');
+  for (const port of workload.ports) {
+    const base: InboundRequest = { source: { kind: 'mesh', identity }, to: workload.key, port: port.port, method: 'GET', path: '/' };
+    const plain: InboundRequest = { ...base, source: { kind: 'plaintext' } };
+    probes.push({ id: `${workload.key}:${port.port}#mtls`, kind: 'mtls', description: `GET / over mTLS to port ${port.port} (${port.mtlsMode})`, request: base, expected: oracle.decide(base) });
+    probes.push({ id: `${workload.key}:${port.port}#plaintext`, kind: 'mtls', description: `GET / in plaintext to port ${port.port} (${port.mtlsMode})`, request: plain, expected: oracle.decide(plain) });
   }
+  for (const policy of workload.authorizationPolicies) probes.push(...policyProbes(mesh, oracle, workload, policy, options));
   const seen = new Set<string>();
   return probes.filter((p) => (seen.has(p.id) ? false : (seen.add(p.id), true)));
+}
+
+/** The boundary matrix for every workload of the mesh, in a stable order. */
+export function generateProbes(mesh: ResolvedMesh, oracle: InboundOracle = new InboundOracle(mesh)): Probe[] {
+  // Ids start with the workload's key, so probes of two workloads never share one.
+  return mesh.workloads.flatMap((workload) => generateWorkloadProbes(mesh, oracle, workload));
 }
 
 /** Rules exercised by a set of probes, against every rule of the mesh: for a coverage line. */

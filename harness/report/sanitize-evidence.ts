@@ -70,9 +70,17 @@ function tlsVersions(tls: ClientTls | undefined): string | undefined {
   return `${tls.minVersion ?? 'any'}–${tls.maxVersion ?? 'any'}`;
 }
 
+/**
+ * The fields of AccessLogEntry: what report.schema.json describes. A proxy's log line may carry
+ * more (Envoy's upstreamCluster, connectionTerminationDetails, …); the report keeps its own shape.
+ */
+const ACCESS_LOG_FIELDS: ReadonlySet<string> = new Set<keyof AccessLogEntry>([
+  'time', 'direction', 'pod', 'downstreamAddress', 'downstreamPrincipal', 'method', 'path', 'authority', 'status', 'responseFlags', 'responseCodeDetails', 'upstreamHost', 'connectionSecurity', 'auditHint', 'durationMs',
+]);
+
 function scrubAccessLog(entry: AccessLogEntry): AccessLogEntry {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(entry)) out[key] = typeof value === 'string' ? scrubPem(value) : value;
+  for (const [key, value] of Object.entries(entry)) if (ACCESS_LOG_FIELDS.has(key)) out[key] = typeof value === 'string' ? scrubPem(value) : value;
   return out as unknown as AccessLogEntry;
 }
 

@@ -9,6 +9,7 @@ import type { Area, Feature } from '../conformance/features.ts';
 import type { CaseOutcome } from '../conformance/outcome.ts';
 import type { AccessLogEntry, CallProtocol, Outcome } from '../traffic/types.ts';
 import type { DataPlaneInfo } from '../dataplane/types.ts';
+import type { ChangeReview } from '../change/change-review.ts';
 
 export const REPORT_API_VERSION = 'meshproof.dev/v1alpha1';
 
@@ -35,6 +36,8 @@ export interface ConformanceReport {
   readonly ejectionTimelines: readonly EjectionTimeline[];
   /** Chaos experiments: hypothesis before/during/after, what was injected when. */
   readonly experiments: readonly ExperimentJournal[];
+  /** `meshproof diff`: what a policy change does to traffic (the report's "change" view). Absent in a run's report. */
+  readonly change?: ChangeReview;
 }
 
 export interface RunInfo {
@@ -58,6 +61,9 @@ export interface RunInfo {
    */
   readonly incomplete: readonly string[];
 }
+
+/** A policy change's review (defined with the diff that computes it). */
+export type { ChangeReview, ChangeCause, ChangeDecision, ChangeMatrixCell, LiveConfirmation } from '../change/change-review.ts';
 
 /** Name, version, claimed features and availability of the data plane under test (defined with the adapter interface). */
 export type { DataPlaneInfo } from '../dataplane/types.ts';

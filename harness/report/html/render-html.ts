@@ -8,6 +8,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { ConformanceReport, PromiseVerdict } from '../schema.ts';
 import { AreaSection } from './case-sections.ts';
+import { ChangeView } from './change-view.ts';
 import { AuthzMatrix, Experiments, RuleCoverageTable, TlsCheckTable } from './cross-views.ts';
 import { EjectionTimelines } from './ejection-timeline-svg.ts';
 import { formatMs, html, renderToString } from './h.ts';
@@ -86,6 +87,7 @@ function Page({ report }: { report: ConformanceReport }) {
       ${report.run.incomplete.length === 0
         ? null
         : html`<div class="banner" id="incomplete"><b>This run is incomplete.</b><ul>${report.run.incomplete.map((i) => html`<li>${i}</li>`)}</ul></div>`}
+      <${ChangeView} change=${report.change} />
       <${Verdicts} verdicts=${report.verdicts} />
       <section class="replay" id="replay">
         <div class="small sub">Replay this run (same seed, time scale, data plane and cases):</div>
