@@ -93,14 +93,18 @@ export function serviceAccountPrincipal(value: string, policyNamespace: string):
 }
 
 /**
- * `source.trustDomains` / `source.trustDomain` [derived from istio-semantics.md §2, not from
- * istiod code]: `td` → prefix `spiffe://td/`; `*` → any peer with a certificate (regex `.+`); a
- * value with one `*` inside → regex with `.*` in its place.
+ * `source.trustDomains` / `source.trustDomain` (istiod ≥ 1.30 srcTrustDomainGenerator): `*` →
+ * prefix `spiffe://` (any SPIFFE peer); `td` → prefix `spiffe://td/`; a value with a `*` → regex,
+ * the text before and after the first `*` quoted and the `*` itself `[^/]*` (within the trust
+ * domain), then `/.*`. Validation allows one `*`, at the start or the end; like istiod, a second
+ * `*` is matched as the character itself.
  */
 export function trustDomainPrincipal(value: string): Principal {
-  if (value === '*') return authenticated({ safeRegex: { regex: '.+' } });
-  if (value.includes('*')) return authenticated({ safeRegex: { regex: `spiffe://${value.split('*').map(quoteMeta).join('.*')}/.*` } });
-  return authenticated({ prefix: `${SPIFFE_PREFIX}${value}/` });
+  if (value === '*') return authenticated({ prefix: SPIFFE_PREFIX });
+  const star = value.indexOf('*');
+  if (star < 0) return authenticated({ prefix: `${SPIFFE_PREFIX}${value}/` });
+  const regex = `${quoteMeta(value.slice(0, star))}[^/]*${quoteMeta(value.slice(star + 1))}`;
+  return authenticated({ safeRegex: { regex: `spiffe://${regex}/.*` } });
 }
 
 /** JWT-derived values (`requestPrincipals`, `request.auth.*`): Envoy matches jwt_authn metadata. */
