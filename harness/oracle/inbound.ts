@@ -322,7 +322,7 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
         expect: grpc
           ? { client: 'response', status: 200, grpcStatus: GRPC_STATUS_FOR_HTTP[jwtDeniedStatus(body)], appReceives: false, responseCodeDetails: jwtDeniedDetails(body) }
           : { client: 'response', status: jwtDeniedStatus(body), body, appReceives: false, responseCodeDetails: jwtDeniedDetails(body) },
-        reason: `${method} ${urlPath ?? ''} carries a JWT the sidecar refuses (${body}): a RequestAuthentication selects ${workload.key} (${workload.jwtRules.map((r) => `${r.policy.namespace}/${r.policy.name} issuer ${r.rule.issuer ?? '(any)'}`).join(', ')}), and an invalid token gets ${jwtDeniedStatus(body)} from jwt_authn (401; 403 for an audience it does not allow) whatever the AuthorizationPolicies say`,
+        reason: `${method} ${urlPath ?? ''} carries a JWT the sidecar refuses (${body}): a RequestAuthentication selects ${workload.key} (${workload.jwtRules.map((r) => `${r.policy.namespace}/${r.policy.name} issuer ${r.rule.issuer ?? '(any)'}`).join(', ')}), and the sidecar's jwt_authn answers a token it refuses with ${jwtDeniedStatus(body) === 403 ? '403 (its answer to an audience it does not allow; 401 otherwise)' : '401'} before any AuthorizationPolicy is read`,
         basis,
         notes,
         authn: { outcome: 'rejected', status: body, ...(rule === undefined ? {} : { rule }) },
