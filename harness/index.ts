@@ -27,6 +27,7 @@ export { CertRotator, DEFAULT_GRACE_RATIO, type CertRotatorOptions } from './pki
 export { WORKLOAD_FILES, writeWorkloadFiles, readWorkloadFiles } from './pki/workload-files.ts';
 export { PkiWorkspace, type PkiWorkspaceOptions } from './pki/pki-workspace.ts';
 export { PLUGIN_CA_FILES } from './pki/plugin-ca.ts';
+export { JwtIssuer, JWT_TOKEN_KINDS, isJwtTokenKind, type JwtTokenKind, type TokenClaims } from './pki/jwt-issuer.ts';
 export { createCsr, type WorkloadCsr } from './pki/csr.ts';
 export { KeyAlgorithm, KEY_ALGORITHMS, DEFAULT_KEY_ALGORITHM, isKeyAlgorithm } from './pki/key-algorithm.ts';
 export { DEFAULT_TRUST_DOMAIN, spiffeUri, parseSpiffeUri, type WorkloadRef, type SpiffeIdentity } from './pki/spiffe.ts';

@@ -8,7 +8,7 @@
 import type { DecisionOutcome } from '../oracle/decision.ts';
 
 /** How a decision reads in a review: the app got it, authorization refused it, the connection was refused before HTTP, the sidecar answered 400, or the oracle cannot tell. */
-export type ChangeDecision = 'allow' | 'deny' | 'reject' | 'bad-request' | 'unknown';
+export type ChangeDecision = 'allow' | 'deny' | 'unauthenticated' | 'reject' | 'bad-request' | 'unknown';
 
 /** Which way a change moves access: `widens` = something refused is now let through. */
 export type ChangeDirection = 'widens' | 'narrows' | 'changes';
@@ -233,6 +233,8 @@ export function changeDecisionOf(outcome: DecisionOutcome): ChangeDecision {
       return 'allow';
     case 'denied':
       return 'deny';
+    case 'unauthenticated':
+      return 'unauthenticated';
     case 'connection-reset':
     case 'handshake-failed':
       return 'reject';

@@ -55,7 +55,7 @@ export function requestKey(r: InboundRequest): string {
     r.sni ?? '',
     r.protocol ?? '',
     r.tlsVersion ?? '',
-    r.jwt ?? '',
+    r.now ?? '',
   ]);
 }
 

@@ -18,6 +18,8 @@ export const Feature = {
   AuthzConditions: 'authz.conditions',
   AuthzPathNormalization: 'authz.path-normalization',
   AuthzTcp: 'authz.tcp',
+  /** RequestAuthentication: JWTs verified before authorization, request principals and claims. */
+  AuthnJwt: 'authn.jwt',
   IdentitySecureNaming: 'identity.secure-naming',
   IdentityRotation: 'identity.rotation',
   IdentityPluginCa: 'identity.plugin-ca',

@@ -122,6 +122,7 @@ export function intentDecisionOf(outcome: DecisionOutcome): IntentDecision | 'no
     case 'allowed':
       return 'allow';
     case 'denied':
+    case 'unauthenticated':
     case 'bad-request':
       return 'deny';
     case 'connection-reset':

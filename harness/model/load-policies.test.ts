@@ -129,12 +129,12 @@ describe('policy loading: valid input', function () {
 
   it('warns about ignored things instead of failing: root-namespace PA selector, unmodelled kinds, CUSTOM', function () {
     const { issues } = parsePolicies(
-      'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p, namespace: istio-system}\nspec:\n  selector: {matchLabels: {app: a}}\n  mtls: {mode: STRICT}\n---\napiVersion: security.istio.io/v1\nkind: RequestAuthentication\nmetadata: {name: r}\n---\n' +
+      'apiVersion: security.istio.io/v1\nkind: PeerAuthentication\nmetadata: {name: p, namespace: istio-system}\nspec:\n  selector: {matchLabels: {app: a}}\n  mtls: {mode: STRICT}\n---\napiVersion: telemetry.istio.io/v1\nkind: Telemetry\nmetadata: {name: r}\n---\n' +
         AP('  action: CUSTOM\n  provider: {name: ext}\n  rules: [{}]'),
     );
     expect(issues.filter((i) => i.severity === 'error')).to.deep.equal([]);
     const warnings = issues.map((i) => i.message).join('\n');
-    expect(warnings).to.match(/root namespace \(istio-system\) is ignored/).and.match(/RequestAuthentication ignored/).and.match(/CUSTOM .* not supported/);
+    expect(warnings).to.match(/root namespace \(istio-system\) is ignored/).and.match(/Telemetry ignored/).and.match(/CUSTOM .* not supported/);
   });
 
   it('a misspelt Istio kind is an error with what was meant, not a warning: the intended policy would silently not apply', function () {
@@ -151,9 +151,10 @@ describe('policy loading: valid input', function () {
       const i = parsePolicies(doc(apiVersion, kind), 'case.yaml').issues[0];
       return `${i?.severity} ${i?.location.field}: ${i?.message} (${i?.hint ?? ''})`;
     };
-    expect(one('networking.istio.io/v1', 'RequestAuthentication')).to.equal('error kind: RequestAuthentication is not a kind of networking.istio.io: Kubernetes would refuse this resource, so it would not apply (RequestAuthentication is served by security.istio.io: use apiVersion security.istio.io/v1)');
-    expect(one('securty.istio.io/v1', 'RequestAuthentication')).to.match(/^error apiVersion: securty\.istio\.io is not an Istio API group.*served by security\.istio\.io/);
-    expect(one('security.istio.io/v1', 'RequestAuthentication')).to.equal('warning kind: RequestAuthentication ignored: meshproof does not model this Istio kind ()');
+    expect(one('networking.istio.io/v1', 'Telemetry')).to.equal('error kind: Telemetry is not a kind of networking.istio.io: Kubernetes would refuse this resource, so it would not apply (Telemetry is served by telemetry.istio.io: use apiVersion telemetry.istio.io/v1)');
+    expect(one('securty.istio.io/v1', 'Telemetry')).to.match(/^error apiVersion: securty\.istio\.io is not an Istio API group.*served by telemetry\.istio\.io/);
+    expect(one('networking.istio.io/v1', 'RequestAuthentication')).to.equal('error apiVersion: RequestAuthentication is not served at apiVersion networking.istio.io/v1 (use one of security.istio.io/v1, security.istio.io/v1beta1)');
+    expect(one('networking.istio.io/v1', 'Sidecar')).to.equal('warning kind: Sidecar ignored: meshproof does not model this Istio kind ()');
     expect(one('gateway.networking.k8s.io/v1', 'HTTPRoute')).to.equal('warning kind: HTTPRoute ignored: not an Istio policy kind meshproof reads ()');
   });
 

@@ -16,6 +16,7 @@ import type {
   DestinationRule,
   PeerAuthentication,
   PolicyResource,
+  RequestAuthentication,
   ResourceMeta,
   ServiceAccount,
   VirtualService,
@@ -25,6 +26,7 @@ import { closestName } from './schema/known-fields.ts';
 import { validateAuthorizationPolicy } from './semantics/authorization-policy.ts';
 import { validateDestinationRule } from './semantics/destination-rule.ts';
 import { validatePeerAuthentication } from './semantics/peer-authentication.ts';
+import { validateRequestAuthentication } from './semantics/request-authentication.ts';
 import { validateVirtualService } from './semantics/virtual-service.ts';
 import { readYamlFiles, readYamlText, type YamlDocument, type YamlReadResult } from './yaml-files.ts';
 
@@ -32,6 +34,7 @@ export interface PolicySet {
   readonly mesh: MeshSettings;
   readonly peerAuthentications: readonly PeerAuthentication[];
   readonly authorizationPolicies: readonly AuthorizationPolicy[];
+  readonly requestAuthentications: readonly RequestAuthentication[];
   readonly destinationRules: readonly DestinationRule[];
   readonly virtualServices: readonly VirtualService[];
   readonly serviceAccounts: readonly ServiceAccount[];
@@ -214,6 +217,12 @@ function buildPolicySet(read: YamlReadResult): PolicyLoadResult {
         resource = r;
         break;
       }
+      case 'RequestAuthentication': {
+        const r: RequestAuthentication = { ...meta, kind, spec };
+        own = validateRequestAuthentication(r, doc.source);
+        resource = r;
+        break;
+      }
       case 'DestinationRule': {
         const r: DestinationRule = { ...meta, kind, spec };
         own = validateDestinationRule(r, doc.source);
@@ -241,6 +250,7 @@ function buildPolicySet(read: YamlReadResult): PolicyLoadResult {
     mesh,
     peerAuthentications: of('PeerAuthentication'),
     authorizationPolicies: of('AuthorizationPolicy'),
+    requestAuthentications: of('RequestAuthentication'),
     destinationRules: of('DestinationRule'),
     virtualServices: of('VirtualService'),
     serviceAccounts: of('ServiceAccount'),

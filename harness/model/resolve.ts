@@ -19,6 +19,7 @@ import {
   type PolicyRef,
 } from './resolve-peer-authentication.ts';
 import { destinationRuleFor, serviceFqdn, trafficPolicyForPort, virtualServiceFor } from './resolve-destination.ts';
+import { requestAuthenticationsFor, resolveJwtRules, type ResolvedJwtRule } from './resolve-request-authentication.ts';
 import type { AuthorizationPolicy, DestinationRule, HttpRoute, TrafficPolicy, VirtualService } from './resources.ts';
 import type { Client, PortProtocol, Service, Topology, Workload } from './topology.ts';
 
@@ -53,6 +54,8 @@ export interface ResolvedWorkload {
   readonly authorizationPolicies: readonly AuthorizationPolicy[];
   /** `namespace/name` of the services that select this workload. */
   readonly services: readonly string[];
+  /** The JWT rules of the RequestAuthentications selecting it, ordered by issuer (empty: no JWT is looked at). */
+  readonly jwtRules: readonly ResolvedJwtRule[];
 }
 
 export interface ResolvedServicePort {
@@ -139,12 +142,24 @@ export function resolveMesh(policies: PolicySet, topology: Topology): ResolvedMe
       ports,
       authorizationPolicies: authorizationPoliciesFor(policies.authorizationPolicies, w, mesh.rootNamespace),
       services,
+      jwtRules: resolveJwtRules(requestAuthenticationsFor(policies.requestAuthentications, w, mesh.rootNamespace), topology),
     };
   });
   for (const p of policies.authorizationPolicies) {
     if (hasSelector(p.spec.selector) && !workloads.some((w) => w.authorizationPolicies.includes(p))) {
       notes.push({ severity: 'warning', message: `AuthorizationPolicy ${p.namespace}/${p.name} selects no workload of the topology`, location: { ...p.origin.location, field: 'spec.selector' } });
     }
+  }
+  for (const p of policies.requestAuthentications) {
+    (p.spec.jwtRules ?? []).forEach((rule, i) => {
+      if ((rule.jwks ?? '') !== '' || rule.jwksUri === undefined || topology.jwks?.[rule.jwksUri] !== undefined) return;
+      notes.push({
+        severity: 'warning',
+        message: `RequestAuthentication ${p.namespace}/${p.name} jwtRules[${i}]: no JWKS for ${rule.jwksUri}; meshproof fetches nothing, so like istiod after a failed fetch the sidecar gets a key nobody can sign with, and every token of issuer '${rule.issuer ?? ''}' is rejected (401)`,
+        location: { ...p.origin.location, field: `spec.jwtRules[${i}].jwksUri` },
+        hint: `name a local file for it in the topology: jwks: {${JSON.stringify(rule.jwksUri)}: path/to/jwks.json}, or write the keys inline as jwks`,
+      });
+    });
   }
   const destinations = topology.services.map((s) => destinationFor({ policies, topology, workloads }, s, s.namespace));
   const clients: ResolvedClient[] = topology.clients.map((c) => ({
@@ -203,4 +218,4 @@ export function findDestination(mesh: ResolvedMesh, key: string): ResolvedDestin
   return d;
 }
 
-export { policyRef, type PolicyRef };
+export { policyRef, type PolicyRef, type ResolvedJwtRule };

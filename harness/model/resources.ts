@@ -126,6 +126,44 @@ export function envoyPolicyName(policy: { readonly namespace: string; readonly n
   return `ns[${policy.namespace}]-policy[${policy.name}]-rule[${index}]`;
 }
 
+// ---------------------------------------------------------------- RequestAuthentication
+
+/** Where a JWT is looked for in a header: `Authorization: Bearer <token>` is `{name: authorization, prefix: "Bearer "}`. */
+export interface JwtHeader {
+  readonly name: string;
+  readonly prefix?: string;
+}
+
+/** One JWT issuer a workload accepts (Istio's JWTRule, security.istio.io/v1). */
+export interface JwtRule {
+  readonly issuer?: string;
+  readonly audiences?: readonly string[];
+  readonly jwksUri?: string;
+  /** The JWKS itself, as a JSON string. */
+  readonly jwks?: string;
+  readonly fromHeaders?: readonly JwtHeader[];
+  readonly fromParams?: readonly string[];
+  readonly fromCookies?: readonly string[];
+  readonly outputPayloadToHeader?: string;
+  readonly forwardOriginalToken?: boolean;
+  readonly outputClaimToHeaders?: readonly { readonly header: string; readonly claim: string }[];
+  readonly spaceDelimitedClaims?: readonly string[];
+  /** JWKS fetch timeout (a duration string). */
+  readonly timeout?: string;
+}
+
+export interface RequestAuthenticationSpec {
+  readonly selector?: WorkloadSelector;
+  readonly targetRef?: PolicyTargetReference;
+  readonly targetRefs?: readonly PolicyTargetReference[];
+  readonly jwtRules?: readonly JwtRule[];
+}
+
+export interface RequestAuthentication extends ResourceMeta {
+  readonly kind: 'RequestAuthentication';
+  readonly spec: RequestAuthenticationSpec;
+}
+
 // ---------------------------------------------------------------- DestinationRule
 
 export interface ConnectionPoolSettings {
@@ -228,7 +266,7 @@ export interface ServiceAccount extends ResourceMeta {
   readonly kind: 'ServiceAccount';
 }
 
-export type PolicyResource = PeerAuthentication | AuthorizationPolicy | DestinationRule | VirtualService | ServiceAccount;
+export type PolicyResource = PeerAuthentication | AuthorizationPolicy | RequestAuthentication | DestinationRule | VirtualService | ServiceAccount;
 
 /** `namespace/name`. */
 export function resourceKey(resource: { readonly namespace: string; readonly name: string }): string {

@@ -21,9 +21,12 @@
  *   clients:
  *   - {name: order-client, namespace: prod-namespace, serviceAccount: order-service-sa}   # in-mesh
  *   - {name: legacy-client, namespace: legacy, sidecar: false}                           # plaintext
+ *   jwks:                               # what istiod would fetch for a RequestAuthentication jwksUri,
+ *     https://auth.example.com/jwks.json: keys/jwks.json   # read from a file (relative to this one)
  */
 import { Ajv, type ErrorObject } from 'ajv';
 import { readFileSync } from 'node:fs';
+import { dirname, resolve as resolvePath } from 'node:path';
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import { throwIfErrors, type Issue } from './issues.ts';
 import { formatFieldPath, pointerToPath } from './source-map.ts';
@@ -68,11 +71,19 @@ export interface Client {
   readonly serviceAccount?: string;
 }
 
+/** A JWKS a jwksUri stands for: istiod fetches the URI; meshproof, which reaches no network, reads this file. */
+export interface JwksFile {
+  readonly file: string;
+  readonly text: string;
+}
+
 export interface Topology {
   readonly namespaces: readonly string[];
   readonly workloads: readonly Workload[];
   readonly services: readonly Service[];
   readonly clients: readonly Client[];
+  /** jwksUri → the JWKS read from a local file in its place. */
+  readonly jwks?: Readonly<Record<string, JwksFile>>;
   /** Where it was loaded from, for messages. */
   readonly file?: string;
 }
@@ -134,6 +145,7 @@ export const TOPOLOGY_SCHEMA = {
         },
       },
     },
+    jwks: { type: 'object', additionalProperties: { type: 'string', minLength: 1 } },
     clients: {
       type: 'array',
       items: {
@@ -195,6 +207,7 @@ export function parseTopology(text: string, file = '<inline>'): { topology: Topo
     workloads: { name: string; namespace: string; serviceAccount?: string; labels?: Record<string, string>; replicas?: number; ports: WorkloadPort[] }[];
     services?: { name: string; namespace: string; selector: Record<string, string>; ports: { port: number; targetPort?: number; name?: string }[] }[];
     clients?: { name: string; namespace: string; sidecar?: boolean; serviceAccount?: string }[];
+    jwks?: Record<string, string>;
   };
   const err = (path: (string | number)[], message: string, hint?: string): void => {
     issues.push({ severity: 'error', message, location: doc.source.locate(path), ...(hint === undefined ? {} : { hint }) });
@@ -246,7 +259,16 @@ export function parseTopology(text: string, file = '<inline>'): { topology: Topo
     if (!sidecar && c.serviceAccount !== undefined) err(['clients', i, 'serviceAccount'], 'a client without a sidecar has no identity, so it cannot have a serviceAccount', 'remove serviceAccount, or set sidecar: true');
     return { name: c.name, namespace: c.namespace, sidecar, ...(sidecar ? { serviceAccount: c.serviceAccount ?? 'default' } : {}) };
   });
-  return { topology: { namespaces: raw.namespaces, workloads, services, clients, file }, issues };
+  const jwks: Record<string, JwksFile> = {};
+  for (const [uri, path] of Object.entries(raw.jwks ?? {})) {
+    const full = resolvePath(dirname(file), path);
+    try {
+      jwks[uri] = { file: full, text: readFileSync(full, 'utf8') };
+    } catch {
+      err(['jwks', uri], `cannot read the JWKS file '${path}' (${full})`, 'the path is relative to the topology file; meshproof pki jwt --out DIR writes a jwks.json');
+    }
+  }
+  return { topology: { namespaces: raw.namespaces, workloads, services, clients, ...(raw.jwks === undefined ? {} : { jwks }), file }, issues };
 }
 
 /** Reads a topology file; throws MeshproofError (exit code 2) on any problem. */

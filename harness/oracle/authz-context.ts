@@ -4,7 +4,7 @@
  */
 
 export interface JwtClaims {
-  /** `iss/sub` of a validated JWT (RequestAuthentication is not modelled: the caller asserts it). */
+  /** `iss/sub` of the JWT RequestAuthentication verified (request-authentication.ts). */
   readonly principal: string;
   readonly audiences?: readonly string[];
   readonly presenter?: string;

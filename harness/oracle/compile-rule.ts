@@ -122,11 +122,32 @@ function serviceAccounts(values: readonly string[], o: CompileOptions): Predicat
   );
 }
 
-/** trustDomains: exact → prefix `spiffe://td/`; `*` any peer; one `*` elsewhere → within the trust domain. [derived] */
+/**
+ * trustDomains (istio-semantics.md §2): exact → the peer's SPIFFE id is in that trust domain; `*` →
+ * any SPIFFE peer; `x*` / `*x` → a trust domain with that prefix / suffix. Validation allows one
+ * `*`, at an end; a value read here with more keeps the later ones as literal characters.
+ */
 function trustDomains(values: readonly string[], o: CompileOptions): Predicate {
-  return regexOnPeer(
-    expandTrustDomains(values, o.trustDomains).map((v) => (v === '*' ? /^spiffe:\/\/.+$/ : new RegExp(`^spiffe://${v.split('*').map(escapeRegExp).join('[^/]*')}/`))),
-  );
+  const expanded = expandTrustDomains(values, o.trustDomains);
+  const anyTd = expanded.includes('*');
+  const tests = expanded.map((v): ((td: string) => boolean) => {
+    if (v === '*') return () => true;
+    const star = v.indexOf('*');
+    if (star < 0) return (td) => td === v;
+    const head = v.slice(0, star);
+    const tail = v.slice(star + 1);
+    return (td) => td.length >= head.length + tail.length && td.startsWith(head) && td.endsWith(tail);
+  });
+  return (ctx) => {
+    const peer = ctx.peer;
+    if (peer === undefined || !peer.startsWith(SPIFFE)) return NO;
+    const rest = peer.slice(SPIFFE.length);
+    const slash = rest.indexOf('/');
+    // Only `*` takes a SPIFFE id with no path after its trust domain.
+    if (slash < 0) return anyTd ? YES : NO;
+    const td = rest.slice(0, slash);
+    return tests.some((t) => t(td)) ? YES : NO;
+  };
 }
 
 function ipMatcher(values: readonly string[], read: (ctx: AuthzContext) => string | undefined): Predicate {

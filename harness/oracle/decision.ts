@@ -9,6 +9,8 @@ export type DecisionOutcome =
   | 'allowed'
   /** Authorization denied it: HTTP 403 `RBAC: access denied`; TCP: the connection is closed. */
   | 'denied'
+  /** A JWT the request carries is invalid (RequestAuthentication): 401 from the sidecar, before authorization. */
+  | 'unauthenticated'
   /** Rejected by the HTTP codec or path checks: 400 (e.g. `%00`). */
   | 'bad-request'
   /** No filter chain for the connection (plaintext under STRICT): closed with no response. */
@@ -57,6 +59,18 @@ export interface Decision {
   readonly rule?: DecidingRule;
   /** The effective mTLS mode of the destination port and the PeerAuthentication chain behind it. */
   readonly mtls: { readonly port: number; readonly mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE'; readonly steps: readonly MtlsStep[] };
+  /**
+   * End-user authentication, when a RequestAuthentication selects the workload: the token was
+   * valid (and whose it is), refused (Envoy's status text), or there was none (no request principal).
+   */
+  readonly authn?: {
+    readonly outcome: 'valid' | 'rejected' | 'no-token';
+    readonly principal?: string;
+    readonly audiences?: readonly string[];
+    readonly presenter?: string;
+    readonly status?: string;
+    readonly rule?: { readonly policy: PolicyRef; readonly index: number; readonly issuer: string };
+  };
   /** Whether the connection reached authorization as mTLS (with a peer identity). */
   readonly peer?: string;
   /** The path authorization matched (normalized, no query). */

@@ -4,7 +4,8 @@
  * Steps, in the order the sidecar applies them:
  * 1. Filter chain and TLS by the port's effective mTLS mode (istio-semantics.md §1);
  * 2. HTTP checks: `%00` and invalid header names → 400, path normalization (§2);
- * 3. AuthorizationPolicy: CUSTOM → DENY → ALLOW (§2).
+ * 3. RequestAuthentication: a token that is there must be valid, else 401 (request-authentication.ts);
+ * 4. AuthorizationPolicy: CUSTOM → DENY → ALLOW (§2).
  */
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import { SPIFFE_PREFIX, parseIdentity } from '../model/identity.ts';
@@ -14,6 +15,7 @@ import type { AuthzContext, JwtClaims } from './authz-context.ts';
 import type { Basis, DecidingRule, Decision, ExpectedObservation } from './decision.ts';
 import { compileAuthorization, evaluateAuthorization, type CompiledAuthorization, type CompiledPolicyRule } from './evaluate-authorization.ts';
 import { normalizePath } from './path-normalization.ts';
+import { authenticateRequest, jwtDeniedDetails, jwtDeniedStatus, withoutParam } from './request-authentication.ts';
 import { trustDomainBundle } from './trust-domain.ts';
 
 export type CertificateProblem = 'no-client-cert' | 'untrusted-ca' | 'expired';
@@ -48,8 +50,8 @@ export interface InboundRequest {
   readonly destinationIp?: string;
   /** SNI the client sends in its TLS ClientHello; a plaintext connection has none. */
   readonly sni?: string;
-  /** A validated JWT, if the request carries one (RequestAuthentication is not modelled). */
-  readonly jwt?: JwtClaims;
+  /** When the request is judged, in seconds since the epoch (JWT exp/nbf); default now. */
+  readonly now?: number;
   /** How the client speaks. Default: as the port is declared (HTTP/1.1 for http, raw bytes for tcp). */
   readonly protocol?: ClientProtocol;
   /** The highest TLS version a TLS client offers. Default TLSv1.3 (what sidecars offer). */
@@ -60,7 +62,7 @@ export type ClientProtocol = 'http1' | 'http2' | 'grpc' | 'tcp';
 export type TlsVersion = 'TLSv1.0' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3';
 const TLS_RANK: Readonly<Record<TlsVersion, number>> = { 'TLSv1.0': 0, 'TLSv1.1': 1, 'TLSv1.2': 2, 'TLSv1.3': 3 };
 /** Envoy's httpToGrpcStatus for the local replies the sidecar sends a gRPC client. */
-const GRPC_STATUS_FOR_HTTP: Readonly<Record<number, number>> = { 400: 13, 403: 7 };
+const GRPC_STATUS_FOR_HTTP: Readonly<Record<number, number>> = { 400: 13, 401: 16, 403: 7 };
 
 const RBAC_DENIED_BODY = 'RBAC: access denied';
 
@@ -305,7 +307,38 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
     forwarded = normalized.forwarded;
   }
 
-  // ---- 3. Authorization.
+  // ---- 3. End-user authentication (jwt_authn runs before RBAC in the HTTP chain).
+  let jwt: JwtClaims | undefined;
+  let authn: Decision['authn'];
+  if (isHttp && workload.jwtRules.length > 0) {
+    const result = authenticateRequest(workload.jwtRules, { headers, path: request.path ?? '/', now: request.now ?? Math.floor(Date.now() / 1000) });
+    const ruleOf = (r: (typeof workload.jwtRules)[number] | undefined): NonNullable<Decision['authn']>['rule'] => (r === undefined ? undefined : { policy: r.policy, index: r.index, issuer: r.rule.issuer ?? '' });
+    if (result.kind === 'rejected') {
+      const rule = ruleOf(result.rule);
+      const body = result.status;
+      return {
+        ...base(port),
+        outcome: 'unauthenticated',
+        expect: grpc
+          ? { client: 'response', status: 200, grpcStatus: GRPC_STATUS_FOR_HTTP[jwtDeniedStatus(body)], appReceives: false, responseCodeDetails: jwtDeniedDetails(body) }
+          : { client: 'response', status: jwtDeniedStatus(body), body, appReceives: false, responseCodeDetails: jwtDeniedDetails(body) },
+        reason: `${method} ${urlPath ?? ''} carries a JWT the sidecar refuses (${body}): a RequestAuthentication selects ${workload.key} (${workload.jwtRules.map((r) => `${r.policy.namespace}/${r.policy.name} issuer ${r.rule.issuer ?? '(any)'}`).join(', ')}), and the sidecar's jwt_authn answers a token it refuses with ${jwtDeniedStatus(body) === 403 ? '403 (its answer to an audience it does not allow; 401 otherwise)' : '401'} before any AuthorizationPolicy is read`,
+        basis,
+        notes,
+        authn: { outcome: 'rejected', status: body, ...(rule === undefined ? {} : { rule }) },
+        ...(peer === undefined ? {} : { peer }),
+      };
+    }
+    if (result.kind === 'valid') {
+      jwt = result.claims;
+      if (result.removedParam !== undefined && forwarded !== undefined) forwarded = withoutParam(forwarded, result.removedParam);
+      authn = { outcome: 'valid', principal: result.claims.principal, ...(result.claims.audiences === undefined ? {} : { audiences: result.claims.audiences }), ...(result.claims.presenter === undefined ? {} : { presenter: result.claims.presenter }), rule: ruleOf(result.rule) };
+    } else {
+      authn = { outcome: 'no-token' };
+    }
+  }
+
+  // ---- 4. Authorization.
   const ctx: AuthzContext = {
     protocol: isHttp ? 'http' : 'tcp',
     peer,
@@ -315,7 +348,7 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
     destinationIp: request.destinationIp,
     // A plaintext connection carries no SNI (Envoy's requested_server_name is empty).
     sni: tls ? request.sni : undefined,
-    jwt: request.jwt,
+    ...(jwt === undefined ? {} : { jwt }),
     method: isHttp ? method : undefined,
     urlPath,
     host: isHttp ? (request.host ?? cachedDefaultHost(oracle.mesh, workload, port.port)) : undefined,
@@ -325,6 +358,7 @@ function decideForPort(oracle: InboundOracle, workload: ResolvedWorkload, port: 
   const result = evaluateAuthorization(compiled, ctx);
   const common = {
     ...base(port),
+    ...(authn === undefined ? {} : { authn }),
     audited: result.audited,
     dryRunMatches: result.dryRunMatches,
     ...(peer === undefined ? {} : { peer }),

@@ -192,8 +192,8 @@ export interface AuthzMatrixCell {
   /** Column: `POST /pay/1` (method and raw path). */
   readonly request: string;
   readonly destination: string;
-  readonly expected: 'allow' | 'deny' | 'reject' | 'bad-request';
-  readonly observed: 'allow' | 'deny' | 'reject' | 'bad-request' | 'other';
+  readonly expected: 'allow' | 'deny' | 'reject' | 'unauthenticated' | 'bad-request';
+  readonly observed: 'allow' | 'deny' | 'reject' | 'unauthenticated' | 'bad-request' | 'other';
   /** The rule the oracle said decides it, e.g. `prod-namespace/restrict-payment-access/rules[0]`. */
   readonly rule?: string;
   readonly agrees: boolean;

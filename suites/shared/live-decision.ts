@@ -4,7 +4,8 @@
  *
  * The observed decision is the report's vocabulary (AuthzMatrixCell): `allow` (the app received
  * the request and answered it), `deny` (403 `RBAC: access denied` and the app never saw it),
- * `reject` (no HTTP at all: reset or TLS handshake failure, app never saw it), `bad-request`
+ * `reject` (no HTTP at all: reset or TLS handshake failure, app never saw it), `unauthenticated`
+ * (401 from the sidecar's jwt_authn, app never saw it), `bad-request`
  * (400 from the sidecar, app never saw it), `other` (anything else, e.g. the app saw a request
  * whose client was then reset).
  *
@@ -29,6 +30,8 @@ export function expectedDecisionOf(outcome: DecisionOutcome): ExpectedDecision |
       return 'deny';
     case 'bad-request':
       return 'bad-request';
+    case 'unauthenticated':
+      return 'unauthenticated';
     case 'connection-reset':
     case 'handshake-failed':
       return 'reject';
@@ -56,6 +59,8 @@ export function observedDecision(evidence: CallEvidence, tag?: string): LiveDeci
   const rbacBody = o.body === RBAC_DENIED_BODY || ((o.request.method ?? 'GET').toUpperCase() === 'HEAD' && (o.body ?? '') === '');
   if (o.status === 403 && rbacBody) return 'deny';
   if (o.status === 400) return 'bad-request';
+  // jwt_authn: 401, or 403 for an audience it does not allow (its body is jwt_verify_lib's status, not RBAC's).
+  if (o.status === 401 || (o.status === 403 && (o.body ?? '').startsWith('Audiences in Jwt'))) return 'unauthenticated';
   return 'other';
 }
 
@@ -64,6 +69,7 @@ const DESCRIBE: Readonly<Record<ExpectedDecision, string>> = {
   deny: `denied (403 ${RBAC_DENIED_BODY}, the app never sees it)`,
   reject: 'rejected before HTTP (reset or handshake failure, the app never sees it)',
   'bad-request': 'refused as a bad request (400, the app never sees it)',
+  unauthenticated: "refused for its JWT (401, or 403 for its audience, from the sidecar's jwt_authn; the app never sees it)",
 };
 
 /**
@@ -109,6 +115,16 @@ export function matchesDecision(decision: Decision, options: { readonly tag?: st
         const flags = inbound.map((l) => l.responseFlags);
         return flags.some((f) => f.split(',').includes(flag)) ? undefined : new Error(`rejected as expected, but the destination sidecar logged flags [${flags.join(' | ')}], not ${flag}`);
       }
+      case 'unauthenticated': {
+        const body = decision.expect.body;
+        const o = evidence.observation;
+        if (o.outcome === 'response' && decision.expect.status !== undefined && o.status !== decision.expect.status) return new Error(`refused for its JWT as expected, but with status ${o.status}, not ${decision.expect.status}`);
+        if (body !== undefined && o.outcome === 'response' && (o.request.method ?? 'GET').toUpperCase() !== 'HEAD' && o.body !== body) return new Error(`refused with 401 as expected, but the body says ${JSON.stringify(o.body)}, not ${JSON.stringify(body)}`);
+        const details = decision.expect.responseCodeDetails;
+        if (details === undefined || inbound.length === 0) return details === undefined ? undefined : new Error(`refused with 401 as expected, but the destination sidecar logged no line for it (expected response_code_details ${details})`);
+        const logged = inbound.map((l) => l.responseCodeDetails ?? '-');
+        return logged.includes(details) ? undefined : new Error(`refused with 401 as expected, but the destination sidecar logged ${logged.join(' | ')}, not ${details}`);
+      }
       case 'bad-request':
         return undefined;
     }
@@ -126,6 +142,8 @@ export function describeLive(evidence: CallEvidence, tag?: string): string {
       return '403';
     case 'bad-request':
       return '400';
+    case 'unauthenticated':
+      return '401';
     case 'reject':
       if (o.outcome === 'tls-error') return `handshake rejected: ${o.tls?.alert ?? o.error?.message ?? 'no reason given'}`;
       return o.request.protocol === 'https' || o.request.protocol === 'tls-handshake' ? 'TLS closed by the server (no HTTP response)' : 'reset';
@@ -143,6 +161,8 @@ export function describeExpected(decision: Decision): string {
       return '403';
     case 'bad-request':
       return '400';
+    case 'unauthenticated':
+      return '401';
     case 'connection-reset':
       return 'reset';
     case 'handshake-failed':

@@ -30,7 +30,6 @@ describe('live prober helpers', function () {
     expect(notRunnableLive(req)).to.equal(undefined);
     expect(notRunnableLive({ ...req, path: '%2Fprobe' })).to.contain("does not start with '/'");
     expect(notRunnableLive({ ...req, remoteIp: '10.0.0.1' })).to.contain('remote.ip');
-    expect(notRunnableLive({ ...req, jwt: { principal: 'issuer/subject' } })).to.contain('JWT');
     expect(notRunnableLive({ ...req, source: { kind: 'certificate', problem: 'expired' } })).to.contain('attacker kit');
   });
 

@@ -91,7 +91,6 @@ export interface LiveProbeResult {
 
 /** Why a request the oracle reasons about cannot be sent live; undefined when it can. */
 export function notRunnableLive(request: InboundRequest): string | undefined {
-  if (request.jwt !== undefined) return 'it carries a JWT (RequestAuthentication is not modelled in live runs)';
   if (request.remoteIp !== undefined) return 'it names a remote.ip (X-Forwarded-For from a trusted proxy chain), which live probes do not forge';
   if (request.source.kind === 'certificate' && request.source.problem !== undefined) return `its client certificate is described only as '${request.source.problem}'; probe the attacker kit instead`;
   const path = request.path ?? '/';

@@ -9,6 +9,7 @@
  *   and fault, the DestinationRule of the port; `--upstream` asks what the client gets for a
  *   sequence of upstream results, `--failing` when endpoints are ejected.
  */
+import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { ErrorCode, ExitCode, MeshproofError } from '../../errors.ts';
 import { throwIfErrors } from '../../model/issues.ts';
@@ -28,6 +29,7 @@ interface ExplainOptions {
   readonly method?: string;
   readonly path: string;
   readonly header: string[];
+  readonly jwt?: string;
   readonly host?: string;
   readonly sni?: string;
   readonly sourceIp?: string;
@@ -56,6 +58,23 @@ function parseHeaders(values: readonly string[]): [string, string][] {
   });
 }
 
+/**
+ * `--jwt TOKEN|FILE`: the token itself (three dot-separated parts), or a file holding it (as `pki
+ * jwt` writes them); sent as `Authorization: Bearer <token>`, where the default JWT location is.
+ */
+function jwtHeader(value: string | undefined): [string, string][] {
+  if (value === undefined) return [];
+  let token = value.trim();
+  if (!/^[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*$/.test(token)) {
+    try {
+      token = readFileSync(value, 'utf8').trim();
+    } catch (cause) {
+      throw new MeshproofError(ErrorCode.BadArgument, `--jwt '${value}' is neither a JWT (header.payload.signature) nor a readable file`, { cause, hint: 'meshproof pki jwt --issuer URL --out DIR writes tokens/<kind>.jwt' });
+    }
+  }
+  return [['authorization', `Bearer ${token}`]];
+}
+
 function parseNumber(flag: string, text: string | undefined, range: [number, number]): number | undefined {
   if (text === undefined) return undefined;
   const n = Number(text);
@@ -81,6 +100,7 @@ export function formatDecision(d: Decision, request: InboundRequest): string {
   const status = d.expect.status === undefined ? '' : ` ${d.expect.status}`;
   const lines = [`${d.outcome.toUpperCase()}${status}${d.expect.grpcStatus === undefined ? '' : ` grpc-status ${d.expect.grpcStatus}`}`, `  why:    ${d.reason}`];
   if (d.rule !== undefined) lines.push(`  rule:   ${d.rule.id} (${d.rule.action}, ${d.rule.policy.at}; envoy ${d.rule.envoyName})`);
+  if (d.authn !== undefined) lines.push(`  jwt:    ${describeAuthn(d.authn)}`);
   lines.push(`  mTLS:   port ${d.mtls.port} ${d.mtls.mode}${d.mtls.steps.length === 0 ? ' (default: no PeerAuthentication)' : ` via ${d.mtls.steps.map((s) => `${s.scope} ${s.policy.namespace}/${s.policy.name}=${s.mode}`).join(' → ')}`}`);
   const client = d.expect.client === 'response' ? `HTTP response${status}${d.expect.grpcStatus === undefined ? '' : ` with grpc-status ${d.expect.grpcStatus}`}${d.expect.body === undefined ? '' : ` "${d.expect.body}"`}` : d.expect.client;
   lines.push(`  client: ${client}; app ${d.expect.appReceives ? `receives ${d.expect.forwardedPath ?? request.path ?? '/'}` : 'never sees it'}`);
@@ -93,6 +113,18 @@ export function formatDecision(d: Decision, request: InboundRequest): string {
   return lines.join('\n');
 }
 
+function describeAuthn(a: NonNullable<Decision['authn']>): string {
+  const by = a.rule === undefined ? '' : ` (RequestAuthentication ${a.rule.policy.namespace}/${a.rule.policy.name} jwtRules[${a.rule.index}], ${a.rule.policy.at})`;
+  switch (a.outcome) {
+    case 'valid':
+      return `valid; request principal ${a.principal ?? ''}${a.audiences === undefined || a.audiences.length === 0 ? '' : `, audiences ${a.audiences.join(',')}`}${a.presenter === undefined ? '' : `, presenter ${a.presenter}`}${by}`;
+    case 'rejected':
+      return `refused: ${a.status ?? ''}${by}`;
+    case 'no-token':
+      return 'no token at any location the RequestAuthentications read: no request principal';
+  }
+}
+
 function explainInbound(mesh: ResolvedMesh, to: string, options: ExplainOptions): string {
   const port = parseNumber('--port', options.port, [1, 65535]);
   const protocol = parseProtocol(options.protocol);
@@ -101,7 +133,7 @@ function explainInbound(mesh: ResolvedMesh, to: string, options: ExplainOptions)
     source: parseRequestSource(options.from, mesh.mesh.trustDomain),
     to,
     path: options.path,
-    headers: parseHeaders(options.header),
+    headers: [...parseHeaders(options.header), ...jwtHeader(options.jwt)],
     ...(options.method === undefined ? {} : { method: options.method }),
     ...(port === undefined ? {} : { port }),
     ...(options.host === undefined ? {} : { host: options.host }),
@@ -160,6 +192,7 @@ export function register(program: Command): void {
     .option('--method <method>', 'HTTP method, sent as given (default GET; POST for gRPC)')
     .option('--path <path>', 'request path as sent, query and fragment allowed', '/')
     .option('--header <name=value>', 'a request header; repeat for more', (v: string, all: string[]) => [...all, v], [] as string[])
+    .option('--jwt <token|file>', 'with --to: a JWT (or a file holding one, e.g. from pki jwt) sent as Authorization: Bearer; RequestAuthentication checks it before authorization')
     .option('--host <authority>', 'the :authority header (default: the service name, with :port unless 80)')
     .option('--protocol <protocol>', 'with --to: http1, http2, grpc or tcp (default: as the port is declared)')
     .option('--tls-version <version>', 'with --to: the highest TLS version the client offers, 1.0 to 1.3 (default 1.3)')

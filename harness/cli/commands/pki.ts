@@ -4,17 +4,19 @@
  *   pki init  --out DIR                 a new root + intermediate as Istio plug-in CA files
  *   pki issue --ca DIR --ns --sa --out  a workload's cert-chain.pem, key.pem, root-cert.pem
  *   pki bad   --ca DIR --kind --out     one certificate of the attacker kit, with its key
+ *   pki jwt   --issuer URL --out DIR    a test JWKS, its signing key, and a token of every kind
  *
  * Output names certificates by SHA-256 fingerprint and never prints a key. Bad CA files, flags or
  * names exit 2 with the file and the problem.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { ErrorCode, MeshproofError } from '../../errors.ts';
 import { parseDuration } from '../../model/duration.ts';
 import { BAD_CERT_KINDS, isBadCertKind, makeBadCertificate } from '../../pki/attacker-kit.ts';
 import type { CertificateBundle } from '../../pki/certificate-bundle.ts';
+import { JWT_TOKEN_KINDS, JwtIssuer } from '../../pki/jwt-issuer.ts';
 import { KEY_ALGORITHMS, isKeyAlgorithm, type KeyAlgorithm } from '../../pki/key-algorithm.ts';
 import { MeshCa } from '../../pki/mesh-ca.ts';
 import { PLUGIN_CA_FILES } from '../../pki/plugin-ca.ts';
@@ -103,6 +105,51 @@ export function register(program: Command): void {
       await writeWorkloadFiles(options.out, bad);
       printBundle(options, options.out, bad, [`kind          ${bad.kind}`, `must fail     the ${bad.rejectedBy} check: ${bad.reason}`]);
     });
+
+  pki
+    .command('jwt')
+    .description('mint a test JWT issuer: jwks.json (for a RequestAuthentication), signing-key.json, and one token of every kind (valid, expired, not-yet-valid, wrong-issuer, wrong-audience, bad-signature)')
+    .requiredOption('--issuer <iss>', "the tokens' iss, and the issuer the RequestAuthentication names (e.g. https://auth.example.com)")
+    .requiredOption('--out <dir>', 'folder for jwks.json, signing-key.json (mode 0600) and tokens/<kind>.jwt')
+    .option('--sub <subject>', 'the subject (request principal = <iss>/<sub>)', 'alice')
+    .option('--aud <audience...>', 'audiences of the tokens (wrong-audience uses another)')
+    .option('--azp <party>', 'authorized party (request.auth.presenter)')
+    .option('--claim <name=value...>', 'extra claims; a value with commas becomes a list (groups=admins,dev)')
+    .option('--algorithm <alg>', 'RS256 or ES256', 'RS256')
+    .option('--key <file>', 'sign with this private JWK (e.g. an earlier signing-key.json) instead of a new key')
+    .option('--ttl <duration>', 'lifetime of the valid token', '1h')
+    .option('--json', 'print the result as JSON')
+    .action(async (options: { issuer: string; out: string; sub: string; aud?: string[]; azp?: string; claim?: string[]; algorithm: string; key?: string; ttl: string; json?: boolean }) => {
+      if (options.algorithm !== 'RS256' && options.algorithm !== 'ES256') throw new MeshproofError(ErrorCode.BadArgument, `--algorithm: '${options.algorithm}' is not supported`, { hint: 'use RS256 or ES256' });
+      const issuerOptions = { issuer: options.issuer, algorithm: options.algorithm } as const;
+      const issuer = options.key === undefined ? await JwtIssuer.create(issuerOptions) : await JwtIssuer.fromPrivateJwk(issuerOptions, readJwk(options.key));
+      const extra: Record<string, unknown> = {};
+      for (const c of options.claim ?? []) {
+        const eq = c.indexOf('=');
+        if (eq <= 0) throw new MeshproofError(ErrorCode.BadArgument, `--claim: '${c}' is not name=value`, { hint: 'e.g. --claim groups=admins,dev --claim scope="stock:read stock:write"' });
+        const value = c.slice(eq + 1);
+        extra[c.slice(0, eq)] = value.includes(',') ? value.split(',') : value;
+      }
+      const tokens = await issuer.mintAll({ sub: options.sub, ...(options.aud === undefined ? {} : { aud: options.aud.length === 1 ? options.aud[0]! : options.aud }), ...(options.azp === undefined ? {} : { azp: options.azp }), extra, ttlSeconds: Math.round(ttl(options.ttl) / 1000) });
+      mkdirSync(join(options.out, 'tokens'), { recursive: true, mode: 0o700 });
+      writeFileSync(join(options.out, 'jwks.json'), `${issuer.jwks()}\n`);
+      writeFileSync(join(options.out, 'signing-key.json'), `${JSON.stringify(issuer.privateJwk())}\n`, { mode: 0o600 });
+      for (const kind of JWT_TOKEN_KINDS) writeFileSync(join(options.out, 'tokens', `${kind}.jwt`), `${tokens[kind]}\n`);
+      print(options, { dir: options.out, issuer: issuer.issuer, kid: issuer.kid, algorithm: issuer.algorithm, jwks: JSON.parse(issuer.jwks()) as unknown, tokens }, [
+        `wrote jwks.json, signing-key.json and tokens/{${JWT_TOKEN_KINDS.join(',')}}.jwt to ${options.out}`,
+        `issuer        ${issuer.issuer} (kid ${issuer.kid}, ${issuer.algorithm})`,
+        `principal     ${issuer.issuer}/${options.sub}`,
+        `use           jwks: the contents of jwks.json (or a jwksUri that the topology maps to it); explain --jwt ${join(options.out, 'tokens', 'valid.jwt')}`,
+      ]);
+    });
+}
+
+function readJwk(file: string): Parameters<typeof JwtIssuer.fromPrivateJwk>[1] {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as Parameters<typeof JwtIssuer.fromPrivateJwk>[1];
+  } catch (cause) {
+    throw new MeshproofError(ErrorCode.BadArgument, `--key: cannot read a JWK from '${file}'`, { cause, hint: 'pass a signing-key.json that pki jwt wrote' });
+  }
 }
 
 function ttl(value: string): number {

@@ -63,6 +63,7 @@ const FEATURES: readonly Feature[] = [
   Feature.MtlsMigration,
   Feature.AuthzAllow,
   Feature.AuthzDeny,
+  Feature.AuthnJwt,
   Feature.AuthzAudit,
   Feature.AuthzConditions,
   Feature.AuthzPathNormalization,

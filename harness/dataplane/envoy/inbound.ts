@@ -18,6 +18,7 @@ import type { ProxyConfig, ProxyInboundPort } from '../istiod/proxy-config.ts';
 import { ENVOY_SERVER_NAME } from '../istiod/istio-constants.ts';
 import { defaultThresholds, fileAccessLog, hcmFilter, loadAssignment, ROUTER_FILTER, socketAddress, tcpProxyFilter, TLS_INSPECTOR, type AccessLogContext } from './filters.ts';
 import type { JsonObject } from './json.ts';
+import { jwtAuthnFilter } from './jwt-authn-filter.ts';
 import { rbacHttpFilters, rbacNetworkFilters } from './rbac-filters.ts';
 import { downstreamTlsSocket, type TlsFiles } from './tls.ts';
 
@@ -84,7 +85,13 @@ function inboundHcm(proxy: ProxyConfig, port: number, ctx: InboundContext, secur
         },
       ],
     },
-    http_filters: [...rbacHttpFilters(proxy.inbound.rbac.http), ROUTER_FILTER],
+    // istiod's order: CUSTOM (here fail-closed RBAC), then authn (jwt_authn), then AUDIT, DENY, ALLOW.
+    http_filters: [
+      ...rbacHttpFilters(proxy.inbound.rbac.http.filter((f) => f.source === 'custom')),
+      ...(proxy.inbound.jwtAuthn === undefined ? [] : [jwtAuthnFilter(proxy.inbound.jwtAuthn)]),
+      ...rbacHttpFilters(proxy.inbound.rbac.http.filter((f) => f.source !== 'custom')),
+      ROUTER_FILTER,
+    ],
     ...(accessLog === undefined ? {} : { access_log: accessLog }),
   });
 }

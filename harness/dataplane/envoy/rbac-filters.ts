@@ -5,7 +5,7 @@
  * a path template → a typed `uri_template` extension, a metadata path → `[{key}]`), and field
  * names are written in snake_case as the rest of the bootstrap is.
  */
-import type { Cidr, HeaderMatcher, Permission, Principal, RbacFilter, RbacRules, StringMatcher } from '../istiod/rbac.ts';
+import type { Cidr, HeaderMatcher, MetadataMatcher, Permission, Principal, RbacFilter, RbacRules, StringMatcher, ValueMatcher } from '../istiod/rbac.ts';
 import { typeUrl, type JsonObject } from './json.ts';
 
 export const RBAC_HTTP_FILTER = 'envoy.filters.http.rbac';
@@ -39,8 +39,14 @@ function cidrJson(c: Cidr): JsonObject {
   return { address_prefix: address, prefix_len: length === undefined ? (address.includes(':') ? 128 : 32) : Number(length) };
 }
 
-function metadataJson(m: { readonly filter: string; readonly path: readonly string[]; readonly value: StringMatcher }): JsonObject {
-  return { filter: m.filter, path: m.path.map((key) => ({ key })), value: { string_match: stringMatcherJson(m.value) } };
+function valueJson(v: ValueMatcher): JsonObject {
+  if ('stringMatch' in v) return { string_match: stringMatcherJson(v.stringMatch) };
+  if ('listMatch' in v) return { list_match: { one_of: valueJson(v.listMatch.oneOf) } };
+  return { or_match: { value_matchers: v.orMatch.valueMatchers.map(valueJson) } };
+}
+
+function metadataJson(m: MetadataMatcher): JsonObject {
+  return { filter: m.filter, path: m.path.map((key) => ({ key })), value: valueJson(m.value) };
 }
 
 export function permissionJson(p: Permission): JsonObject {

@@ -6,7 +6,7 @@
  * way istiod's checkError does (drop the rule for ALLOW, drop the value for DENY and AUDIT).
  */
 import { isIP } from 'node:net';
-import type { Cidr, HeaderMatcher, Permission, Principal, StringMatcher } from './rbac.ts';
+import type { Cidr, HeaderMatcher, Permission, Principal, StringMatcher, ValueMatcher } from './rbac.ts';
 
 export const SPIFFE_PREFIX = 'spiffe://';
 
@@ -93,19 +93,75 @@ export function serviceAccountPrincipal(value: string, policyNamespace: string):
 }
 
 /**
- * `source.trustDomains` / `source.trustDomain` [derived from istio-semantics.md §2, not from
- * istiod code]: `td` → prefix `spiffe://td/`; `*` → any peer with a certificate (regex `.+`); a
- * value with one `*` inside → regex with `.*` in its place.
+ * `source.trustDomains` / `source.trustDomain` (istiod ≥ 1.30 srcTrustDomainGenerator): `*` →
+ * prefix `spiffe://` (any SPIFFE peer); `td` → prefix `spiffe://td/`; a value with a `*` → regex,
+ * the text before and after the first `*` quoted and the `*` itself `[^/]*` (within the trust
+ * domain), then `/.*`. Validation allows one `*`, at the start or the end; like istiod, a second
+ * `*` is matched as the character itself.
  */
 export function trustDomainPrincipal(value: string): Principal {
-  if (value === '*') return authenticated({ safeRegex: { regex: '.+' } });
-  if (value.includes('*')) return authenticated({ safeRegex: { regex: `spiffe://${value.split('*').map(quoteMeta).join('.*')}/.*` } });
-  return authenticated({ prefix: `${SPIFFE_PREFIX}${value}/` });
+  if (value === '*') return authenticated({ prefix: SPIFFE_PREFIX });
+  const star = value.indexOf('*');
+  if (star < 0) return authenticated({ prefix: `${SPIFFE_PREFIX}${value}/` });
+  const regex = `${quoteMeta(value.slice(0, star))}[^/]*${quoteMeta(value.slice(star + 1))}`;
+  return authenticated({ safeRegex: { regex: `spiffe://${regex}/.*` } });
 }
 
-/** JWT-derived values (`requestPrincipals`, `request.auth.*`): Envoy matches jwt_authn metadata. */
-export function jwtMetadata(claim: string, value: string): { readonly filter: string; readonly path: readonly string[]; readonly value: StringMatcher } {
-  return { filter: 'envoy.filters.http.jwt_authn', path: ['payload', claim], value: stringMatcher(value) };
+/** The filter whose dynamic metadata carries a verified JWT, and the key istiod has it write the payload under. */
+export const JWT_AUTHN_FILTER = 'envoy.filters.http.jwt_authn';
+export const JWT_PAYLOAD_KEY = 'payload';
+
+/** `MetadataStringMatcherForJWTClaim`: one claim of the payload, as a string. */
+function jwtClaimString(claim: string, m: StringMatcher): Principal {
+  return { metadata: { filter: JWT_AUTHN_FILTER, path: [JWT_PAYLOAD_KEY, claim], value: { stringMatch: m } } };
+}
+
+/**
+ * `requestPrincipals` / `request.auth.principal` (istiod requestPrincipalGenerator): the value is
+ * split at its last `/` into issuer and subject, each matched on its own claim (`iss`, `sub`),
+ * with `*` on either side meaning any non-empty value.
+ */
+export function requestPrincipal(value: string): Principal {
+  const ANY: StringMatcher = { safeRegex: { regex: '.+' } };
+  const idx = value.lastIndexOf('/');
+  const found = idx >= 0;
+  const iss = found ? value.slice(0, idx) : value;
+  const sub = found ? value.slice(idx + 1) : '';
+  let matchIss: StringMatcher;
+  let matchSub: StringMatcher;
+  if (value === '*') [matchIss, matchSub] = [ANY, ANY];
+  else if (value.startsWith('*')) {
+    if (found) [matchIss, matchSub] = [iss === '*' ? ANY : { suffix: iss.slice(1) }, { exact: sub }];
+    else [matchIss, matchSub] = [ANY, { suffix: value.slice(1) }];
+  } else if (value.endsWith('*')) {
+    if (found) [matchIss, matchSub] = [{ exact: iss }, sub === '*' ? ANY : { prefix: sub.slice(0, -1) }];
+    else [matchIss, matchSub] = [{ prefix: value.slice(0, -1) }, ANY];
+  } else [matchIss, matchSub] = [{ exact: iss }, { exact: sub }];
+  return { andIds: { ids: [jwtClaimString('iss', matchIss), jwtClaimString('sub', matchSub)] } };
+}
+
+/**
+ * `request.auth.audiences`, `.presenter`, `.claims[a][b]` (MetadataListValueMatcherForJWTClaims
+ * with the extended JWT form): the claim matches when it is the value itself or a list holding it.
+ */
+export function jwtClaimPrincipal(claims: readonly string[], value: string): Principal {
+  const m: ValueMatcher = { stringMatch: stringMatcher(value) };
+  return { metadata: { filter: JWT_AUTHN_FILTER, path: [JWT_PAYLOAD_KEY, ...claims], value: { orMatch: { valueMatchers: [{ listMatch: { oneOf: m } }, m] } } } };
+}
+
+/** extractNameInNestedBrackets: `[a][b]` → [a, b]; a single `[a.b]` stays one name. */
+export function nestedBracketNames(key: string, prefix: string): string[] {
+  const inner = key.slice(prefix.length);
+  const names: string[] = [];
+  let rest = inner;
+  while (rest.length > 0) {
+    const m = /^\[([^[\]]*)\]/.exec(rest);
+    if (m === null) return [bracketName(key, prefix)];
+    names.push(m[1] ?? '');
+    rest = rest.slice(m[0].length);
+  }
+  if (names.length === 0 || names.some((n) => n === '')) throw new TranslateError(`'${key}' must name a claim in brackets, e.g. ${prefix}[groups]`);
+  return names;
 }
 
 /** The name inside `request.headers[<name>]`. */

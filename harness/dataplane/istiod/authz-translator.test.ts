@@ -232,7 +232,7 @@ spec:
       expect(decide(policy('  rules: [{when: [{key: connection.sni, values: ["*.svc.cluster.local"]}]}]'), { sni: 'outbound_.80_._.payment.prod.svc.cluster.local' }).allowed).to.equal(true);
       expect(decide(policy('  rules: [{when: [{key: connection.sni, values: ["*.svc.cluster.local"]}]}]'), {}).allowed).to.equal(false);
     });
-    it('JWT-based conditions never match: RequestAuthentication is not modelled', function () {
+    it('JWT-based conditions never match a request that carries no verified JWT', function () {
       expect(decide(policy('  rules: [{when: [{key: request.auth.principal, values: ["*"]}]}]'), { peer: ORDER }).allowed).to.equal(false);
     });
   });

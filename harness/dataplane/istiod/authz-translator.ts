@@ -28,10 +28,12 @@ import {
   cidr,
   headerMatcher,
   hostMatcher,
-  jwtMetadata,
+  jwtClaimPrincipal,
   namespacePrincipal,
+  nestedBracketNames,
   pathPermission,
   port,
+  requestPrincipal,
   serviceAccountPrincipal,
   stringMatcher,
   trustDomainPrincipal,
@@ -215,10 +217,10 @@ const principalGenerator: Generate = (value) => authenticated(stringMatcher(valu
 function sourceItems(source: AuthorizationSource | undefined, ns: string, options: TranslateOptions): Item[] {
   if (source === undefined) return [];
   const s = source;
-  const requestPrincipal = httpOnly(options, 'requestPrincipals', (v) => ({ metadata: jwtMetadata('iss/sub', v) }));
+  const requestPrincipals = httpOnly(options, 'requestPrincipals', requestPrincipal);
   return [
     ...item('principal', 'principals', expandTrustDomains(s.principals, options), expandTrustDomains(s.notPrincipals, options), principalGenerator),
-    ...item('principal', 'requestPrincipals', s.requestPrincipals, s.notRequestPrincipals, requestPrincipal),
+    ...item('principal', 'requestPrincipals', s.requestPrincipals, s.notRequestPrincipals, requestPrincipals),
     ...item('principal', 'serviceAccounts', s.serviceAccounts, s.notServiceAccounts, (v) => serviceAccountPrincipal(v, ns)),
     ...item('principal', 'trustDomains', expandTrustDomainNames(s.trustDomains, options), expandTrustDomainNames(s.notTrustDomains, options), trustDomainPrincipal),
     ...item('principal', 'namespaces', s.namespaces, s.notNamespaces, namespacePrincipal),
@@ -261,20 +263,23 @@ function conditionItem(c: AuthorizationCondition, ns: string, options: Translate
     case 'source.trustDomain':
       return { ...make('principal', trustDomainPrincipal), values: expandTrustDomainNames(c.values, options) ?? [], notValues: expandTrustDomainNames(c.notValues, options) ?? [] };
     case 'request.auth.principal':
-      return make('principal', httpOnly(options, k, (v) => ({ metadata: jwtMetadata('iss/sub', v) })));
+      return make('principal', httpOnly(options, k, requestPrincipal));
     case 'request.auth.audiences':
-      return make('principal', httpOnly(options, k, (v) => ({ metadata: jwtMetadata('aud', v) })));
+      return make('principal', httpOnly(options, k, (v) => jwtClaimPrincipal(['aud'], v)));
     case 'request.auth.presenter':
-      return make('principal', httpOnly(options, k, (v) => ({ metadata: jwtMetadata('azp', v) })));
+      return make('principal', httpOnly(options, k, (v) => jwtClaimPrincipal(['azp'], v)));
   }
   if (k.startsWith('request.headers')) {
     const name = bracketName(k, 'request.headers');
     return make('principal', httpOnly(options, k, (v) => ({ header: headerMatcher(name, v) })));
   }
-  if (k.startsWith('request.auth.claims')) return make('principal', httpOnly(options, k, (v) => ({ metadata: jwtMetadata(k.slice('request.auth.'.length), v) })));
+  if (k.startsWith('request.auth.claims')) {
+    const claims = nestedBracketNames(k, 'request.auth.claims');
+    return make('principal', httpOnly(options, k, (v) => jwtClaimPrincipal(claims, v)));
+  }
   if (k.startsWith('experimental.envoy.filters.')) {
     const [filter = '', rest = ''] = k.slice('experimental.'.length).replace(/]$/, '').split('[');
-    return make('permission', (v) => ({ metadata: { filter, path: [rest], value: stringMatcher(v) } }));
+    return make('permission', (v) => ({ metadata: { filter, path: [rest], value: { stringMatch: stringMatcher(v) } } }));
   }
   // istiod rejects the whole rule for an unknown attribute, whatever the action.
   throw new TranslateError(`unknown attribute ${k}`);

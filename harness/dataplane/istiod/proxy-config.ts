@@ -26,6 +26,7 @@ import type { ResolvedMesh } from '../../model/resolve.ts';
 import type { ProxyTarget } from '../types.ts';
 import { translateAuthorization } from './authz-translator.ts';
 import { ISTIO_CIPHER_SUITES, ISTIO_MTLS_ALPNS } from './istio-constants.ts';
+import { translateJwtAuthn, type JwtAuthnConfig } from './jwt-authn.ts';
 import type { OutboundConfig } from './outbound-config.ts';
 import type { RbacFilter } from './rbac.ts';
 import { translateOutbound, type OutboundTranslateOptions } from './translate-outbound.ts';
@@ -90,6 +91,8 @@ export interface ProxyConfig {
     readonly ports: readonly ProxyInboundPort[];
     /** RBAC filters of the HTTP and TCP filter chains, in chain order. */
     readonly rbac: { readonly http: readonly RbacFilter[]; readonly tcp: readonly RbacFilter[] };
+    /** The HTTP chain's jwt_authn filter (RequestAuthentication), after the CUSTOM RBAC filters and before the others; absent: none. */
+    readonly jwtAuthn?: JwtAuthnConfig;
   };
   /** Absent: the proxy has no outbound side. */
   readonly outbound?: OutboundConfig;
@@ -124,6 +127,7 @@ export function translateProxy(mesh: ResolvedMesh, target: ProxyTarget, options:
   let ports: ProxyInboundPort[] = [];
   let http: readonly RbacFilter[] = [];
   let tcp: readonly RbacFilter[] = [];
+  let jwtAuthn: JwtAuthnConfig | undefined;
   if (target.kind === 'workload') {
     const w = target.workload;
     ports = w.ports.map((p) => ({ port: p.port, protocol: p.protocol, mtlsMode: p.mtlsMode, ...(p.mtlsMode === 'PERMISSIVE' && istioAlpn ? { mtlsAlpn: [...ISTIO_MTLS_ALPNS] } : {}) }));
@@ -143,6 +147,10 @@ export function translateProxy(mesh: ResolvedMesh, target: ProxyTarget, options:
     const tcpOut = translate('tcp');
     http = httpOut.filters;
     tcp = tcpOut.filters;
+    jwtAuthn = translateJwtAuthn(w.jwtRules);
+    for (const r of w.jwtRules) {
+      if (r.jwks === undefined) notes.push(`RequestAuthentication ${r.policy.namespace}/${r.policy.name} jwtRules[${r.index}]: no JWKS for ${r.rule.jwksUri ?? '(no jwksUri)'}; the provider gets istiod's public-only key, so every token of issuer '${r.rule.issuer ?? ''}' is rejected`);
+    }
     const protocols = new Set(w.ports.map((p) => p.protocol));
     const seen = new Set<string>();
     for (const n of [...(protocols.has('http') ? httpOut.notes : []), ...(protocols.has('tcp') ? tcpOut.notes : [])]) {
@@ -177,7 +185,7 @@ export function translateProxy(mesh: ResolvedMesh, target: ProxyTarget, options:
       minTlsVersion: settings.minTlsVersion,
       cipherSuites: [...ISTIO_CIPHER_SUITES],
     },
-    inbound: { ports, rbac: { http, tcp } },
+    inbound: { ports, rbac: { http, tcp }, ...(jwtAuthn === undefined ? {} : { jwtAuthn }) },
     outbound,
     notes,
     sources: { authorizationPolicies: sources },

@@ -16,6 +16,22 @@ export type StringMatcher =
   | { readonly contains: string; readonly ignoreCase?: boolean }
   | { readonly safeRegex: { readonly regex: string } };
 
+/**
+ * `envoy.type.matcher.v3.ValueMatcher`, the part istiod uses on JWT claims: a string, a list with
+ * one element matching, or any of several.
+ */
+export type ValueMatcher =
+  | { readonly stringMatch: StringMatcher }
+  | { readonly listMatch: { readonly oneOf: ValueMatcher } }
+  | { readonly orMatch: { readonly valueMatchers: readonly ValueMatcher[] } };
+
+/** `envoy.type.matcher.v3.MetadataMatcher`: the value at `path` (keys) in a filter's dynamic metadata. */
+export interface MetadataMatcher {
+  readonly filter: string;
+  readonly path: readonly string[];
+  readonly value: ValueMatcher;
+}
+
 /** `envoy.config.route.v3.HeaderMatcher` (names are matched case-insensitively, as Envoy lower-cases them). */
 export interface HeaderMatcher {
   /** A header name, or a pseudo-header: `:method`, `:authority`, `:path`, `:scheme`. */
@@ -41,8 +57,8 @@ export type Permission =
   | { readonly destinationIp: Cidr }
   | { readonly destinationPort: number }
   | { readonly requestedServerName: StringMatcher }
-  /** Dynamic metadata (Istio: `experimental.envoy.filters.*` conditions). No filter here writes any, so it never matches. */
-  | { readonly metadata: { readonly filter: string; readonly path: readonly string[]; readonly value: StringMatcher } };
+  /** Dynamic metadata (Istio: `experimental.envoy.filters.*` conditions). */
+  | { readonly metadata: MetadataMatcher };
 
 /** `envoy.config.rbac.v3.Principal`: who sends it. */
 export type Principal =
@@ -55,8 +71,8 @@ export type Principal =
   | { readonly directRemoteIp: Cidr }
   | { readonly remoteIp: Cidr }
   | { readonly header: HeaderMatcher }
-  /** Dynamic metadata (Istio: JWT claims from `envoy.filters.http.jwt_authn`). RequestAuthentication is not modelled, so it never matches. */
-  | { readonly metadata: { readonly filter: string; readonly path: readonly string[]; readonly value: StringMatcher } };
+  /** Dynamic metadata: JWT claims the `envoy.filters.http.jwt_authn` filter wrote under `payload`. */
+  | { readonly metadata: MetadataMatcher };
 
 /** A policy matches when at least one permission and at least one principal match. */
 export interface RbacPolicy {

@@ -12,6 +12,7 @@ import { Ajv } from 'ajv';
 import { ErrorCode, MeshproofError } from '../../errors.ts';
 import { checkOutbound, OUTBOUND_CONFIG_SCHEMA, type OutboundConfig } from '../istiod/outbound-config.ts';
 import type { PolicySource, ProxyInboundPort, ProxyMesh, ProxyNode } from '../istiod/proxy-config.ts';
+import type { JwtAuthnConfig } from '../istiod/jwt-authn.ts';
 import type { RbacFilter } from '../istiod/rbac.ts';
 
 export const SIDECAR_CONFIG_API = 'meshproof.dev/reference-sidecar/v1';
@@ -56,6 +57,8 @@ export interface InboundConfig {
   readonly ports: readonly InboundPort[];
   /** RBAC filters of the HTTP and TCP filter chains (authz-translator.ts). */
   readonly rbac: { readonly http: readonly RbacFilter[]; readonly tcp: readonly RbacFilter[] };
+  /** The HTTP chain's jwt_authn (RequestAuthentication), run after the CUSTOM RBAC filters and before the others. */
+  readonly jwtAuthn?: JwtAuthnConfig;
   /** Envoy listener_filters_timeout: a connection that shows no first bytes in time is closed. */
   readonly listenerFiltersTimeoutMs: number;
   /** After a config change, connections of the old config close once idle, or after this long. */
@@ -140,6 +143,7 @@ export const SIDECAR_CONFIG_SCHEMA = {
           },
         },
         rbac: { type: 'object', required: ['http', 'tcp'], additionalProperties: false, properties: { http: filters, tcp: filters } },
+        jwtAuthn: { type: 'object', required: ['providers', 'rules', 'bypassCorsPreflight'], additionalProperties: false, properties: { providers: { type: 'object', minProperties: 1 }, rules: { type: 'array', minItems: 1, maxItems: 1 }, bypassCorsPreflight: { type: 'boolean' } } },
         listenerFiltersTimeoutMs: ms,
         drainTimeoutMs: ms,
         maxRequestHeadersKb: { type: 'integer', minimum: 1, maximum: 8192 },

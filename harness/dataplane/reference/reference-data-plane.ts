@@ -39,6 +39,7 @@ const FEATURES: readonly Feature[] = [
   Feature.MtlsMigration,
   Feature.AuthzAllow,
   Feature.AuthzDeny,
+  Feature.AuthnJwt,
   Feature.AuthzAudit,
   Feature.AuthzConditions,
   Feature.AuthzPathNormalization,

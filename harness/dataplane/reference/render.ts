@@ -80,6 +80,7 @@ export function renderSidecarConfig(mesh: ResolvedMesh, target: ProxyTarget, opt
       appAddress: '127.0.0.1',
       ports: proxy.inbound.ports.map((p) => ({ ...p, appPort: options.appPort })),
       rbac: proxy.inbound.rbac,
+      ...(proxy.inbound.jwtAuthn === undefined ? {} : { jwtAuthn: proxy.inbound.jwtAuthn }),
       listenerFiltersTimeoutMs: 15_000,
       drainTimeoutMs: options.drainTimeoutMs ?? 5_000,
       maxRequestHeadersKb: 60,

@@ -13,6 +13,8 @@ import { AuthorizationPolicy as AuthorizationPolicyV1 } from '@kubernetes-models
 import { PeerAuthentication as PeerAuthenticationV1 } from '@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication';
 import { AuthorizationPolicy as AuthorizationPolicyV1beta1 } from '@kubernetes-models/istio/security.istio.io/v1beta1/AuthorizationPolicy';
 import { PeerAuthentication as PeerAuthenticationV1beta1 } from '@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication';
+import { RequestAuthentication as RequestAuthenticationV1 } from '@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication';
+import { RequestAuthentication as RequestAuthenticationV1beta1 } from '@kubernetes-models/istio/security.istio.io/v1beta1/RequestAuthentication';
 import { DestinationRule as DestinationRuleV1 } from '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule';
 import { VirtualService as VirtualServiceV1 } from '@kubernetes-models/istio/networking.istio.io/v1/VirtualService';
 import { DestinationRule as DestinationRuleV1beta1 } from '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule';
@@ -36,6 +38,8 @@ export const SUPPORTED_KINDS: Readonly<Record<string, ModelClass>> = {
   'security.istio.io/v1beta1/AuthorizationPolicy': AuthorizationPolicyV1beta1 as unknown as ModelClass,
   'security.istio.io/v1/PeerAuthentication': PeerAuthenticationV1 as unknown as ModelClass,
   'security.istio.io/v1beta1/PeerAuthentication': PeerAuthenticationV1beta1 as unknown as ModelClass,
+  'security.istio.io/v1/RequestAuthentication': RequestAuthenticationV1 as unknown as ModelClass,
+  'security.istio.io/v1beta1/RequestAuthentication': RequestAuthenticationV1beta1 as unknown as ModelClass,
   'networking.istio.io/v1/DestinationRule': DestinationRuleV1 as unknown as ModelClass,
   'networking.istio.io/v1beta1/DestinationRule': DestinationRuleV1beta1 as unknown as ModelClass,
   'networking.istio.io/v1alpha3/DestinationRule': DestinationRuleV1alpha3 as unknown as ModelClass,

@@ -26,6 +26,8 @@ export const DECLARATION_FILES: Readonly<Record<string, string>> = {
   'security.istio.io/v1beta1/AuthorizationPolicy': '@kubernetes-models/istio/security.istio.io/v1beta1/AuthorizationPolicy.d.ts',
   'security.istio.io/v1/PeerAuthentication': '@kubernetes-models/istio/security.istio.io/v1/PeerAuthentication.d.ts',
   'security.istio.io/v1beta1/PeerAuthentication': '@kubernetes-models/istio/security.istio.io/v1beta1/PeerAuthentication.d.ts',
+  'security.istio.io/v1/RequestAuthentication': '@kubernetes-models/istio/security.istio.io/v1/RequestAuthentication.d.ts',
+  'security.istio.io/v1beta1/RequestAuthentication': '@kubernetes-models/istio/security.istio.io/v1beta1/RequestAuthentication.d.ts',
   'networking.istio.io/v1/DestinationRule': '@kubernetes-models/istio/networking.istio.io/v1/DestinationRule.d.ts',
   'networking.istio.io/v1beta1/DestinationRule': '@kubernetes-models/istio/networking.istio.io/v1beta1/DestinationRule.d.ts',
   'networking.istio.io/v1alpha3/DestinationRule': '@kubernetes-models/istio/networking.istio.io/v1alpha3/DestinationRule.d.ts',

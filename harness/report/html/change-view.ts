@@ -8,9 +8,9 @@
 import type { ChangeCause, ChangeDecision, ChangeMatrixCell, ChangeReview, LiveConfirmation } from '../schema.ts';
 import { formatMs, html } from './h.ts';
 
-const LABEL: Readonly<Record<ChangeDecision, string>> = { allow: 'allowed', deny: 'denied', reject: 'rejected', 'bad-request': '400', unknown: 'unknown' };
+const LABEL: Readonly<Record<ChangeDecision, string>> = { allow: 'allowed', deny: 'denied', unauthenticated: '401 (JWT)', reject: 'rejected', 'bad-request': '400', unknown: 'unknown' };
 /** The matrix colours of the authorization view; `unknown` has none of its own. */
-const CLASS: Readonly<Record<ChangeDecision, string>> = { allow: 'd-allow', deny: 'd-deny', reject: 'd-reject', 'bad-request': 'd-bad-request', unknown: 'd-other' };
+const CLASS: Readonly<Record<ChangeDecision, string>> = { allow: 'd-allow', deny: 'd-deny', unauthenticated: 'd-deny', reject: 'd-reject', 'bad-request': 'd-bad-request', unknown: 'd-other' };
 
 function Cause({ cause }: { cause: ChangeCause }) {
   return html`<div>${cause.text}${cause.edit === undefined || cause.edit === 'unchanged' ? null : html` <span class=${`badge edit-${cause.edit}`}>${cause.edit} in HEAD</span>`}</div>

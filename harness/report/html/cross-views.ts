@@ -9,6 +9,7 @@ const DECISION_LABEL: Readonly<Record<AuthzMatrixCell['observed'], string>> = {
   allow: 'allowed',
   deny: 'denied',
   reject: 'rejected',
+  unauthenticated: '401',
   'bad-request': '400',
   other: 'other',
 };
@@ -22,6 +23,7 @@ function Legend() {
     <span><span class="swatch d-allow"></span>allowed (reached the app)</span>
     <span><span class="swatch d-deny"></span>denied (403 RBAC)</span>
     <span><span class="swatch d-reject"></span>rejected (no mTLS: reset or handshake failure)</span>
+    <span><span class="swatch d-unauthenticated"></span>401 invalid JWT</span>
     <span><span class="swatch d-bad-request"></span>400 bad request</span>
     <span><span class="swatch d-other"></span>other</span>
     <span><span class="swatch d-none" style="outline: 2px solid var(--fail)"></span>observed ≠ expected (the cell says what was expected)</span>

@@ -8,6 +8,7 @@ import { fixtureBoundaryCase } from './fixture-boundary.ts';
 import { notFieldsCase } from './inventory-policies.ts';
 import { pathNormalizationCase } from './path-normalization.ts';
 import { auditCase, denyBeatsAllowCase, pathTemplatesCase, whenConditionsCase } from './product-policies.ts';
+import { requestAuthenticationCase } from './request-authentication.ts';
 import { seedPolicyMatrixCase } from './seed-policy-matrix.ts';
 import { seedPolicySpecCase } from './seed-policy-spec.ts';
 import { userIntentsCase, userPoliciesCase } from './user-policies.ts';
@@ -21,6 +22,7 @@ export const authzCases: readonly ConformanceCase<AuthzEnv>[] = [
   auditCase,
   notFieldsCase,
   pathNormalizationCase,
+  requestAuthenticationCase,
   fixtureBoundaryCase,
 ];
 

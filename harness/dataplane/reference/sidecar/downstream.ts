@@ -7,13 +7,16 @@
 import { createHash, type X509Certificate } from 'node:crypto';
 import type { InboundPort, SidecarConfig } from '../config.ts';
 import { dnsSans, uriSans } from './certificate-store.ts';
+import type { JwtAuthn } from './jwt-authn.ts';
 import type { ConnectionFacts, PeerCertificateFacts, RbacEngine } from './rbac-engine.ts';
 
 /** A config generation, compiled. */
 export interface SidecarState {
   readonly config: SidecarConfig;
   readonly generation: number;
-  readonly rbac: { readonly http: RbacEngine; readonly tcp: RbacEngine };
+  /** `httpCustom`: the CUSTOM filters, which run before jwt_authn; `http`: the rest of the HTTP chain. */
+  readonly rbac: { readonly httpCustom: RbacEngine; readonly http: RbacEngine; readonly tcp: RbacEngine };
+  readonly jwt?: JwtAuthn;
 }
 
 export interface Downstream {

@@ -1,9 +1,11 @@
 /**
  * The HTTP connection manager of the inbound chain: parse HTTP/1.1, normalize the path, run the
- * RBAC filters, forward what is allowed to the app with x-forwarded-client-cert (app-forwarder.ts),
+ * filters in istiod's order (CUSTOM RBAC, jwt_authn, then AUDIT/DENY/ALLOW RBAC reading the JWT's
+ * metadata), forward what is allowed to the app with x-forwarded-client-cert (app-forwarder.ts),
  * and log it.
  *
- * Local replies are Envoy's: 403 `RBAC: access denied`; 400 for a path that fails normalization
+ * Local replies are Envoy's: 403 `RBAC: access denied`; 401 with jwt_verify_lib's status text for
+ * a JWT that fails (jwt_authn); 400 for a path that fails normalization
  * or for bytes that are not HTTP (flag DPE, e.g. TLS sent to a DISABLE port); 431 for request
  * headers over max_request_headers_kb; 503 UF/UC when the app cannot be reached. As Envoy 1.40
  * under istiod (which leaves accept_http_10 off), an HTTP/1.0 request is answered 426 `low_version`
@@ -21,6 +23,7 @@ import type { AccessLog } from './access-log.ts';
 import { forwardToApp, isHopByHop } from './app-forwarder.ts';
 import { plainIp, type Downstream } from './downstream.ts';
 import { normalizePath } from './path-normalization.ts';
+import type { RbacRequest } from './rbac-engine.ts';
 import type { SidecarStats } from './stats.ts';
 
 export const RBAC_DENIED_BODY = 'RBAC: access denied';
@@ -132,18 +135,50 @@ export class HttpInbound {
     if (x.authority === undefined) return this.#localReply(x, 400, '', '-', 'missing_host_header', undefined, true);
     const normalized = normalizePath(x.target, config.mesh.pathNormalization);
     if (!normalized.ok) return this.#localReply(x, 400, '', '-', 'path_normalization_failed');
-    const decision = d.state.rbac.http.evaluate({
+    const facts = {
       connection: d.facts,
       remoteIp: remoteIp(req, d),
-      header: (name) => headerValue(req, name, normalized.path, x.authority, d.mutualTls),
+      header: (name: string) => headerValue(req, name, normalized.path, x.authority, d.mutualTls),
       urlPath: normalized.urlPath,
-    });
+    };
+    const custom = d.state.rbac.httpCustom.evaluate(facts);
+    this.#deps.stats.rbac('http', d.statPrefix, custom.filters);
+    if (!custom.allowed) return this.#localReply(x, 403, RBAC_DENIED_BODY, '-', custom.responseCodeDetails ?? 'rbac_access_denied');
+    const jwt = d.state.jwt;
+    if (jwt === undefined) return this.#authorize(x, facts, normalized.path, undefined);
+    jwt
+      .verify({ header: (name) => headerValue(req, name, normalized.path, x.authority, d.mutualTls), target: x.target })
+      .then((result) => {
+        if (x.res.destroyed) return;
+        if (!result.ok) {
+          const host = x.authority ?? '';
+          x.res.setHeader('www-authenticate', `Bearer realm="http://${host}${normalized.path}", error="invalid_token"`);
+          // Envoy's jwt_authn answers 403 for an audience it does not allow, 401 otherwise.
+          return this.#localReply(x, result.status.startsWith('Audiences in Jwt') ? 403 : 401, result.status, '-', `jwt_authn_access_denied{${result.status.replaceAll(' ', '_')}}`);
+        }
+        this.#authorize(x, { ...facts, ...(result.metadata === undefined ? {} : { metadata: result.metadata }) }, normalized.path, result);
+      })
+      .catch((error: unknown) => {
+        this.#deps.diagnostics(`JWT verification of ${req.method} ${req.url} failed inside the sidecar: ${(error as Error).stack ?? String(error)}`);
+        this.#localReply(x, 500, 'internal error in the reference sidecar', '-', 'meshproof_internal_error');
+      });
+  }
+
+  /** The AUDIT, DENY and ALLOW RBAC filters (with the JWT's metadata), then the app. */
+  #authorize(x: Exchange, facts: RbacRequest, target: string, jwt: { readonly removeHeaders: readonly string[]; readonly removeParams: readonly string[]; readonly addHeaders: readonly (readonly [string, string])[] } | undefined): void {
+    const path = (jwt?.removeParams ?? []).reduce(withoutParam, target);
+    const { d, req } = x;
+    const config = d.state.config;
+    const decision = d.state.rbac.http.evaluate(facts);
     this.#deps.stats.rbac('http', d.statPrefix, decision.filters);
     const audit = decision.filters.filter((f) => f.action === 'LOG');
     if (audit.length > 0) x.auditHint = audit.some((f) => f.matchedPolicy !== undefined);
     if (!decision.allowed) return this.#localReply(x, 403, RBAC_DENIED_BODY, '-', decision.responseCodeDetails ?? 'rbac_access_denied');
     const upstreamHost = `${config.inbound.appAddress}:${d.port.appPort}`;
-    forwardToApp(this.#deps.upstream(d.port.appPort), req, x.res, normalized.path, upstreamHeaders(req, d, x.authority), {
+    const headers = upstreamHeaders(req, d, x.authority ?? '');
+    for (const name of jwt?.removeHeaders ?? []) delete headers[name];
+    for (const [name, value] of jwt?.addHeaders ?? []) headers[name] = value;
+    forwardToApp(this.#deps.upstream(d.port.appPort), req, x.res, path, headers, {
       log: (status, flags, details) => this.#log(x, status, flags, details, upstreamHost),
       localReply: (status, body, flags, details) => this.#localReply(x, status, body, flags, details, upstreamHost),
     });
@@ -190,6 +225,14 @@ export class HttpInbound {
   close(): void {
     this.#server.closeAllConnections();
   }
+}
+
+/** Envoy's JwtParamLocation::removeJwt: the query rebuilt without the parameter (and without `?` when nothing is left). */
+function withoutParam(path: string, param: string): string {
+  const q = path.indexOf('?');
+  if (q < 0) return path;
+  const kept = path.slice(q + 1).split('&').filter((pair) => decodeURIComponent(pair.split('=')[0] ?? '') !== param);
+  return kept.length === 0 ? path.slice(0, q) : `${path.slice(0, q)}?${kept.join('&')}`;
 }
 
 /**

@@ -14,7 +14,7 @@
  */
 import { BlockList, isIP } from 'node:net';
 import { ErrorCode, MeshproofError } from '../../../errors.ts';
-import type { HeaderMatcher, Permission, Principal, RbacAction, RbacFilter, RbacRules, StringMatcher } from '../../istiod/rbac.ts';
+import type { HeaderMatcher, MetadataMatcher, Permission, Principal, RbacAction, RbacFilter, RbacRules, StringMatcher, ValueMatcher } from '../../istiod/rbac.ts';
 
 export interface PeerCertificateFacts {
   readonly uriSans: readonly string[];
@@ -42,6 +42,8 @@ export interface RbacRequest {
   readonly header?: (name: string) => string | undefined;
   /** The path without query, after normalization; absent for TCP. */
   readonly urlPath?: string;
+  /** Dynamic metadata by filter name (`envoy.filters.http.jwt_authn` → `{payload: …}`). */
+  readonly metadata?: Readonly<Record<string, unknown>>;
 }
 
 export interface FilterResult {
@@ -161,8 +163,7 @@ export function compilePermission(p: Permission): Test {
     const m = compileString(p.requestedServerName);
     return (r) => m(r.connection.sni);
   }
-  // metadata: no filter of this sidecar writes dynamic metadata.
-  if ('metadata' in p) return () => false;
+  if ('metadata' in p) return compileMetadata(p.metadata);
   throw unknownShape('permission', p);
 }
 
@@ -190,7 +191,7 @@ export function compilePrincipal(p: Principal): Test {
     return (r) => contains(r.remoteIp ?? r.connection.sourceIp);
   }
   if ('header' in p) return compileHeader(p.header);
-  if ('metadata' in p) return () => false;
+  if ('metadata' in p) return compileMetadata(p.metadata);
   throw unknownShape('principal', p);
 }
 
@@ -201,6 +202,29 @@ function unknownShape(what: string, value: unknown): MeshproofError {
 const all = (tests: readonly Test[]): Test => (r) => tests.every((t) => t(r));
 const some = (tests: readonly Test[]): Test => (r) => tests.some((t) => t(r));
 const not = (test: Test): Test => (r) => !test(r);
+
+/** Envoy's MetadataMatcher: the value at the path of the filter's metadata; a missing key matches nothing. */
+function compileMetadata(m: MetadataMatcher): Test {
+  const value = compileValue(m.value);
+  return (r) => {
+    let v: unknown = r.metadata?.[m.filter];
+    for (const key of m.path) v = v !== null && typeof v === 'object' && !Array.isArray(v) ? (v as Record<string, unknown>)[key] : undefined;
+    return v !== undefined && value(v);
+  };
+}
+
+function compileValue(m: ValueMatcher): (v: unknown) => boolean {
+  if ('stringMatch' in m) {
+    const s = compileString(m.stringMatch);
+    return (v) => typeof v === 'string' && s(v);
+  }
+  if ('listMatch' in m) {
+    const one = compileValue(m.listMatch.oneOf);
+    return (v) => Array.isArray(v) && v.some(one);
+  }
+  const any = m.orMatch.valueMatchers.map(compileValue);
+  return (v) => any.some((f) => f(v));
+}
 
 function compileHeader(h: HeaderMatcher): Test {
   const name = h.name.toLowerCase();

@@ -24,6 +24,7 @@ import { InboundListener } from './inbound-listener.ts';
 import { clustersJson, clustersText } from './outbound/clusters-admin.ts';
 import { OutboundSide } from './outbound/outbound-side.ts';
 import { compileListener } from './outbound/route-table.ts';
+import { JwtAuthn } from './jwt-authn.ts';
 import { RbacEngine } from './rbac-engine.ts';
 import { SidecarStats } from './stats.ts';
 import { REFERENCE_SIDECAR_VERSION } from './version.ts';
@@ -41,7 +42,13 @@ export interface SidecarOptions {
 export function compileState(config: SidecarConfig): SidecarState {
   // Route tables compile again when applied; compiling here refuses a bad regex with the whole config.
   for (const l of config.outbound?.listeners ?? []) compileListener(l);
-  return { config, generation: config.generation, rbac: { http: new RbacEngine(config.inbound.rbac.http), tcp: new RbacEngine(config.inbound.rbac.tcp) } };
+  const http = config.inbound.rbac.http;
+  return {
+    config,
+    generation: config.generation,
+    rbac: { httpCustom: new RbacEngine(http.filter((f) => f.source === 'custom')), http: new RbacEngine(http.filter((f) => f.source !== 'custom')), tcp: new RbacEngine(config.inbound.rbac.tcp) },
+    ...(config.inbound.jwtAuthn === undefined ? {} : { jwt: new JwtAuthn(config.inbound.jwtAuthn) }),
+  };
 }
 
 export class Sidecar {
