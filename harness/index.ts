@@ -63,6 +63,7 @@ export { normalizePath, removeDotSegments, type NormalizedPath } from './oracle/
 export { generateProbes, ruleCoverage, type Probe, type ProbeKind } from './oracle/probe-generator.ts';
 export { simulateOutlierDetection, type OutlierSimulationInput, type OutlierSimulationResult, type OutlierEvent, type UpstreamResult, type TimelineEntry, type RoutedRequest, type OutlierStats, type EjectionType } from './oracle/outlier-simulation.ts';
 export { effectiveOutlierDetection, maxEjectedHosts, type EffectiveOutlierDetection } from './oracle/outlier-settings.ts';
+export { replicaFaultReading, allowedOutcomes, outcomeKey, REPLICA_FAULTS, MESH_DEFAULT_CONNECT_TIMEOUT_MS, type ReplicaFault, type ReplicaFaultReading, type ReplicaFaultPath, type ReplicaFaultSettings } from './oracle/replica-fault.ts';
 export { requestOutcome, effectiveRetryPolicy, parseRetryOn, DEFAULT_RETRY_ON, DEFAULT_RETRIES, type AttemptResult, type RequestOutcome, type RequestOutcomeInput, type EffectiveRetryPolicy } from './oracle/retry-outcome.ts';
 export { selectRoute, matchRequest, type RouteRequest } from './oracle/route-match.ts';
 export { EnvoyAdapter } from './dataplane/envoy/envoy-adapter.ts';

@@ -52,13 +52,15 @@ describe('the resilience suite can fail: a data plane that drops a policy fails 
       'outlier-ejects-failing-replica': /ejection timeline disagrees with the oracle: payment-service-\d\.prod-namespace was sent request \d+ at \d+ ms and \d+ more until \d+ ms, but the oracle ejects it at \d+ ms \(first ejection: at least 600 ms\b.*after its 3rd consecutive 5xx/,
       'outlier-cap-max-ejection-percent': /ejection timeline disagrees with the oracle: payment-service-\d\.prod-namespace was sent request \d+ at \d+ ms.*, but the oracle ejects it/,
       'outlier-panic-min-health-percent': /ejection timeline disagrees with the oracle: payment-service-\d\.prod-namespace was sent request \d+ at \d+ ms.*, but the oracle ejects it/,
+      // A crashed replica is absorbed by retries either way: only its ejection shows the breakage.
+      'replica-crash-under-traffic': /payment-service-\d\.prod-namespace is ejected while it is down: .*never shown ejected in \/clusters and no ejection was enforced/,
     };
     for (const [name, pattern] of Object.entries(expected)) {
       const result = await run(name);
       expect(result.outcome.status, `${name}: ${message(result).slice(0, 600)}`).to.equal('failed');
       expect(message(result), name).to.match(pattern);
-      // The report still gets the evidence: the journal, the timeline and the metrics read so far.
-      expect(Object.keys(result.attachments), name).to.include.members(['experiment', 'ejectionTimeline', 'metrics']);
+      // The report still gets the evidence: the journal, the timeline (ejection cases) and the metrics read so far.
+      expect(Object.keys(result.attachments), name).to.include.members(name.startsWith('replica-') ? ['experiment', 'metrics'] : ['experiment', 'ejectionTimeline', 'metrics']);
     }
     const control = await run('connection-pool-overflow-503-uo');
     expect(control.outcome, message(control)).to.deep.equal({ status: 'passed' });
@@ -83,6 +85,10 @@ describe('the resilience suite can fail: a data plane that drops a policy fails 
       expect(injections(faithful)).to.deep.equal(injections(result));
       expect(injections(faithful).filter((t) => t.includes('injected')).map((t) => Number(/^request (\d+)/.exec(t)?.[1]))).to.deep.equal(schedule.windows.map((w) => w.from));
       expect(retriesSchedule(SEED + 1, env.replicas).windows).to.not.deep.equal(schedule.windows);
+      // A crashed replica's 503s now reach the client: the crash case fails on the first one the oracle does not allow.
+      const crash = await run('replica-crash-under-traffic');
+      expect(crash.outcome.status, message(crash).slice(0, 600)).to.equal('failed');
+      expect(message(crash)).to.match(/requests during the fault ended as the oracle allows .*did not: request \d+: 503 -×1/);
     } finally {
       await breakWith([]);
     }

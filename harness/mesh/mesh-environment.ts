@@ -35,6 +35,7 @@ import { CertRotator } from '../pki/cert-rotator.ts';
 import type { MeshCa } from '../pki/mesh-ca.ts';
 import type { WorkloadCredentials } from '../pki/workload-credentials.ts';
 import { READY_LINE, type Pod, type RunNetwork, type Runtime } from '../runtime/types.ts';
+import type { Fault } from '../chaos/fault.ts';
 import { AgentClient, AGENT_SOCKET } from '../traffic/agent-client.ts';
 import type { AccessLogEntry, CallRequest, EchoMode, EchoReport } from '../traffic/types.ts';
 import { entriesSince, logSize } from './access-log-file.ts';
@@ -85,6 +86,8 @@ export class MeshEnvironment {
   readonly #pods = new Map<string, MeshPod>();
   readonly #turn = new Map<string, number>();
   readonly #endpointOverrides = new Map<string, string>();
+  /** Pods whose echo agent cannot answer now (a killed or frozen app): calls do not ask them what they received. */
+  readonly #agentDown = new Set<string>();
   #mesh: ResolvedMesh;
   #generation = 1;
   #closed = false;
@@ -176,7 +179,7 @@ export class MeshEnvironment {
     const source = this.pod(from);
     const target = this.target(call);
     const request = this.#request(source, target, call);
-    const watched = target.candidates.map((pod) => this.#pods.get(pod)!);
+    const watched = target.candidates.filter((pod) => !this.#agentDown.has(pod)).map((pod) => this.#pods.get(pod)!);
     const marks = await this.#mark(watched, source);
     const observation = await source.agent.call(request);
     await this.#settleLogs(marks, source.rendered?.outbound !== undefined && request.host === '127.0.0.1');
@@ -196,7 +199,7 @@ export class MeshEnvironment {
     const call: MeshCall = { to: spec.to, ...pick(spec, ['port', 'method', 'path', 'headers', 'body', 'timeoutMs']) };
     const target = this.target(call);
     const request = this.#request(source, target, call);
-    const watched = target.candidates.map((pod) => this.#pods.get(pod)!);
+    const watched = target.candidates.filter((pod) => !this.#agentDown.has(pod)).map((pod) => this.#pods.get(pod)!);
     const marks = await this.#mark(watched, source);
     const deadline = spec.deadlineMs ?? forwardDeadline(spec, call.timeoutMs ?? this.timeouts.probe);
     const response = await source.agent.forward({ request, count: spec.count, ...pick(spec, ['concurrency', 'ratePerSecond', 'keepAlive']) }, deadline);
@@ -362,6 +365,52 @@ export class MeshEnvironment {
     const answer = await unixGet(join(m.pod.sidecar.hostDir, m.rendered.metricsSocket), '/clusters?format=json', this.timeouts.control);
     if (answer.status !== 200) throw new MeshproofError(ErrorCode.RuntimeOperation, `/clusters of ${m.participant.pod}: status ${answer.status}`);
     return parseClusters(answer.body, m.participant.pod);
+  }
+
+  /**
+   * A whole-pod fault on one replica, undone by revert(): `crash` kills its app container (SIGKILL;
+   * the sidecar stays, as when an app crashes in Kubernetes) and starts it again; `freeze` pauses
+   * both containers (cgroup freezer: connections stay open, nothing answers); `partition` cuts the
+   * pod off the run network and reconnects it with the same address. While the app cannot answer,
+   * forward() leaves it out of what the apps received (its count is absent, not zero).
+   */
+  podFault(kind: 'crash' | 'freeze' | 'partition', ref: string): Fault {
+    const m = this.pod(ref);
+    const pod = m.pod;
+    const name = m.participant.pod;
+    const sidecar = pod.sidecar;
+    switch (kind) {
+      case 'crash':
+        return {
+          description: `${name}'s app is killed (SIGKILL); its sidecar stays`,
+          target: name,
+          inject: async () => {
+            this.#agentDown.add(name);
+            await pod.app.kill('SIGKILL');
+          },
+          revert: async () => {
+            await pod.app.start();
+            this.#agentDown.delete(name);
+          },
+        };
+      case 'freeze':
+        return {
+          description: `${name} is frozen (its app and sidecar paused by the cgroup freezer)`,
+          target: name,
+          inject: async () => {
+            this.#agentDown.add(name);
+            await pod.app.pause();
+            await sidecar?.pause();
+          },
+          revert: async () => {
+            await sidecar?.unpause();
+            await pod.app.unpause();
+            this.#agentDown.delete(name);
+          },
+        };
+      case 'partition':
+        return { description: `${name} is cut off the run network`, target: name, inject: () => pod.disconnect(), revert: () => pod.reconnect() };
+    }
   }
 
   /** The echo apps of a pod, workload or service, as fault targets (chaos/faults.ts EchoTarget). */

@@ -11,6 +11,8 @@
  *   happens before the router, so the route timeout does not count it [derived].
  * - Elapsed time ignores retry back-off (Envoy jitters it, base 25 ms): a route timeout that
  *   could only be reached during back-off is not predicted.
+ * - A per-try timeout starts once the attempt has its connection (Envoy's onPoolReady): it never
+ *   cuts a connection attempt, which only the connect timeout or the route timeout ends.
  */
 import { durationMs } from '../model/duration.ts';
 import type { HttpRetry, HttpRoute } from '../model/resources.ts';
@@ -21,7 +23,8 @@ export const DEFAULT_RETRIES = 2;
 /** What one upstream attempt would get. */
 export type AttemptResult =
   | { readonly kind: 'response'; readonly status: number; readonly latencyMs?: number }
-  | { readonly kind: 'connect-failure' }
+  /** The connection failed (`afterMs`: when, e.g. at the connect timeout; default at once). */
+  | { readonly kind: 'connect-failure'; readonly afterMs?: number }
   /** Reset after connecting, before response headers. */
   | { readonly kind: 'reset'; readonly afterMs?: number }
   /** HTTP/2 REFUSED_STREAM. */
@@ -142,9 +145,9 @@ export function requestOutcome(input: RequestOutcomeInput): RequestOutcome {
   if (last === undefined) throw new TypeError('requestOutcome needs at least one attempt result');
   for (let attempt = 0; ; attempt++) {
     const result = input.results[attempt] ?? last;
-    const duration = result.kind === 'response' ? (result.latencyMs ?? 0) : result.kind === 'reset' ? (result.afterMs ?? 0) : 0;
+    const duration = result.kind === 'response' ? (result.latencyMs ?? 0) : result.kind === 'reset' || result.kind === 'connect-failure' ? (result.afterMs ?? 0) : 0;
     const budget = routeTimeout > 0 ? routeTimeout - elapsed : Number.POSITIVE_INFINITY;
-    const tryLimit = perTry !== undefined && perTry < duration ? perTry : undefined;
+    const tryLimit = perTry !== undefined && perTry < duration && result.kind !== 'connect-failure' ? perTry : undefined;
     // The route timeout fires first if it comes before this attempt ends (or its per-try timeout).
     if (budget <= Math.min(duration, tryLimit ?? Number.POSITIVE_INFINITY)) {
       return { attempts: attempt + 1, status: 504, flags: [...flags, 'UT'], body: TIMEOUT_BODY, elapsedMs: delayMs + routeTimeout, retryPolicy: policy, reason: `route timeout ${route?.timeout} reached during attempt ${attempt + 1}` };

@@ -25,6 +25,17 @@ describe('resilience fixtures', function () {
     expect(policy('payment-cap20')).to.deep.equal(withOutlier({ maxEjectionPercent: 20 }));
     expect(policy('payment-pool')).to.deep.equal({ ...seed, connectionPool: { tcp: { maxConnections: 1 }, http: { ...seed.connectionPool?.http, http1MaxPendingRequests: 1 } } });
     expect(policy('payment-seed-pool')).to.deep.equal(seed);
+    for (const fault of ['crash', 'hang', 'freeze', 'partition']) expect(policy(`payment-${fault}`), fault).to.deep.equal(seed);
+  });
+
+  it("each replica-fault service has the seed's VirtualService route", function () {
+    const seedRoute = loadPolicies([join(FIXTURES_DIR, 'seed/virtual-service.yaml')]).virtualServices[0]!.spec.http![0]!;
+    const routes = loadPolicies([join(FIXTURES_DIR, 'resilience/virtual-services.yaml')]).virtualServices;
+    for (const fault of ['crash', 'hang', 'freeze', 'partition']) {
+      const route = routes.find((v) => v.spec.hosts?.[0] === `payment-${fault}`)?.spec.http?.[0];
+      expect(route && { ...route, route: undefined }, fault).to.deep.equal({ ...seedRoute, route: undefined });
+      expect(route?.route?.[0]?.destination?.host, fault).to.equal(`payment-${fault}`);
+    }
   });
 
   it('every service of the topology selects the 4 payment-service replicas, and the base manifests resolve on it', function () {

@@ -35,6 +35,8 @@ export class TrafficRecorder {
   readonly requests: ObservedRequest[] = [];
   readonly results: MeshForwardResult[] = [];
   readonly samples: ClusterSample[] = [];
+  /** What each replica's app received during each drive (a replica whose app cannot answer is absent). */
+  readonly received: Readonly<Record<string, number>>[] = [];
   readonly #env: ResilienceEnv;
   readonly #service: string;
   readonly #cluster: string;
@@ -53,6 +55,7 @@ export class TrafficRecorder {
     this.requests.push(...onAxis(run.result, this.origin));
     this.results.push(...run.result.results);
     this.samples.push(...run.samples);
+    this.received.push(run.result.received);
     return run.result.results;
   }
 

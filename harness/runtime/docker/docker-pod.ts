@@ -1,7 +1,7 @@
 /** Pod and container handles over testcontainers and the engine API. */
 import type Dockerode from 'dockerode';
 import type { StartedNetwork, StartedTestContainer } from 'testcontainers';
-import type { ContainerHandle, ContainerRole, ExecResult, Pod } from '../types.ts';
+import { POD_LABEL, type ContainerHandle, type ContainerRole, type ExecResult, type Pod } from '../types.ts';
 import { demuxLogs } from './demux-logs.ts';
 
 type WrapError = (what: string, error: unknown) => Error;
@@ -93,8 +93,15 @@ export class DockerContainer implements ContainerHandle {
   }
 }
 
+/** What a pod needs to run `ip` in its own network namespace (the netctl image, built on first use). */
+export interface NetctlLauncher {
+  /** The image's tag (built or found), its command, and the run's labels for the one-shot container. */
+  prepare(): Promise<{ readonly image: string; readonly command: readonly string[]; readonly labels: Readonly<Record<string, string>> }>;
+}
+
 export interface DockerPodParts {
   readonly name: string;
+  readonly netctl: NetctlLauncher;
   readonly ip: string;
   readonly app: DockerContainer;
   readonly sidecar: DockerContainer | undefined;
@@ -110,6 +117,8 @@ export class DockerPod implements Pod {
   readonly app: DockerContainer;
   readonly sidecar: DockerContainer | undefined;
   readonly #parts: DockerPodParts;
+  /** The interface taken down by a partition, and the default routes to put back. */
+  #cut: { readonly device: string; readonly routes: readonly string[] } | undefined;
 
   constructor(parts: DockerPodParts) {
     this.#parts = parts;
@@ -124,24 +133,53 @@ export class DockerPod implements Pod {
     return this.sidecar ?? this.app;
   }
 
+  /**
+   * A partition: the pod's interface on the run network goes down inside its own network
+   * namespace, so nothing reaches it and nothing leaves it, while the engine keeps its address and
+   * its name in the network's DNS (as Kubernetes keeps an unreachable pod in the service's
+   * endpoints until its readiness fails). Done by a one-shot container with NET_ADMIN in the pod's
+   * namespace running iproute2's `ip` (docker/netctl); no privilege is needed on the host.
+   */
   async disconnect(): Promise<void> {
-    const { docker, network, wrapError } = this.#parts;
-    try {
-      await docker.getNetwork(network.getId()).disconnect({ Container: this.#owner.id, Force: true });
-    } catch (error) {
-      throw wrapError(`disconnecting pod ${this.name}`, error);
-    }
+    if (this.#cut !== undefined) return;
+    const device = (await this.#ip(['-4', '-o', 'addr', 'show'])).split('\n').find((line) => line.includes(` ${this.ip}/`))?.split(/\s+/)[1];
+    if (device === undefined) throw this.#parts.wrapError(`partitioning pod ${this.name}`, new Error(`no interface holds ${this.ip}`));
+    const routes = (await this.#ip(['-4', 'route', 'show', 'default'])).split('\n').map((l) => l.trim()).filter((l) => l !== '');
+    await this.#ip(['link', 'set', 'dev', device, 'down']);
+    this.#cut = { device, routes };
   }
 
+  /** Ends the partition: the interface comes up with the same address, and the default route is put back. */
   async reconnect(): Promise<void> {
-    const { docker, network, aliases, wrapError } = this.#parts;
+    const cut = this.#cut;
+    if (cut === undefined) return;
+    await this.#ip(['link', 'set', 'dev', cut.device, 'up']);
+    for (const route of cut.routes) await this.#ip(['route', 'replace', ...route.split(/\s+/)]);
+    this.#cut = undefined;
+  }
+
+  /** Runs `ip ARGS` in the pod's network namespace and returns its output. */
+  async #ip(args: readonly string[]): Promise<string> {
+    const { docker, wrapError, netctl } = this.#parts;
+    const what = `ip ${args.join(' ')} in pod ${this.name}`;
+    let container: Dockerode.Container | undefined;
     try {
-      await docker.getNetwork(network.getId()).connect({
-        Container: this.#owner.id,
-        EndpointConfig: { Aliases: [...aliases], IPAMConfig: { IPv4Address: this.ip } },
+      const { image, command, labels } = await netctl.prepare();
+      container = await docker.createContainer({
+        Image: image,
+        Cmd: [...command, ...args],
+        Labels: { ...labels, [POD_LABEL]: this.name },
+        HostConfig: { NetworkMode: `container:${this.#owner.id}`, CapAdd: ['NET_ADMIN'] },
       });
+      await container.start();
+      const result = (await container.wait()) as { StatusCode?: number };
+      const output = demuxLogs(await container.logs({ stdout: true, stderr: true }));
+      if (result.StatusCode !== 0) throw new Error(`exit ${result.StatusCode}: ${output.trim()}`);
+      return output;
     } catch (error) {
-      throw wrapError(`reconnecting pod ${this.name}`, error);
+      throw wrapError(what, error);
+    } finally {
+      await container?.remove({ force: true }).catch(() => undefined);
     }
   }
 

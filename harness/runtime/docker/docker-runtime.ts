@@ -11,7 +11,7 @@
  * gone (sweeper.ts), never a run that may be alive in another PID namespace or on another machine.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { GenericContainer, StartedNetwork, Wait, type StartedTestContainer } from 'testcontainers';
 import { resolveTimeouts, type Timeouts } from '../../config/timeouts.ts';
@@ -207,6 +207,7 @@ export class DockerRuntime implements Runtime {
     const ip = owner.started.getIpAddress(network.getName());
     return new DockerPod({
       name: spec.name,
+      netctl: { prepare: async () => ({ image: (await this.#images.ensure('netctl', hostIpBinary())).tag, command: this.#images.commandOf('netctl'), labels: { ...this.#labels, [ROLE_LABEL]: 'netctl' } }) },
       ip,
       app,
       sidecar: spec.sidecar === undefined ? undefined : owner,
@@ -337,4 +338,11 @@ export class DockerRuntime implements Runtime {
     if (isEngineGone(error)) return runtimeUnavailable(error);
     return new MeshproofError(ErrorCode.RuntimeOperation, `${what} failed: ${(error as Error).message}`, { cause: error });
   }
+}
+
+/** iproute2's `ip` on this host, which docker/netctl packs for partitions. */
+function hostIpBinary(): string {
+  const found = ['/usr/sbin/ip', '/sbin/ip', '/usr/bin/ip', '/bin/ip'].find((p) => existsSync(p));
+  if (found === undefined) throw new MeshproofError(ErrorCode.RuntimeOperation, 'a partition needs iproute2\'s ip on this host (packed into the netctl image), and none was found', { hint: 'install iproute2 (apt-get install -y iproute2)' });
+  return found;
 }

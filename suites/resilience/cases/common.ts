@@ -62,12 +62,17 @@ export function echoOf(env: ResilienceEnv, pod: string): EchoTarget {
  * reader needs to replay and read it: the time scale (with the durations it made) and the seed.
  * When the steady state did not hold before any fault, the case fails there and then.
  */
-export async function caseExperiment<Env>(ctx: CaseContext<Env>, experiment: Experiment, preface: readonly string[]): Promise<ExperimentOutcome> {
+export async function caseExperiment<Env>(ctx: CaseContext<Env>, experiment: Experiment, preface: readonly string[], timingOnly?: () => string | undefined): Promise<ExperimentOutcome> {
   const outcome = await runExperiment(experiment);
   const opening = preface.map((text) => ({ atMs: 0, phase: 'before' as const, text }));
   ctx.attach('experiment', { ...outcome.journal, entries: [...opening, ...outcome.journal.entries] });
   // No fault was injected when the mesh was not healthy to begin with: nothing after this would mean anything.
-  if (!outcome.before.holds) verifySteadyState(ctx, outcome);
+  // Where the case can tell that only its timing margin broke it (timingOnly), that is the machine's, not the data plane's: an infrastructure error.
+  if (!outcome.before.holds) {
+    const why = timingOnly?.();
+    if (why !== undefined) throw new MeshproofError(ErrorCode.Timeout, `the steady state did not hold before any fault, by timing alone (${outcome.before.detail}): ${why}`, { hint: 'the machine is too busy for this time scale; a larger --time-scale (e.g. 0.05) gives the scaled timeouts more room' });
+    verifySteadyState(ctx, outcome);
+  }
   return outcome;
 }
 

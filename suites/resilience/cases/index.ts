@@ -7,7 +7,8 @@ import { faultInjectionCase } from './fault-injection.ts';
 import { neverEjectCase } from './never-eject.ts';
 import { panicCase } from './panic.ts';
 import { poolOverflowCase } from './pool-overflow.ts';
+import { replicaFaultCases } from './replica-faults.ts';
 import { retriesCase } from './retries.ts';
 import { timeoutsCase } from './timeouts.ts';
 
-export const resilienceCases: readonly ConformanceCase<ResilienceEnv>[] = [ejectionCase, ejectionCapCase, panicCase, neverEjectCase, poolOverflowCase, retriesCase, timeoutsCase, faultInjectionCase];
+export const resilienceCases: readonly ConformanceCase<ResilienceEnv>[] = [ejectionCase, ejectionCapCase, panicCase, neverEjectCase, poolOverflowCase, retriesCase, timeoutsCase, faultInjectionCase, ...replicaFaultCases];

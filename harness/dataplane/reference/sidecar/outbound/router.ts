@@ -14,9 +14,13 @@
  * - A retry needs a retry left (`attempts`) and room in the cluster's `max_retries` (else
  *   `upstream_rq_retry_overflow` and flag UO). It waits a jittered back-off first. When a
  *   retriable failure finds no retry left, the flag is URX (`upstream_rq_retry_limit_exceeded`).
- * - Per-try timeout: 504 `upstream request timeout`, UT, if not retried. Route timeout (from
- *   the end of the request to the end of the response, across attempts and back-offs): 504 UT,
- *   `upstream_rq_timeout`; after the response started, the downstream connection is reset.
+ * - Per-try timeout: 504 `upstream request timeout`, UT, if not retried. It starts when the
+ *   attempt has its connection (Envoy's UpstreamRequest::onPoolReady), so an attempt waiting for
+ *   a connection that never completes (a frozen or unreachable host) is ended by the route
+ *   timeout instead. Route timeout (from the end of the request to the end of the response,
+ *   across attempts and back-offs): 504 UT, `upstream_rq_timeout`; after the response started,
+ *   the downstream connection is reset. It reports a timeout to outlier detection only for an
+ *   attempt that had its connection (Envoy knows the upstream host of a request from then).
  * - Every attempt's result goes to outlier detection: the status, or a local-origin failure
  *   (connect failure, reset, timeout).
  */
@@ -124,7 +128,6 @@ export class Router {
     const a: Attempt = { host, number: this.#attempts, holdsRetry, sentAt: 0, cancelled: false, forwarding: false, settled: false };
     this.#current = a;
     this.#x.upstream(host, undefined, this.#attempts);
-    if (retry?.perTryTimeoutMs !== undefined) a.perTry = setTimeout(() => this.#failed(a, { kind: 'per-try-timeout' }), retry.perTryTimeoutMs);
     a.handle = host.pool.newRequest({
       onPoolReady: (connection) => this.#send(a, connection),
       onPoolFailure: (reason, failure) => {
@@ -146,6 +149,8 @@ export class Router {
     }
     a.connection = connection;
     a.sentAt = performance.now();
+    const perTryMs = this.#retry?.perTryTimeoutMs;
+    if (perTryMs !== undefined) a.perTry = setTimeout(() => this.#failed(a, { kind: 'per-try-timeout' }), perTryMs);
     this.#x.upstream(a.host, connection, a.number);
     const r = this.#request;
     connection.dispatch(
@@ -317,7 +322,7 @@ export class Router {
     // a request the timeout ends in its retry back-off.
     if (a !== undefined && !a.cancelled && !a.settled && !started) this.#cluster.counters.inc('upstream_rq_timeout');
     if (a !== undefined && !a.cancelled && !a.settled) {
-      this.#cluster.reportLocalOrigin(a.host, 'timeout');
+      if (a.connection !== undefined) this.#cluster.reportLocalOrigin(a.host, 'timeout');
       this.#cancel(a);
     }
     this.#x.flags.add('UT');
