@@ -13,94 +13,23 @@
  * sidecar's memory, which the image does not carry.
  * Run: sh scripts/node.sh bench/sidecar-outbound.bench.ts   (figures are printed, never asserted)
  */
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { writeFile } from 'node:fs/promises';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Pool } from 'undici';
-import { SIDECAR_CERT_DIR } from '../harness/dataplane/types.ts';
-import { renderSidecarConfig, SIDECAR_CONFIG_FILE } from '../harness/dataplane/reference/render.ts';
-import { freePorts, LocalPod, waitForReadyLine } from '../harness/dataplane/reference/testing/local-pod.ts';
-import { policiesFromYaml } from '../harness/model/load-policies.ts';
-import { resolveMesh } from '../harness/model/resolve.ts';
-import { topologyFromYaml } from '../harness/model/topology.ts';
+import { freePorts, waitForReadyLine } from '../harness/dataplane/reference/testing/local-pod.ts';
 import { MeshCa } from '../harness/pki/mesh-ca.ts';
-import { writeWorkloadFiles } from '../harness/pki/workload-files.ts';
-import { projectRoot } from '../harness/project-root.ts';
-import { bundleEntry } from '../harness/runtime/images/build-context.ts';
 import { READY_LINE } from '../harness/runtime/types.ts';
 import { rawLoad } from './raw-load.ts';
-import { SEED_POLICIES } from '../suites/shared/testing/seed-mesh.ts';
 import { CONCURRENCY, DURATION_MS, LATENCY_REQUESTS, WARMUP, pct, sequentialLatency, spawnChild, startEcho } from './sidecar-bench-common.ts';
-
-interface Memory {
-  /** VmRSS: every resident page of the process. */
-  readonly rss: number;
-  /** RssAnon: the process's own memory (heap, stacks, buffers). */
-  readonly anon: number;
-  /** RssFile: pages of files it maps, mostly the node binary, shared with every node process of the host. */
-  readonly file: number;
-  /** Pss: resident memory with each shared page divided among the processes sharing it. */
-  readonly pss: number;
-}
-
-/** Memory of a process now, in MB (Linux /proc). */
-function memoryMb(pid: number): Memory {
-  const field = (text: string, name: string): number => Number(new RegExp(`^${name}:\\s+(\\d+)`, 'm').exec(text)?.[1] ?? Number.NaN) / 1024;
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const rollup = readFileSync(`/proc/${pid}/smaps_rollup`, 'utf8');
-  return { rss: field(status, 'VmRSS'), anon: field(status, 'RssAnon'), file: field(status, 'RssFile'), pss: field(rollup, 'Pss') };
-}
-
-function maxMemory(a: Memory, b: Memory): Memory {
-  return { rss: Math.max(a.rss, b.rss), anon: Math.max(a.anon, b.anon), file: Math.max(a.file, b.file), pss: Math.max(a.pss, b.pss) };
-}
-
-const showMemory = (m: Memory): string => `VmRSS ${m.rss.toFixed(1)} (anon ${m.anon.toFixed(1)} + file ${m.file.toFixed(1)}), PSS ${m.pss.toFixed(1)}`;
+import { maxMemory, memoryMb, referenceTwoHops, showMemory, type Memory } from './two-hop-setups.ts';
 
 const [echoPort, serverPort, outboundBase] = (await freePorts(3)) as [number, number, number];
-const bundleDir = mkdtempSync(join(tmpdir(), 'meshproof-bench-bundle-'));
-const SIDECAR_SCRIPT =
-  process.env['BENCH_SIDECAR'] === 'source'
-    ? join(projectRoot, 'harness/dataplane/reference/sidecar/main.ts')
-    : join(bundleDir, 'sidecar.mjs');
-if (process.env['BENCH_SIDECAR'] !== 'source') writeFileSync(SIDECAR_SCRIPT, await bundleEntry(join(projectRoot, 'harness/dataplane/reference/sidecar/main.ts')));
 const echoDir = mkdtempSync(join(tmpdir(), 'meshproof-bench-echo-'));
 const echo = await startEcho(echoPort, echoDir, 'payment-service-0.prod-namespace');
-
-const TOPOLOGY = `apiVersion: meshproof.dev/v1alpha1
-kind: Topology
-namespaces: [prod-namespace]
-workloads:
-- {name: payment-service, namespace: prod-namespace, serviceAccount: payment-service-sa, labels: {app: payment-service}, ports: [{port: ${serverPort}, protocol: http}]}
-services:
-- {name: payment-service, namespace: prod-namespace, selector: {app: payment-service}, ports: [{port: 80, targetPort: ${serverPort}}]}
-clients:
-- {name: order-client, namespace: prod-namespace, serviceAccount: order-service-sa}
-`;
-
 const ca = await MeshCa.create();
-const server = await LocalPod.start({ ca, appPort: echoPort, sidecar: 'child-process', sidecarScript: SIDECAR_SCRIPT, workload: 'prod-namespace/payment-service', topologyYaml: TOPOLOGY, policiesYaml: SEED_POLICIES });
-
-// The client sidecar: rendered for order-client, its endpoint the server sidecar on loopback.
-const clientDir = mkdtempSync(join(tmpdir(), 'meshproof-bench-client-'));
-const mesh = resolveMesh(policiesFromYaml(SEED_POLICIES), topologyFromYaml(TOPOLOGY));
-await writeWorkloadFiles(join(clientDir, SIDECAR_CERT_DIR), await ca.issue({ namespace: 'prod-namespace', serviceAccount: 'order-service-sa' }));
-const config = renderSidecarConfig(mesh, { kind: 'client', client: mesh.clients[0]!, pod: 'order-client.prod-namespace' }, {
-  generation: 1,
-  appPort: 1,
-  adminPort: null,
-  accessLogStdout: false,
-  outboundBindAddress: '127.0.0.1',
-  outboundBasePort: outboundBase,
-  endpointAddress: (_w, _replica, port) => ({ address: '127.0.0.1', port }),
-});
-await writeFile(join(clientDir, SIDECAR_CONFIG_FILE), JSON.stringify(config, null, 2));
-const outboundPort = config.outbound!.listeners.find((l) => l.protocol === 'http' && l.servicePort === 80)!.port;
-const clientSidecar = spawnChild([SIDECAR_SCRIPT], { ...process.env, SIDECAR_CONFIG: join(clientDir, SIDECAR_CONFIG_FILE) }, 'pipe');
-await waitForReadyLine(clientSidecar, 'client sidecar');
-const serverPid = server.sidecarPid;
-if (serverPid === undefined) throw new Error('the server sidecar runs in this process, not as a child: no memory of its own to read');
+const hops = await referenceTwoHops(ca, { echo: echoPort, server: serverPort, outboundBase });
+const outboundPort = hops.outboundPort;
 
 interface Target {
   readonly name: string;
@@ -158,14 +87,14 @@ async function runtimeFloor(): Promise<Memory> {
 }
 
 try {
-  const idle = { client: memoryMb(clientSidecar.pid!), server: memoryMb(serverPid) };
+  const idle = { client: memoryMb(hops.pids.client), server: memoryMb(hops.pids.server) };
   const peak = { ...idle };
   const sample = (): void => {
-    peak.client = maxMemory(peak.client, memoryMb(clientSidecar.pid!));
-    peak.server = maxMemory(peak.server, memoryMb(serverPid));
+    peak.client = maxMemory(peak.client, memoryMb(hops.pids.client));
+    peak.server = maxMemory(peak.server, memoryMb(hops.pids.server));
   };
   process.stdout.write(`meshproof sidecar-outbound bench: Node ${process.version}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}\n`);
-  process.stdout.write(`sidecars run ${SIDECAR_SCRIPT.endsWith('.mjs') ? 'the image bundle (sidecar.mjs)' : 'main.ts (TypeScript stripped at load)'}\n`);
+  process.stdout.write(`sidecars: ${hops.dataPlane}\n`);
   process.stdout.write(`latency: ${LATENCY_REQUESTS} sequential POST /pay/1 on one keep-alive connection after ${WARMUP} warm-up; throughput: ${CONCURRENCY} keep-alive connections of the raw-socket generator (bench/raw-load.ts) for ${DURATION_MS} ms\n`);
   let through = 0;
   for (const target of [direct, twoHops]) {
@@ -184,10 +113,7 @@ try {
   const worst = Math.max(peak.client.rss, peak.server.rss);
   process.stdout.write(`peak VmRSS ${worst.toFixed(1)} MB: ${worst < 80 ? 'under' : 'NOT under'} the 80 MB target\n`);
 } finally {
-  clientSidecar.kill('SIGTERM');
-  await server.close();
+  await hops.close();
   echo.kill('SIGTERM');
   rmSync(echoDir, { recursive: true, force: true });
-  rmSync(clientDir, { recursive: true, force: true });
-  rmSync(bundleDir, { recursive: true, force: true });
 }

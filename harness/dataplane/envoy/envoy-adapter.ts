@@ -156,28 +156,33 @@ export class EnvoyAdapter implements DataPlaneAdapter {
   }
 
   #container(source: EnvoySource, bootstrap: string): ContainerSpec {
-    const args = [
-      '-c',
-      bootstrap,
-      '--log-level',
-      this.#options.logLevel ?? 'warning',
-      // The ready line and config updates are logged by the config and main loggers.
-      '--component-log-level',
-      'config:info,main:info',
-      '--disable-hot-restart',
-      '--concurrency',
-      String(WORKERS),
-      // Listener updates drain old connections; a short drain keeps policy changes prompt (convergence waits for it).
-      '--drain-time-s',
-      '1',
-      '--drain-strategy',
-      'immediate',
-      // The harness reads the access log right after each call.
-      '--file-flush-interval-msec',
-      String(LOG_FLUSH_MS),
-    ];
+    const args = envoySidecarArgs(bootstrap, this.#options.logLevel);
     if (source.kind === 'binary') return { image: ENVOY_RECIPE, hostBinary: source.path, args, readyLine: ENVOY_READY_LINE };
     // The published image's entrypoint drops to uid 101 unless ENVOY_UID=0; the pod folders belong to root.
     return { image: ENVOY_OFFICIAL_RECIPE, args: ['envoy', ...args], env: { ENVOY_UID: '0', ENVOY_GID: '0' }, readyLine: ENVOY_READY_LINE };
   }
+}
+
+/** Envoy's command line as a sidecar here runs it (the pods, and the benchmarks that run Envoy on the host). */
+export function envoySidecarArgs(bootstrap: string, logLevel = 'warning'): string[] {
+  return [
+    '-c',
+    bootstrap,
+    '--log-level',
+    logLevel,
+    // The ready line and config updates are logged by the config and main loggers.
+    '--component-log-level',
+    'config:info,main:info',
+    '--disable-hot-restart',
+    '--concurrency',
+    String(WORKERS),
+    // Listener updates drain old connections; a short drain keeps policy changes prompt (convergence waits for it).
+    '--drain-time-s',
+    '1',
+    '--drain-strategy',
+    'immediate',
+    // The harness reads the access log right after each call.
+    '--file-flush-interval-msec',
+    String(LOG_FLUSH_MS),
+  ];
 }
