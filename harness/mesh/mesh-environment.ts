@@ -182,7 +182,7 @@ export class MeshEnvironment {
     const watched = target.candidates.filter((pod) => !this.#agentDown.has(pod)).map((pod) => this.#pods.get(pod)!);
     const marks = await this.#mark(watched, source);
     const observation = await source.agent.call(request);
-    await this.#settleLogs(marks, source.rendered?.outbound !== undefined && request.host === '127.0.0.1');
+    await this.#settleLogs(marks, source.rendered?.outbound !== undefined && request.host === '127.0.0.1', observation.outcome === 'tls-error');
     const { received, logged } = await this.#since(marks);
     const label = `${source.participant.name} ${call.method ?? 'GET'} ${call.path ?? '/'} → ${target.display}`;
     publish('mesh:call', { label, outcome: observation.outcome, ...(observation.status === undefined ? {} : { status: observation.status }), durationMs: observation.durationMs });
@@ -251,10 +251,12 @@ export class MeshEnvironment {
    * the call went through its sidecar), then one more flush interval for the rest. A proxy that
    * writes before it answers (the reference sidecar) costs nothing here.
    */
-  async #settleLogs(marks: { watched: readonly MeshPod[]; logs: MeshPod[]; sizes: number[] }, throughSource: boolean): Promise<void> {
+  async #settleLogs(marks: { watched: readonly MeshPod[]; logs: MeshPod[]; sizes: number[] }, throughSource: boolean, handshakeFailed = false): Promise<void> {
     const flushMs = Math.max(0, ...marks.logs.map((m) => m.rendered?.accessLogFlushMs ?? 0));
     if (flushMs === 0) return;
-    const deadline = performance.now() + this.timeouts.accessLogSettle;
+    // A connection whose TLS handshake failed has no HTTP stream and no listener-level line in
+    // Envoy (which logs only NR there, as istiod writes it): a line is not waited for as long.
+    const deadline = performance.now() + (handshakeFailed ? Math.min(this.timeouts.accessLogSettle, 10 * flushMs) : this.timeouts.accessLogSettle);
     const grown = async (pods: readonly MeshPod[]): Promise<boolean> => {
       for (const m of pods) {
         const i = marks.logs.indexOf(m);
