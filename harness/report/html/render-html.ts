@@ -10,6 +10,7 @@ import type { ConformanceReport, PromiseVerdict } from '../schema.ts';
 import { AreaSection } from './case-sections.ts';
 import { AuthzMatrix, Experiments, RuleCoverageTable, TlsCheckTable } from './cross-views.ts';
 import { EjectionTimelines } from './ejection-timeline-svg.ts';
+import { WireTable } from './wire-table.ts';
 import { formatMs, html, renderToString } from './h.ts';
 
 const CSS = readFileSync(new URL('./report.css', import.meta.url), 'utf8');
@@ -94,6 +95,7 @@ function Page({ report }: { report: ConformanceReport }) {
       <${Findings} report=${report} />
       ${areas.map((a) => html`<${AreaSection} summary=${a.summary} verdict=${a.verdict} cases=${a.cases} />`)}
       <${TlsCheckTable} rows=${report.tlsCheck} />
+      <${WireTable} rows=${report.wire ?? []} />
       <${AuthzMatrix} cells=${report.authzMatrix} />
       <${RuleCoverageTable} rows=${report.ruleCoverage} />
       <${EjectionTimelines} timelines=${report.ejectionTimelines} />
