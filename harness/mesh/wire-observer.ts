@@ -78,7 +78,7 @@ export class WireObserver {
       last = size;
       await new Promise((resolve) => setTimeout(resolve, 40));
     }
-    return readCapture(new Uint8Array(await readFile(tap.file)));
+    return readCapture(new Uint8Array(await readFile(tap.file)), tap.listeningAt);
   }
 
   async stop(): Promise<void> {

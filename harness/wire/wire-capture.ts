@@ -10,6 +10,8 @@ import { decodeTcpSegment, type TcpSegment } from './tcp-segment.ts';
 import { clientHelloOf, readRecords, serverHelloOf, type ClientHello, type ServerHello, type TlsRecordLayer } from './tls-records.ts';
 
 export interface WireCapture {
+  /** When the capture began listening (ms since the epoch), where known; else its first packet's time. */
+  readonly since: number | undefined;
   readonly packets: number;
   readonly connections: readonly TcpConnection[];
   readonly firstAtMs: number | undefined;
@@ -22,7 +24,7 @@ export interface WireCapture {
   readonly segments: readonly TcpSegment[];
 }
 
-export function readCapture(pcap: Uint8Array): WireCapture {
+export function readCapture(pcap: Uint8Array, since?: number): WireCapture {
   const file = parsePcap(pcap);
   const segments: TcpSegment[] = [];
   let truncated = 0;
@@ -33,6 +35,7 @@ export function readCapture(pcap: Uint8Array): WireCapture {
     segments.push(s);
   }
   return {
+    since: since ?? file.records[0]?.atMs,
     packets: file.records.length,
     connections: assembleConnections(segments),
     firstAtMs: file.records[0]?.atMs,
@@ -152,7 +155,7 @@ export function readProbe(capture: WireCapture, probe: ProbeOnWire): WireReading
     });
   }
   const notCovered =
-    capture.firstAtMs === undefined || capture.firstAtMs > probe.fromMs
+    capture.since === undefined || capture.since > probe.fromMs
       ? 'the capture began after the probe was sent'
       : capture.lastAtMs !== undefined && capture.lastAtMs < probe.fromMs && connections.length === 0
         ? 'the capture holds nothing from the time of the probe (it had stopped)'
