@@ -25,7 +25,14 @@ describe('wire probes', function () {
     expect(first).to.deep.equal([b.next(), b.next()]);
     expect(new Set(first).size).to.equal(2);
     expect(new CanarySource(43).next()).to.not.equal(first[0]);
-    expect(first[0]).to.match(/^mpcanary-[0-9a-f]{8}-1$/);
+    expect(first[0]).to.match(/^mpcanary-[0-9a-f]{8}-000001$/);
+  });
+
+  it('no canary is found inside another (the first is not a prefix of the tenth)', function () {
+    const source = new CanarySource(7);
+    const canaries = Array.from({ length: 120 }, () => source.next());
+    const inside = canaries.flatMap((c) => canaries.filter((d) => d !== c && d.includes(c)).map((d) => `${c} in ${d}`));
+    expect(inside).to.deep.equal([]);
   });
 
   it('puts the canary in the path, a header and the body', function () {

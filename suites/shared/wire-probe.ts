@@ -20,7 +20,10 @@ import type { LiveProbe, LiveProbeResult, LiveProber } from './live-prober.ts';
 
 export const CANARY_HEADER = 'x-meshproof-canary';
 
-/** Numbered canaries of one environment: `mpcanary-<8 hex of the seed>-<n>`. */
+/**
+ * Numbered canaries of one environment: `mpcanary-<8 hex of the seed>-<n, 6 digits>`. All of one
+ * length, so none is found inside another (a canary ending in -1 would be found in one ending in -10).
+ */
 export class CanarySource {
   readonly #prefix: string;
   #next = 0;
@@ -31,7 +34,7 @@ export class CanarySource {
 
   next(): string {
     this.#next += 1;
-    return `${this.#prefix}-${this.#next}`;
+    return `${this.#prefix}-${String(this.#next).padStart(6, '0')}`;
   }
 }
 

@@ -2,6 +2,7 @@
 import type { ConformanceCase } from '../../../harness/index.ts';
 import type { SecurityEnv } from '../../shared/security-env.ts';
 import { migrationCase } from './migration.ts';
+import { migrationWireCase } from './migration-on-the-wire.ts';
 import { modeMatrixCases } from './mode-matrix.ts';
 import { wireCases } from './on-the-wire.ts';
 import { pluginCaCase } from './plugin-ca.ts';
@@ -10,4 +11,4 @@ import { scopeCases } from './scope-precedence.ts';
 import { secureNamingCase } from './secure-naming.ts';
 import { tlsVersionCase } from './tls-version.ts';
 
-export const mtlsCases: readonly ConformanceCase<SecurityEnv>[] = [...modeMatrixCases, ...wireCases, tlsVersionCase, ...scopeCases, migrationCase, secureNamingCase, rotationCase, pluginCaCase];
+export const mtlsCases: readonly ConformanceCase<SecurityEnv>[] = [...modeMatrixCases, ...wireCases, tlsVersionCase, ...scopeCases, migrationCase, migrationWireCase, secureNamingCase, rotationCase, pluginCaCase];

@@ -87,11 +87,13 @@ export async function requireWire(ctx: CaseContext<SecurityEnv>): Promise<NonNul
  * sends readable become findings, and one the capture could not tell ends it in error.
  */
 export function settleWire(ctx: CaseContext<SecurityEnv>, judged: readonly JudgedWireProbe[], what: string): void {
+  const findings = new Set<string>();
   for (const j of judged) {
     if (j.verdict.status === 'held' && j.row.seen === 'cleartext') {
-      ctx.finding(`${j.row.serverMode} ${j.row.service}: a passive attacker on the network reads these requests: ${j.row.client} (${j.row.clientKind})'s request crossed the pod network readable ("${j.row.excerpt ?? ''}")`);
+      findings.add(`${j.row.serverMode} ${j.row.service}: a passive attacker on the network reads these requests: ${j.row.client} (${j.row.clientKind})'s requests cross the pod network readable ("${j.row.excerpt ?? ''}")`);
     }
   }
+  for (const text of findings) ctx.finding(text);
   const broken = judged.flatMap((j) => (j.verdict.status === 'broken' ? [`${j.row.client} → ${j.row.service} (${j.row.serverMode}): ${j.verdict.message}`] : []));
   ctx.verify(`${what}: what an eavesdropper on the pod network sees of ${judged.length} request(s)`, broken.length === 0 ? undefined : new Error(broken.join('; ')));
   const blind = judged.find((j) => j.verdict.status === 'unobserved');
