@@ -199,7 +199,10 @@ export class DockerRuntime implements Runtime {
     try {
       container = await this.#startContainer({ name: 'wire' }, 'observer', { image: 'tcpdump', hostBinary: tcpdump, args: tcpdumpArgs(iface, subnet, bounds), readyLine: TCPDUMP_LISTENING }, (c) => c.withNetworkMode('host'));
     } catch (error) {
-      // tcpdump's own last words say why (no such device, no permission, …).
+      // The observer that could not start goes now, not with the run. tcpdump's own last words say why (no such device, no permission, …).
+      const docker = this.#client.container.dockerode;
+      const left = await docker.listContainers({ all: true, filters: { label: [`${SESSION_LABEL}=${this.session}`, `${ROLE_LABEL}=observer`] } }).catch(() => []);
+      await Promise.allSettled(left.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
       throw new MeshproofError(ErrorCode.WireCapture, `the pod network (${iface}) cannot be captured here: ${(error as Error).message}`, { cause: error });
     }
     return new DockerWireTap(container, this.#client.container.dockerode, iface, join(container.hostDir, WIRE_FILE), bounds);

@@ -90,6 +90,21 @@ describe('wire tap on docker', function () {
     }
   });
 
+  it('says why when the capture program cannot run (here: a binary that exits at once), and leaves nothing', async function () {
+    const saved = process.env['MESHPROOF_TCPDUMP'];
+    process.env['MESHPROOF_TCPDUMP'] = '/bin/false';
+    try {
+      let error: unknown;
+      await runtime.startWireTap(network, BOUNDS).catch((e: unknown) => (error = e));
+      expect(isMeshproofError(error, 'MESHPROOF_ERR_WIRE_CAPTURE'), String(error)).to.equal(true);
+      expect((error as Error).message).to.match(/^the pod network \(br-[0-9a-f]{12}\) cannot be captured here: container .* did not become ready/);
+      expect(observers(runtime.runId)).to.deep.equal([]);
+    } finally {
+      if (saved === undefined) delete process.env['MESHPROOF_TCPDUMP'];
+      else process.env['MESHPROOF_TCPDUMP'] = saved;
+    }
+  });
+
   it('nothing of the observer is left once the run closes', async function () {
     await runtime.startWireTap(network, BOUNDS);
     expect(observers(runtime.runId)).to.have.length(1);
