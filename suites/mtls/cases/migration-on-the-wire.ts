@@ -76,13 +76,13 @@ export const migrationWireCase: ConformanceCase<SecurityEnv> = {
         text:
           lastReply === undefined
             ? 'no readable answer to a plaintext request was seen on the wire'
-            : `the last readable answer to legacy-client crossed the pod network at ${ms(lastReply)} (${lastReply <= change.to ? `${Math.round(change.to - lastReply)} ms before STRICT was in force everywhere` : `${Math.round(lastReply - change.to)} ms AFTER STRICT was in force`})`,
+            : `plaintext stopped: the last readable answer to legacy-client crossed the pod network at ${ms(lastReply)}, ${Math.round(lastReply - change.from)} ms after the change began and ${lastReply <= change.to ? `${Math.round(change.to - lastReply)} ms before every sidecar reported STRICT in force` : `${Math.round(lastReply - change.to)} ms AFTER every sidecar reported STRICT in force`}`,
       },
       { atMs: Math.max(...results.plain.map((r) => r.doneMs), 0) + plain.startedAt - t0, phase: 'after', text: `STRICT: ${plaintextAfter.filter((j) => j.verdict.status === 'held').length} of ${after.length} plaintext requests sent after the change got nothing back; ${encrypted.filter((j) => j.verdict.status === 'held').length} of ${encrypted.length} in-mesh requests inside TLS` },
     ];
     ctx.attach('experiment', {
       hypothesis: 'seen from the pod network, plaintext to payment-service stops when STRICT is in force, and order-service → payment-service stays encrypted throughout',
-      entries,
+      entries: entries.sort((a, b) => a.atMs - b.atMs),
       steadyState: {
         before: plaintextBefore.every((j) => j.verdict.status === 'held') && encrypted.filter((j) => j.row.serverMode === 'PERMISSIVE').every((j) => j.verdict.status === 'held'),
         during: encrypted.every((j) => j.verdict.status === 'held'),
