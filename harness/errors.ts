@@ -40,6 +40,8 @@ export const ErrorCode = {
   Timeout: 'MESHPROOF_ERR_TIMEOUT',
   /** A feature meshproof does not implement was asked for. */
   NotSupported: 'MESHPROOF_ERR_NOT_SUPPORTED',
+  /** The pod network could not be captured, or a capture could not be read. */
+  WireCapture: 'MESHPROOF_ERR_WIRE_CAPTURE',
   /** A bug in meshproof itself. */
   Internal: 'MESHPROOF_ERR_INTERNAL',
 } as const;
@@ -64,6 +66,7 @@ const kindOf: Record<ErrorCode, ErrorKind> = {
   MESHPROOF_ERR_CONVERGENCE_TIMEOUT: 'infrastructure',
   MESHPROOF_ERR_TIMEOUT: 'infrastructure',
   MESHPROOF_ERR_NOT_SUPPORTED: 'input',
+  MESHPROOF_ERR_WIRE_CAPTURE: 'infrastructure',
   MESHPROOF_ERR_INTERNAL: 'internal',
 };
 

@@ -80,7 +80,7 @@ export * from './conformance/checks.ts';
 export { awaitConvergence, type ConvergenceOptions, type Converged } from './conformance/await-convergence.ts';
 export { Feature, ALL_FEATURES, AREA_PROMISE, type Area } from './conformance/features.ts';
 export { describeObservation, type CallEvidence } from './conformance/evidence.ts';
-export { SeededRandom } from './util/seeded-random.ts';
+export { SeededRandom, deriveSeed } from './util/seeded-random.ts';
 export { parseRequestSource } from './oracle/request-source.ts';
 export { runCase, type CaseResult, type RunCaseOptions } from './conformance/case-runner.ts';
 export { conformanceSuite, reflectOutcome, ConformanceFailure, InfrastructureError, CASE_META, caseMetaOf, type CaseSuite, type SuiteSetup, type SuiteRuntimeInfo, type CaseMeta } from './conformance/mocha-cases.ts';
@@ -124,3 +124,8 @@ export { FaultSet, withFaults, type Fault } from './chaos/fault.ts';
 export { failingEndpoint, flakyEndpoint, slowEndpoint, resettingEndpoint, hungEndpoint, killedContainer, pausedContainer, partitionedPod, expiredCertificate, type EchoTarget } from './chaos/faults.ts';
 export { FaultSchedule, runSchedule, type FaultWindow, type GlitchPlan, type ScheduleDriver } from './chaos/fault-schedule.ts';
 export { runExperiment, successRatioAtLeast, type Experiment, type ExperimentOutcome, type SteadyStateHypothesis, type HypothesisResult, type JournalPhase } from './chaos/experiment.ts';
+// The wire (issue 22): what an eavesdropper on the pod network sees.
+export { WireObserver, DEFAULT_WIRE_BOUNDS } from './mesh/wire-observer.ts';
+export { readCapture, readProbe, findNeedle, tlsViewOf, type WireCapture, type WireReading, type ProbeOnWire, type CanarySighting, type ConnectionReading, type TlsView } from './wire/wire-capture.ts';
+export { checkWire, ISTIO_MTLS_ALPN_VALUES, type WireExpectation, type WireVerdict, type WireSeen, type TlsSeen, type WireCheckOptions } from './wire/wire-checks.ts';
+export { redactedExcerpt, redactSecrets, CANARY_MARK } from './wire/excerpt.ts';

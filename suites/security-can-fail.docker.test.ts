@@ -105,6 +105,22 @@ const EXPECTED: Readonly<Record<Breakage, { readonly fail: Readonly<Record<strin
     fail: { 'when-header-condition': /x-tenant.*expected denied|POST \/products\/1 .*expected denied/ },
     pass: 'seed-policy-spec',
   },
+  // The wire catches a sidecar that forwards in cleartext between pods, whatever the ends see.
+  'plaintext-to-strict-peer': {
+    fail: {
+      'strict-on-the-wire': /order-client → payment-service\.prod-namespace:80 \(STRICT\): the canary crossed the pod network readable \(in the request on [\d.:]+ → [\d.:]+\): a passive eavesdropper reads this request/,
+      'permissive-on-the-wire': /order-client → product-service\.prod-namespace:8082 \(PERMISSIVE\): the canary crossed the pod network readable/,
+      'strict-mode-matrix': /live probes disagree with what Istio does/,
+    },
+    pass: 'disable-on-the-wire',
+  },
+  'disable-for-in-mesh': {
+    fail: {
+      'permissive-on-the-wire': /order-client → product-service\.prod-namespace:8082 \(PERMISSIVE\): the canary crossed the pod network readable \(in the request on/,
+      'strict-on-the-wire': /order-client → payment-service\.prod-namespace:80 \(STRICT\): the canary crossed the pod network readable/,
+    },
+    pass: 'disable-on-the-wire',
+  },
   'secure-naming-accepts-impostor': {
     fail: { 'secure-naming-refuses-impostor-server': /none held: expected the TLS handshake rejected.*status 200/ },
     pass: 'strict-mode-matrix',
@@ -157,7 +173,7 @@ async function expectBroken(run: (name: string) => Promise<CaseResult>, breakage
 const CHROMIUM = [process.env.MESHPROOF_CHROMIUM, '/usr/bin/chromium', '/usr/bin/chromium-browser'].find((p) => p !== undefined && p !== '' && existsSync(p));
 
 /** What a reader of index.html sees of the security views (the browser path of harness/report's own page test). */
-async function showInChromium(file: string): Promise<{ tlsRows: number; tlsDisagreeing: number; grids: { destination: string; probes: number }[]; cells: number; mismatchedCells: number; coverageRows: number; coverageNotExercised: number; experiments: string }> {
+async function showInChromium(file: string): Promise<{ tlsRows: number; tlsDisagreeing: number; wireRows: number; wireReadable: number; grids: { destination: string; probes: number }[]; cells: number; mismatchedCells: number; coverageRows: number; coverageNotExercised: number; experiments: string }> {
   if (CHROMIUM === undefined) throw new Error('no Chromium: run sh scripts/setup.sh (installs Debian chromium) or set MESHPROOF_CHROMIUM');
   const browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking'] });
   try {
@@ -166,6 +182,8 @@ async function showInChromium(file: string): Promise<{ tlsRows: number; tlsDisag
     return {
       tlsRows: await page.locator('#tls-check tbody tr').count(),
       tlsDisagreeing: await page.locator('#tls-check td.agree-no').count(),
+      wireRows: await page.locator('#wire tbody tr').count(),
+      wireReadable: await page.locator('#wire td.wire-cleartext').count(),
       grids: (await page.locator('#authz-matrix h3').allTextContents())
         .map((t) => /^(\S+) (\d+) probes/.exec(t))
         .filter((m): m is RegExpExecArray => m !== null)
@@ -183,7 +201,7 @@ async function showInChromium(file: string): Promise<{ tlsRows: number; tlsDisag
 
 /** `convergenceMs` shortens how long a change that never takes effect is waited for (the frozen certificates). */
 function start(breakable: BreakableDataPlane, convergenceMs?: number): Promise<StartedSecurityEnv> {
-  return startSecurityEnv({ suiteDir: MTLS_DIR, manifests: BASE_MANIFESTS, dataPlane: breakable, seed: 1, timeScale: 0.02, ...(convergenceMs === undefined ? {} : { timeouts: { convergence: convergenceMs } }) });
+  return startSecurityEnv({ suiteDir: MTLS_DIR, manifests: BASE_MANIFESTS, dataPlane: breakable, seed: 1, timeScale: 0.02, observeWire: true, ...(convergenceMs === undefined ? {} : { timeouts: { convergence: convergenceMs } }) });
 }
 
 for (const plane of ['reference', 'envoy'] as const) {
@@ -251,11 +269,16 @@ describe(`the security suites can fail on ${plane}: a broken data plane fails th
       expect(report.findings.filter((f) => /attachment/.test(f.text)).map((f) => f.text)).to.deep.equal([]);
       const attached = (name: string): number => baseline.reduce((n, r) => n + ((r.attachments[name] as unknown[] | undefined)?.length ?? 0), 0);
       expect(report.tlsCheck.length).to.equal(48);
+      // The seed's topology on the wire: 3 callers × 4 ports, each as Istio says an eavesdropper sees it.
+      expect(report.wire.map((r) => `${r.client} ${r.service} ${r.seen}`)).to.have.length(12);
+      expect(report.wire.filter((r) => !r.agrees)).to.deep.equal([]);
       expect(report.authzMatrix.length).to.equal(attached('authzMatrix'));
       expect(report.ruleCoverage.length).to.equal(attached('ruleCoverage'));
       const shown = await showInChromium(writeReport(report, mkdtempSync(join(tmpdir(), 'meshproof-security-report-'))).files.html);
       expect(shown.tlsRows).to.equal(report.tlsCheck.length);
       expect(shown.tlsDisagreeing).to.equal(0);
+      expect(shown.wireRows).to.equal(report.wire.length);
+      expect(shown.wireReadable).to.equal(report.wire.filter((r) => r.seen === 'cleartext' || r.seen === 'cleartext request, no reply').length);
       expect(shown.grids.map((g) => g.destination)).to.deep.equal(['prod-namespace/payment-service:8080', 'prod-namespace/product-service:8082', 'prod-namespace/product-service:8083', 'legacy/inventory-service:9080']);
       // Each grid's heading counts its probes: together, every cell of the report.
       expect(shown.grids.reduce((n, g) => n + g.probes, 0)).to.equal(report.authzMatrix.length);

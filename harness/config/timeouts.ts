@@ -34,6 +34,10 @@ export interface Timeouts {
    * buffers its log, as Envoy does, writes them a little after the client has its answer).
    */
   readonly accessLogSettle: number;
+  /** The longest a capture of the pod network runs (its time bound; the capture stops itself then). */
+  readonly wireCapture: number;
+  /** After a call, how long to wait for the capture file to stop growing (the last packets of the call). */
+  readonly wireSettle: number;
 }
 
 export const defaultTimeouts: Timeouts = Object.freeze({
@@ -49,6 +53,8 @@ export const defaultTimeouts: Timeouts = Object.freeze({
   convergence: 15_000,
   convergenceInterval: 100,
   accessLogSettle: 1_000,
+  wireCapture: 30 * 60_000,
+  wireSettle: 1_000,
 });
 
 /** Fills unset fields with defaults; the only place defaults are applied. */

@@ -34,7 +34,7 @@ import type { ResolvedMesh } from '../model/resolve.ts';
 import { CertRotator } from '../pki/cert-rotator.ts';
 import type { MeshCa } from '../pki/mesh-ca.ts';
 import type { WorkloadCredentials } from '../pki/workload-credentials.ts';
-import { READY_LINE, type Pod, type RunNetwork, type Runtime } from '../runtime/types.ts';
+import { READY_LINE, type Pod, type RunNetwork, type Runtime, type WireTapBounds } from '../runtime/types.ts';
 import type { Fault } from '../chaos/fault.ts';
 import { AgentClient, AGENT_SOCKET } from '../traffic/agent-client.ts';
 import type { AccessLogEntry, CallRequest, EchoMode, EchoReport } from '../traffic/types.ts';
@@ -45,6 +45,7 @@ import { forwardDeadline, type MeshForward, type MeshForwardEvidence, type MeshF
 import './mesh-events.ts';
 import { MetricSamples } from './metrics.ts';
 import { findParticipant, planParticipants, type Participant } from './participants.ts';
+import { DEFAULT_WIRE_BOUNDS, WireObserver } from './wire-observer.ts';
 
 /** The echo app's port in pods without a sidecar. */
 const APP_PORT_WITHOUT_SIDECAR = 8080;
@@ -65,6 +66,11 @@ export interface MeshEnvironmentOptions {
   readonly certificateTtlMs?: number;
   /** Pods started at once. Default 3 (a 2-core machine). */
   readonly startConcurrency?: number;
+  /**
+   * Capture the pod network from before the first pod starts (WireObserver), within these bounds
+   * (`true`: the defaults; the time bound is timeouts.wireCapture). Default: no capture.
+   */
+  readonly observeWire?: boolean | Partial<WireTapBounds>;
 }
 
 /** One running pod of the environment. */
@@ -89,6 +95,7 @@ export class MeshEnvironment {
   /** Pods whose echo agent cannot answer now (a killed or frozen app): calls do not ask them what they received. */
   readonly #agentDown = new Set<string>();
   #mesh: ResolvedMesh;
+  #wire: WireObserver | undefined;
   #generation = 1;
   #closed = false;
 
@@ -112,6 +119,10 @@ export class MeshEnvironment {
     const network = await options.runtime.createNetwork('mesh');
     const env = new MeshEnvironment(options, network, participants);
     try {
+      if (options.observeWire !== undefined && options.observeWire !== false) {
+        const bounds = { ...DEFAULT_WIRE_BOUNDS, maxDurationMs: env.timeouts.wireCapture, ...(options.observeWire === true ? {} : options.observeWire) };
+        env.#wire = await WireObserver.start(options.runtime, network, bounds, env.timeouts.wireSettle);
+      }
       const rendered = new Map<string, RenderedProxy>();
       for (const p of participants) {
         const target = proxyTarget(p, options.mesh);
@@ -134,6 +145,11 @@ export class MeshEnvironment {
 
   get generation(): number {
     return this.#generation;
+  }
+
+  /** The eavesdropper on the pod network, when the environment was started with observeWire. */
+  get wire(): WireObserver | undefined {
+    return this.#wire;
   }
 
   /** A running pod by pod name, `namespace/name` or unambiguous name (a workload: its first replica). */
@@ -440,6 +456,7 @@ export class MeshEnvironment {
     await Promise.allSettled(pods.map((m) => m.rotator?.stop()));
     await Promise.allSettled(pods.map((m) => m.agent.close()));
     await Promise.allSettled(pods.map((m) => m.pod.remove()));
+    await this.#wire?.stop();
   }
 
   #renderOptions(): RenderOptions {

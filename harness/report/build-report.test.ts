@@ -43,11 +43,19 @@ describe('buildReport', function () {
 
   it('gathers named attachments into the cross-case views and metrics into their case', function () {
     expect(report.tlsCheck).to.have.length(7);
+    expect(report.wire.map((r) => r.seen)).to.deep.equal(['encrypted', 'cleartext request, no reply', 'cleartext']);
     expect(report.authzMatrix.filter((c) => !c.agrees)).to.have.length(1);
     expect(report.ruleCoverage).to.have.length(2);
     expect(report.ejectionTimelines[0]?.case).to.equal('outlier-ejects-after-3-5xx');
     expect(report.experiments).to.have.length(1);
     expect(report.cases.find((c) => c.shortName === 'outlier-ejects-after-3-5xx')?.metrics).to.have.length(4);
+  });
+
+  it('never lets certificate material into a wire excerpt, even one its case left in', function () {
+    const excerpt = report.wire.find((r) => r.seen === 'cleartext')?.excerpt ?? '';
+    expect(excerpt).to.contain('x-meshproof-canary: ‹canary›');
+    expect(excerpt).to.not.match(/BEGIN|MIIB/);
+    expect(excerpt).to.contain('[certificate removed from the report]');
   });
 
   it('keeps every skip and not-supported reason', function () {
@@ -132,7 +140,7 @@ describe('buildReport', function () {
 
   it('renders the verdicts, an area table per area, the matrix, tls-check, timeline and the replay command into index.html', function () {
     const page = renderHtml(report);
-    for (const id of ['verdicts', 'area-mtls', 'area-authz', 'area-resilience', 'tls-check', 'authz-matrix', 'rule-coverage', 'ejection-timelines', 'experiments', 'replay']) expect(page, id).to.contain(`id="${id}"`);
+    for (const id of ['verdicts', 'area-mtls', 'area-authz', 'area-resilience', 'tls-check', 'wire', 'authz-matrix', 'rule-coverage', 'ejection-timelines', 'experiments', 'replay']) expect(page, id).to.contain(`id="${id}"`);
     expect(page).to.contain('--seed 1834091577');
     expect(page).to.contain('class="cell d-allow mismatch"');
   });

@@ -29,6 +29,7 @@ import {
   type MetricSample,
   type RuleCoverage,
   type TlsCheckRow,
+  type WireRow,
 } from './schema.ts';
 import { AREAS, countOutcomes, verdictFor } from './verdict.ts';
 
@@ -60,6 +61,7 @@ export interface RunDescription {
 /** Which attachment becomes which definition of report.schema.json, and whether it is a list. */
 const ATTACHMENT_SHAPES: Readonly<Record<AttachmentName, { readonly definition: string; readonly list: boolean }>> = {
   tlsCheck: { definition: 'tlsCheckRow', list: true },
+  wire: { definition: 'wireRow', list: true },
   authzMatrix: { definition: 'authzMatrixCell', list: true },
   ruleCoverage: { definition: 'ruleCoverage', list: true },
   ejectionTimeline: { definition: 'ejectionTimeline', list: false },
@@ -71,6 +73,7 @@ const isAttachmentName = (name: string): name is AttachmentName => Object.hasOwn
 
 interface Gathered {
   tlsCheck: TlsCheckRow[];
+  wire: WireRow[];
   authzMatrix: AuthzMatrixCell[];
   ruleCoverage: RuleCoverage[];
   ejectionTimelines: EjectionTimeline[];
@@ -109,6 +112,9 @@ function gatherAttachments(result: CaseResult, into: Gathered): MetricSample[] {
         case 'tlsCheck':
           into.tlsCheck.push(item as TlsCheckRow);
           break;
+        case 'wire':
+          into.wire.push(scrubWireRow(item as WireRow));
+          break;
         case 'authzMatrix':
           into.authzMatrix.push(item as AuthzMatrixCell);
           break;
@@ -128,6 +134,11 @@ function gatherAttachments(result: CaseResult, into: Gathered): MetricSample[] {
     });
   }
   return metrics;
+}
+
+/** Wire rows are redacted where they are made (harness/wire/excerpt.ts); their free text is scrubbed of PEM here too. */
+function scrubWireRow(row: WireRow): WireRow {
+  return { ...row, ...(row.excerpt === undefined ? {} : { excerpt: scrubPem(row.excerpt) }), ...(row.note === undefined ? {} : { note: scrubPem(row.note) }) };
 }
 
 function scrubOutcome(outcome: CaseOutcome): CaseOutcome {
@@ -169,7 +180,7 @@ function notRunReason(area: Area, options: RunOptions, missing: readonly Missing
 export function buildReport(results: readonly CaseResult[], run: RunDescription): ConformanceReport {
   const { options } = run;
   const missing = run.missingSuites ?? [];
-  const gathered: Gathered = { tlsCheck: [], authzMatrix: [], ruleCoverage: [], ejectionTimelines: [], experiments: [], findings: [...(run.findings ?? [])] };
+  const gathered: Gathered = { tlsCheck: [], wire: [], authzMatrix: [], ruleCoverage: [], ejectionTimelines: [], experiments: [], findings: [...(run.findings ?? [])] };
   const cases: CaseReport[] = [];
   for (const result of results) {
     const metrics = gatherAttachments(result, gathered);
@@ -211,6 +222,7 @@ export function buildReport(results: readonly CaseResult[], run: RunDescription)
     cases,
     findings: [...gathered.findings, ...caseFindings],
     tlsCheck: gathered.tlsCheck,
+    wire: gathered.wire,
     authzMatrix: gathered.authzMatrix,
     ruleCoverage: gathered.ruleCoverage,
     ejectionTimelines: gathered.ejectionTimelines,

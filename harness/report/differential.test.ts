@@ -29,6 +29,7 @@ function report(plane: string, evidences: readonly EvidenceReport[], outcome: 'p
     cases: [{ shortName: 'c1', description: '', area: 'mtls', features: [], manifests: [], outcome: { status: outcome, ...(outcome === 'failed' ? { message: 'x' } : {}) } as never, startedAt: '', durationMs: 1, checks: 1, evidence: evidences, metrics: [], findings: [] }],
     findings: [],
     tlsCheck: [],
+    wire: [],
     authzMatrix: [{ source: 'plaintext', request: 'GET /', destination: 'payment-service:8080', expected: 'reject', observed: plane === 'envoy' ? 'allow' : 'reject', agrees: plane !== 'envoy' }],
     ruleCoverage: [],
     ejectionTimelines: [],

@@ -103,6 +103,7 @@ function observations(report: ConformanceReport): Map<string, Observed> {
     }
   }
   for (const row of report.tlsCheck) out.set(`tls-check\u0000${row.client} (${row.clientKind}) → ${row.service} [${row.clientMode}]`, { decision: tlsCheckDecision(row.observed), details: row.observed });
+  for (const row of report.wire ?? []) out.set(`wire\u0000${row.client} (${row.clientKind}) → ${row.service}`, { decision: row.seen, details: row.tls === undefined ? '-' : `${row.tls.version} ${row.tls.cipherSuite}` });
   for (const cell of report.authzMatrix) out.set(`authz matrix\u0000${cell.source} ${cell.request} → ${cell.destination}`, { decision: cell.observed, details: '-' });
   return out;
 }

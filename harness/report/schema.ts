@@ -28,6 +28,8 @@ export interface ConformanceReport {
   readonly findings: readonly Finding[];
   /** `istioctl authn tls-check`, from real traffic: one row per client × service. */
   readonly tlsCheck: readonly TlsCheckRow[];
+  /** What an eavesdropper on the pod network saw of each wire probe: one row per client × service port. */
+  readonly wire: readonly WireRow[];
   /** Authorization probes: source × request, expected vs observed. */
   readonly authzMatrix: readonly AuthzMatrixCell[];
   /** Which authorization rules live traffic exercised. */
@@ -186,6 +188,40 @@ export interface TlsCheckRow {
   readonly agrees: boolean;
 }
 
+/**
+ * One request as a passive eavesdropper on the pod network saw it (a capture of the run's
+ * bridge): encrypted, with what the TLS handshake shows in the clear, or readable, with the line
+ * the request's canary stood in, redacted. Never a key, a certificate or a credential.
+ */
+export interface WireRow {
+  readonly client: string;
+  /** `ns/sa` of an in-mesh client, or `plaintext`. */
+  readonly clientKind: string;
+  /** Service and port, `payment-service.prod-namespace:80`. */
+  readonly service: string;
+  readonly serverMode: 'STRICT' | 'PERMISSIVE' | 'DISABLE';
+  /** What the eavesdropper saw. */
+  readonly seen: 'encrypted' | 'cleartext' | 'cleartext request, no reply' | 'nothing' | 'not observed';
+  /** The connection that carried it, `10.1.0.5:41234 → 10.1.0.7:8080`, by pod name where known. */
+  readonly connection?: string;
+  /** What the TLS handshake shows in the clear. */
+  readonly tls?: {
+    readonly version: string;
+    readonly cipherSuite: string;
+    readonly alpnOffered: readonly string[];
+    /** Shown by the handshake up to TLS 1.2 only. */
+    readonly alpnChosen?: string;
+    readonly sni?: string;
+  };
+  /** Cleartext only: the line the canary stood in, the canary named, secrets removed. */
+  readonly excerpt?: string;
+  /** What Istio says an eavesdropper sees. */
+  readonly expected: string;
+  readonly agrees: boolean;
+  /** What is wrong, when it does not agree; why, when not observed. */
+  readonly note?: string;
+}
+
 export interface AuthzMatrixCell {
   /** Row: the caller (`prod-namespace/order-service-sa`, `plaintext`). */
   readonly source: string;
@@ -230,6 +266,7 @@ export interface ExperimentJournal {
  */
 export interface ReportAttachments {
   readonly tlsCheck: readonly TlsCheckRow[];
+  readonly wire: readonly WireRow[];
   readonly authzMatrix: readonly AuthzMatrixCell[];
   readonly ruleCoverage: readonly RuleCoverage[];
   readonly ejectionTimeline: EjectionTimeline;

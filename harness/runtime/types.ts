@@ -67,7 +67,8 @@ export interface ExecResult {
   readonly stderr: string;
 }
 
-export type ContainerRole = 'app' | 'sidecar';
+/** `observer`: a run's capture of its pod network (WireTap), in no pod. */
+export type ContainerRole = 'app' | 'sidecar' | 'observer';
 
 export interface ContainerHandle {
   readonly id: string;
@@ -107,6 +108,34 @@ export interface RunNetwork {
   readonly name: string;
 }
 
+/** How much of a run network a WireTap may capture before it stops itself. */
+export interface WireTapBounds {
+  /** tcpdump's own bound (`-c`). */
+  readonly maxPackets: number;
+  /** The capture is stopped once its file reaches this size. */
+  readonly maxBytes: number;
+  /** … or this long after it started. */
+  readonly maxDurationMs: number;
+}
+
+/**
+ * A passive capture of every TCP packet crossing a run network (between its pods), written as
+ * pcap to a host file that grows while it runs. It lives as long as the run at most: stop() ends
+ * it, the run's close() and its reaper remove it like any other container of the run.
+ */
+export interface WireTap {
+  /** The interface captured (the run network's bridge on the engine's host). */
+  readonly iface: string;
+  /** The pcap file on the host. */
+  readonly file: string;
+  /** When the capture was listening (ms since the epoch): traffic before it is not in the file. */
+  readonly listeningAt: number;
+  /** Why the capture stopped before stop() was called (a bound reached, tcpdump gone); undefined while it runs. */
+  endedBecause(): Promise<string | undefined>;
+  /** Stops the capture and removes its container; the file stays until the run's folder goes. Idempotent. */
+  stop(): Promise<void>;
+}
+
 export interface Runtime {
   /** Labels every container and network as `org.meshproof.run=<runId>`. */
   readonly runId: string;
@@ -117,6 +146,11 @@ export interface Runtime {
   startPod(spec: PodSpec): Promise<Pod>;
   /** Builds (or finds cached) every image the run needs, so that the first pod start is not slow. */
   prepareImages(images: readonly (ImageName | ImageRef)[]): Promise<void>;
+  /**
+   * Starts capturing the run network's traffic between pods. Throws MESHPROOF_ERR_WIRE_CAPTURE
+   * with the reason when it cannot be captured here (no tcpdump, no permission, not a bridge).
+   */
+  startWireTap(network: RunNetwork, bounds: WireTapBounds): Promise<WireTap>;
   /** Removes every container, network and file of this run. Idempotent; safe on any path. */
   close(): Promise<void>;
 }

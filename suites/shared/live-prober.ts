@@ -59,6 +59,8 @@ export interface LiveProbe {
   /** Sent byte for byte. Default `/`. */
   readonly path?: string;
   readonly headers?: Readonly<Record<string, string>>;
+  /** A request body (sent as is). */
+  readonly body?: string;
   /** `:authority`; default `<service>:<port>` of the service in front of the port (what a client names). */
   readonly host?: string;
   /** TLS server name; a participant with an SNI is emulated from the attacker pod with its identity. */
@@ -80,6 +82,8 @@ export interface LiveProbeResult {
   /** Column label: `POST /pay/1`. */
   readonly requestLabel: string;
   readonly evidence: CallEvidence;
+  /** The pod that sent it, and the destination pod that served it (or was called, when none did). */
+  readonly pods: { readonly caller: string; readonly server: string };
   /** The oracle's decision for what was sent. */
   readonly decision: Decision;
   readonly expected: ExpectedDecision;
@@ -176,7 +180,7 @@ export class LiveProber {
     const host = probe.host ?? (front === undefined ? `${firstPod}:${port.port}` : authority(caller.namespace, front));
     const headers: Record<string, string> = { ...probe.headers, [PROBE_HEADER]: tag };
     const target = caller.inMesh && front !== undefined ? { to: front.key, port: front.port } : { to: firstPod, port: port.port };
-    const call: MeshCall = { ...target, method, path, headers: { ...headers, host }, ...(caller.tls === undefined ? {} : { tls: caller.tls }) };
+    const call: MeshCall = { ...target, method, path, headers: { ...headers, host }, ...(probe.body === undefined ? {} : { body: probe.body }), ...(caller.tls === undefined ? {} : { tls: caller.tls }) };
     const evidence = await callLive(this.env, caller.pod, call);
     const served = servingPod(evidence, workload) ?? firstPod;
     const request: InboundRequest = {
@@ -201,6 +205,7 @@ export class LiveProber {
       sourceLabel: caller.label,
       requestLabel: `${method} ${path}`,
       evidence,
+      pods: { caller: caller.pod, server: served },
       decision,
       expected,
       observed: observedDecision(evidence, tag),

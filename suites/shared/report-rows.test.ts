@@ -33,6 +33,7 @@ function result(decision: Decision, observation: Observation, probe: Partial<Liv
     sourceLabel: 'prod-namespace/order-service-sa',
     requestLabel: 'POST /pay/1',
     evidence,
+    pods: { caller: 'order-client-0.prod-namespace', server: 'payment-service-0.prod-namespace' },
     decision,
     expected: expectedDecisionOf(decision.outcome)!,
     observed: observedDecision(evidence, tag),

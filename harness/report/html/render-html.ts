@@ -11,6 +11,7 @@ import { AreaSection } from './case-sections.ts';
 import { ChangeView } from './change-view.ts';
 import { AuthzMatrix, Experiments, RuleCoverageTable, TlsCheckTable } from './cross-views.ts';
 import { EjectionTimelines } from './ejection-timeline-svg.ts';
+import { WireTable } from './wire-table.ts';
 import { formatMs, html, renderToString } from './h.ts';
 
 const CSS = readFileSync(new URL('./report.css', import.meta.url), 'utf8');
@@ -96,6 +97,7 @@ function Page({ report }: { report: ConformanceReport }) {
       <${Findings} report=${report} />
       ${areas.map((a) => html`<${AreaSection} summary=${a.summary} verdict=${a.verdict} cases=${a.cases} />`)}
       <${TlsCheckTable} rows=${report.tlsCheck} />
+      <${WireTable} rows=${report.wire ?? []} />
       <${AuthzMatrix} cells=${report.authzMatrix} />
       <${RuleCoverageTable} rows=${report.ruleCoverage} />
       <${EjectionTimelines} timelines=${report.ejectionTimelines} />

@@ -82,6 +82,16 @@ describe('index.html in headless Chromium', function () {
     expect(await page.locator('#rule-coverage tbody tr').count()).to.equal(2);
   });
 
+  it('shows beside tls-check what an eavesdropper on the pod network saw: encrypted with its handshake, readable with a redacted excerpt', async function () {
+    expect(await page.locator('#wire tbody tr').count()).to.equal(3);
+    expect(await page.locator('#wire td.wire-encrypted').first().textContent()).to.contain('encrypted');
+    expect(await page.locator('#wire tbody tr').first().textContent()).to.match(/TLSv1\.3 TLS_AES_128_GCM_SHA256.*ALPN istio-peer-exchange, istio \(choice encrypted\)/);
+    expect(await page.locator('#wire td.wire-cleartext').count()).to.equal(2);
+    const text = (await page.locator('#wire').textContent()) ?? '';
+    expect(text).to.contain('POST /pay/‹canary› HTTP/1.1');
+    expect(text).to.not.match(/BEGIN|MIIB/);
+  });
+
   it('draws the ejection timeline: one dot per request, shaded ejection windows', async function () {
     expect(await page.locator('#ejection-timelines svg circle.request').count()).to.equal(170);
     expect(await page.locator('#ejection-timelines svg rect.ejection-observed').count()).to.equal(2);

@@ -17,7 +17,7 @@ import { MeshCa } from '../../pki/mesh-ca.ts';
 import type { WorkloadCredentials } from '../../pki/workload-credentials.ts';
 import type { AccessLogEntry, CallRequest, Observation, PeerCertificate } from '../../traffic/types.ts';
 import type { RunDescription } from '../build-report.ts';
-import type { AuthzMatrixCell, EjectionTimeline, ExperimentJournal, MetricSample, RuleCoverage, TlsCheckRow } from '../schema.ts';
+import type { AuthzMatrixCell, EjectionTimeline, ExperimentJournal, MetricSample, RuleCoverage, TlsCheckRow, WireRow } from '../schema.ts';
 
 const T0 = Date.parse('2026-11-23T02:00:04.000Z');
 const TD = 'cluster.local';
@@ -202,6 +202,16 @@ function tlsCheck(): TlsCheckRow[] {
   ];
 }
 
+function wire(): WireRow[] {
+  const service = 'payment-service.prod-namespace:80';
+  return [
+    { client: 'order-client', clientKind: 'prod-namespace/order-service-sa', service, serverMode: 'STRICT', seen: 'encrypted', connection: 'order-client-0 172.18.0.5:41234 → payment-service-0 172.18.0.7:8080', tls: { version: 'TLSv1.3', cipherSuite: 'TLS_AES_128_GCM_SHA256', alpnOffered: ['istio-peer-exchange', 'istio'], sni: 'outbound_.80_._.payment-service.prod-namespace.svc.cluster.local' }, expected: "encrypted: TLS ≥ TLSv1.2 with Istio's ALPN", agrees: true },
+    { client: 'legacy-client', clientKind: 'plaintext', service, serverMode: 'STRICT', seen: 'cleartext request, no reply', connection: 'legacy-client-0 172.18.0.9:50112 → payment-service-0 172.18.0.7:8080', excerpt: 'POST /pay/‹canary› HTTP/1.1', expected: 'no reply to a plaintext caller', agrees: true },
+    // A row whose excerpt would carry a certificate: the report builder scrubs it (defence in depth).
+    { client: 'legacy-client', clientKind: 'plaintext', service: 'product-service.prod-namespace:8082', serverMode: 'PERMISSIVE', seen: 'cleartext', excerpt: 'x-meshproof-canary: ‹canary› -----BEGIN CERTIFICATE-----MIIBszCCAVmgAwIBAgIU-----END CERTIFICATE-----', expected: 'readable (plaintext is accepted on this port): a finding', agrees: true },
+  ];
+}
+
 function ruleCoverage(): RuleCoverage[] {
   return [
     { rule: 'prod-namespace/restrict-payment-access/rules[0]', policy: 'prod-namespace/restrict-payment-access', probesMatching: 2, probesJustMissing: 8, exercised: true },
@@ -245,7 +255,7 @@ export async function syntheticRun(): Promise<SyntheticRun> {
       at: 0,
       durationMs: 412,
       evidence: [call({ label: 'legacy-client GET /pay/1 → payment-service:80', from: 'legacy-client', request: { protocol: 'http', host: 'payment-service.prod-namespace', port: 80, method: 'GET', path: '/pay/1' }, outcome: 'reset', error: { code: 'ECONNRESET', message: 'socket hang up' }, log: nr, at: 10 })],
-      attachments: { tlsCheck: tlsCheck() },
+      attachments: { tlsCheck: tlsCheck(), wire: wire() },
     }),
     result({
       shortName: 'strict-rejects-no-client-cert',

@@ -36,6 +36,8 @@ import {
   type PodSpec,
   type RunNetwork,
   type Runtime,
+  type WireTap,
+  type WireTapBounds,
 } from '../types.ts';
 import { connectDocker, isEngineGone, runtimeUnavailable, type DockerClient } from './docker-connection.ts';
 import { demuxLogs } from './demux-logs.ts';
@@ -44,6 +46,7 @@ import { ImageBuilder } from './image-builder.ts';
 import { ReaperClient } from './reaper-client.ts';
 import { checkSocketRoom, runsRoot } from './runs-root.ts';
 import { sweep } from './sweeper.ts';
+import { DockerWireTap, TCPDUMP_LISTENING, WIRE_FILE, bridgeOf, findTcpdump, tcpdumpArgs } from './wire-tap.ts';
 
 export { runsRoot };
 
@@ -187,6 +190,24 @@ export class DockerRuntime implements Runtime {
     }
   }
 
+  async startWireTap(network: RunNetwork, bounds: WireTapBounds): Promise<WireTap> {
+    this.#assertOpen();
+    if (!this.#networks.has(network.id)) throw new MeshproofError(ErrorCode.Internal, `network ${network.name} does not belong to run ${this.runId}`);
+    const tcpdump = findTcpdump();
+    const { iface, subnet } = bridgeOf(await this.#client.container.dockerode.getNetwork(network.id).inspect());
+    let container: DockerContainer;
+    try {
+      container = await this.#startContainer({ name: 'wire' }, 'observer', { image: 'tcpdump', hostBinary: tcpdump, args: tcpdumpArgs(iface, subnet, bounds), readyLine: TCPDUMP_LISTENING }, (c) => c.withNetworkMode('host'));
+    } catch (error) {
+      // The observer that could not start goes now, not with the run. tcpdump's own last words say why (no such device, no permission, …).
+      const docker = this.#client.container.dockerode;
+      const left = await docker.listContainers({ all: true, filters: { label: [`${SESSION_LABEL}=${this.session}`, `${ROLE_LABEL}=observer`] } }).catch(() => []);
+      await Promise.allSettled(left.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true })));
+      throw new MeshproofError(ErrorCode.WireCapture, `the pod network (${iface}) cannot be captured here: ${(error as Error).message}`, { cause: error });
+    }
+    return new DockerWireTap(container, this.#client.container.dockerode, iface, join(container.hostDir, WIRE_FILE), bounds);
+  }
+
   async startPod(spec: PodSpec): Promise<Pod> {
     this.#assertOpen();
     const network = this.#networks.get(spec.network.id);
@@ -219,7 +240,7 @@ export class DockerRuntime implements Runtime {
   }
 
   async #startContainer(
-    pod: PodSpec,
+    pod: Pick<PodSpec, 'name' | 'labels'>,
     role: ContainerRole,
     spec: ContainerSpec,
     attach: (container: GenericContainer) => GenericContainer,
@@ -268,7 +289,7 @@ export class DockerRuntime implements Runtime {
       index = this.#podIndex.size;
       this.#podIndex.set(pod, index);
     }
-    const dir = join(this.runDir, 'pods', String(index), role === 'app' ? 'a' : 's');
+    const dir = join(this.runDir, 'pods', String(index), role === 'app' ? 'a' : role === 'sidecar' ? 's' : 'o');
     mkdirSync(dir, { recursive: true, mode: 0o700 });
     return dir;
   }

@@ -1,4 +1,5 @@
 /** Names the mTLS cases share. Manifest paths are relative to suites/mtls. */
+import type { CaseContext, ResolvedMesh } from '../../../harness/index.ts';
 
 /** The seed's STRICT for prod-namespace, plus product-service's PERMISSIVE workload and DISABLE port 8083: all three modes at once. */
 export const BASE_MANIFESTS: readonly string[] = ['../../fixtures/seed/peer-authentication.yaml', 'cases/product-service-modes.yaml'];
@@ -14,3 +15,16 @@ export const ORDER_SA = { namespace: 'prod-namespace', serviceAccount: 'order-se
 export const PAYMENT = 'prod-namespace/payment-service';
 export const ORDER_CLIENT = 'prod-namespace/order-client';
 export const LEGACY_CLIENT = 'legacy/legacy-client';
+
+/**
+ * The ports a mode table names (`namespace/workload:port`), split, each checked to be in `mode`
+ * under BASE_MANIFESTS: a table whose ports the policies put in another mode fails, saying so.
+ */
+export function portsInMode(ctx: CaseContext<unknown>, mesh: ResolvedMesh, keys: readonly string[], mode: 'STRICT' | 'PERMISSIVE' | 'DISABLE'): { key: string; to: string; port: number }[] {
+  return keys.map((key) => {
+    const [to, port] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
+    const resolved = mesh.workloads.find((w) => w.key === to)?.ports.find((p) => p.port === port);
+    if (resolved?.mtlsMode !== mode) ctx.verify(`${key} is ${mode} under ${BASE_MANIFESTS.join(', ')}`, new Error(`the policies resolve it to ${resolved?.mtlsMode ?? 'no such port'}`));
+    return { key, to, port };
+  });
+}

@@ -12,7 +12,7 @@ import type { ExpectedDecision } from '../../shared/live-decision.ts';
 import type { LiveProbeResult, ProbeSource } from '../../shared/live-prober.ts';
 import { tlsCheckRow } from '../../shared/report-rows.ts';
 import type { SecurityEnv } from '../../shared/security-env.ts';
-import { BASE_MANIFESTS, ORDER_SA } from './common.ts';
+import { BASE_MANIFESTS, ORDER_SA, portsInMode } from './common.ts';
 
 type Mode = 'STRICT' | 'PERMISSIVE' | 'DISABLE';
 
@@ -101,10 +101,7 @@ function modeCase(table: ModeTable): ConformanceCase<SecurityEnv> {
       const results: LiveProbeResult[] = [];
       const tls: TlsCheckRow[] = [];
       const rowsOfMode = await rows(env, table);
-      for (const key of table.ports) {
-        const [to, port] = [key.slice(0, key.lastIndexOf(':')), Number(key.slice(key.lastIndexOf(':') + 1))];
-        const resolved = mesh.workloads.find((w) => w.key === to)?.ports.find((p) => p.port === port);
-        if (resolved?.mtlsMode !== table.mode) ctx.verify(`${key} is ${table.mode} under ${BASE_MANIFESTS.join(', ')}`, new Error(`the policies resolve it to ${resolved?.mtlsMode ?? 'no such port'}`));
+      for (const { key, to, port } of portsInMode(ctx, mesh, table.ports, table.mode)) {
         for (const row of rowsOfMode) {
           const result = await env.prober.run({ source: row.source, to, port, method: 'POST', path: '/pay/1' });
           holdToTable(result, row.expect, `${row.clientKind} → ${key} (${table.mode})`);

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import { BREAKAGES, breakMesh, type Breakage } from './breakable-data-plane.ts';
+import { BREAKAGES, breakMesh, breakMeshFor, type Breakage } from './breakable-data-plane.ts';
 import { seedMesh } from './seed-mesh.ts';
 
 const EXTRA = `apiVersion: security.istio.io/v1
@@ -46,6 +46,16 @@ describe('BreakableDataPlane breakages (what the can-fail tests break)', functio
     const deny = payment(breakMesh(mesh, 'ignore-when')).authorizationPolicies.find((p) => p.name === 'deny-delete')!;
     expect(deny.spec.rules?.[0]?.when).to.equal(undefined);
     expect(payment(mesh).authorizationPolicies.find((p) => p.name === 'deny-delete')!.spec.rules?.[0]?.when).to.have.length(1);
+  });
+
+  it("plaintext-to-strict-peer and disable-for-in-mesh: a proxy reads its peers' ports as DISABLE; with the first its own STRICT ports take plaintext", function () {
+    const asPayment = { kind: 'workload' as const, workload: payment(mesh), pod: 'payment-service-0.prod-namespace' };
+    const asClient = { kind: 'client' as const, client: mesh.clients[0]!, pod: 'client' };
+    const modes = (m: typeof mesh) => m.workloads.map((w) => `${w.name}:${w.ports.map((p) => p.mtlsMode).join(',')}`);
+    expect(modes(breakMeshFor(mesh, 'plaintext-to-strict-peer', asPayment))).to.deep.equal(mesh.workloads.map((w) => `${w.name}:${w.ports.map(() => (w.name === 'payment-service' ? 'PERMISSIVE' : 'DISABLE')).join(',')}`));
+    expect(payment(breakMeshFor(mesh, 'disable-for-in-mesh', asPayment)).ports[0]!.mtlsMode).to.equal('STRICT');
+    expect(breakMeshFor(mesh, 'disable-for-in-mesh', asClient).workloads.every((w) => w.ports.every((p) => p.mtlsMode === 'DISABLE'))).to.equal(true);
+    expect(breakMeshFor(mesh, 'drop-deny', asClient)).to.equal(mesh);
   });
 
   it('changes mesh settings for the trust-domain, TLS and normalization breakages', function () {

@@ -55,6 +55,10 @@ export const BREAKAGES = {
   'ignore-when': '`when` conditions are not rendered',
   /** Path normalization NONE instead of BASE. */
   'no-path-normalization': 'path normalization is rendered as NONE instead of the mesh setting (BASE)',
+  /** Client sidecars speak plaintext to every peer, and STRICT ports accept it: calls succeed, and cross the pod network readable. */
+  'plaintext-to-strict-peer': 'client sidecars send plaintext to every peer (auto mTLS reads every port as DISABLE), and STRICT ports are rendered PERMISSIVE, so they accept it',
+  /** A DISABLE port rendered for every in-mesh caller: auto mTLS sends plaintext to every peer port. */
+  'disable-for-in-mesh': "client sidecars read every peer's port as DISABLE, so auto mTLS sends in-mesh calls in plaintext",
   /** Client sidecars' secure naming also accepts a service account no workload runs as. */
   'secure-naming-accepts-impostor': `client sidecars accept ${'spiffe://cluster.local/ns/prod-namespace/sa/impostor'} as the identity of every destination (secure naming too loose)`,
 } as const;
@@ -95,7 +99,7 @@ export class BreakableDataPlane implements DataPlaneAdapter {
 
   async render(mesh: ResolvedMesh, target: ProxyTarget, options: RenderOptions): Promise<RenderedProxy> {
     const breakages = this.breakages;
-    const broken = breakages.reduce(breakMesh, mesh);
+    const broken = breakages.reduce((m, b) => breakMeshFor(breakMesh(m, b), b, target), mesh);
     const brokenTarget: ProxyTarget = target.kind === 'workload' ? { ...target, workload: broken.workloads.find((w) => w.key === target.workload.key) ?? target.workload } : target;
     const rendered = await this.#inner.render(broken, brokenTarget, options);
     const certificates = breakages.includes('foreign-ca-certificates') ? 'foreign' : breakages.includes('frozen-certificates') ? 'frozen' : undefined;
@@ -170,6 +174,24 @@ async function breakEnvoyFiles(dir: string, frozen: boolean, looseNaming: boolea
       );
     }
   }
+}
+
+/**
+ * The resolved mesh as one proxy with this bug would see it, for bugs in how a proxy sees its
+ * peers: every workload but the proxy's own has its ports read as DISABLE (auto mTLS then sends
+ * plaintext to them); with 'plaintext-to-strict-peer' the proxy's own STRICT ports also take
+ * plaintext, so its peers' plaintext gets in.
+ */
+export function breakMeshFor(mesh: ResolvedMesh, breakage: Breakage, target: ProxyTarget): ResolvedMesh {
+  if (breakage !== 'plaintext-to-strict-peer' && breakage !== 'disable-for-in-mesh') return mesh;
+  const own = target.kind === 'workload' ? target.workload.key : undefined;
+  return {
+    ...mesh,
+    workloads: mesh.workloads.map((w) => {
+      if (w.key !== own) return { ...w, ports: w.ports.map((p) => ({ ...p, mtlsMode: 'DISABLE' as const })) };
+      return breakage === 'plaintext-to-strict-peer' ? breakWorkload(w, 'strict-as-permissive') : w;
+    }),
+  };
 }
 
 /** The resolved mesh as a data plane with this bug would see it. */

@@ -82,9 +82,11 @@ export class HttpInbound {
   }
 
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
-    const d = this.#connections.get(req.socket);
+    // Kept here: by the time the response closes, Node may have detached it (req.socket is then null).
+    const socket = req.socket;
+    const d = this.#connections.get(socket);
     if (d === undefined) {
-      req.socket.destroy();
+      socket.destroy();
       return;
     }
     // Envoy's HTTP/1 codec refuses HTTP/1.0 (and 0.9) before the request reaches any filter.
@@ -117,7 +119,7 @@ export class HttpInbound {
       d.active -= 1;
       // The client went away before the response was complete: DC.
       if (!x.logged) this.#log(x, res.headersSent ? res.statusCode : 0, 'DC', 'downstream_remote_disconnect');
-      this.settle(req.socket, d);
+      this.settle(socket, d);
     });
     if (d.draining) res.setHeader('connection', 'close');
     try {
