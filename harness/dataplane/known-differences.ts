@@ -60,6 +60,14 @@ export const KNOWN_DIFFERENCES: readonly KnownDifference[] = [
     note: 'harness/dataplane/envoy/render-golden.test.ts and the HTTP/1 edges test',
   },
   {
+    id: 'tls13-cipher',
+    situation: 'the TLS 1.3 cipher suite two sidecars negotiate',
+    envoy: 'TLS_AES_128_GCM_SHA256 (BoringSSL prefers AES-128)',
+    reference: "the same (it negotiated TLS_AES_256_GCM_SHA384, OpenSSL's default preference, until it offered its TLS 1.3 suites in BoringSSL's order)",
+    status: 'resolved',
+    note: 'the wire cases read the suite from the capture on both data planes (strict-on-the-wire)',
+  },
+  {
     id: 'pool-one-request-per-connection',
     situation: "Istio's circuit-breaking task: maxConnections 1, http1MaxPendingRequests 1, maxRequestsPerConnection 1, two clients, 20 requests",
     envoy: '12 to 18 of 20 succeed (containers); Istio\'s documented run shows about 19',

@@ -60,6 +60,9 @@ export class CertificateStore {
   }
 }
 
+/** BoringSSL's TLS 1.3 cipher suites in its order of preference (with AES hardware). */
+const TLS13_SUITES_AS_ENVOY = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'] as const;
+
 async function loadFrom(dir: string, tls: Pick<SidecarMesh, 'minTlsVersion' | 'cipherSuites'>): Promise<LoadedCertificates> {
   return build(await readWorkloadFiles(dir), tls);
 }
@@ -72,7 +75,9 @@ function build(files: { certChainPem: string; keyPem: string; rootCertPem: strin
     ca: files.rootCertPem,
     minVersion: tls.minTlsVersion,
     maxVersion: 'TLSv1.3',
-    ciphers: tls.cipherSuites.join(':'),
+    // Istio's suites for TLS ≤ 1.2; for TLS 1.3 Envoy's (BoringSSL's) order, which prefers AES-128
+    // where OpenSSL's default prefers AES-256: both sidecars then negotiate the same suite.
+    ciphers: [...TLS13_SUITES_AS_ENVOY, ...tls.cipherSuites].join(':'),
     // No session resumption: every connection presents (and has verified) its certificate.
     secureOptions: constants.SSL_OP_NO_TICKET,
   });
