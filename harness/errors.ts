@@ -40,6 +40,8 @@ export const ErrorCode = {
   Timeout: 'MESHPROOF_ERR_TIMEOUT',
   /** A feature meshproof does not implement was asked for. */
   NotSupported: 'MESHPROOF_ERR_NOT_SUPPORTED',
+  /** A probe's own client failed before it sent anything (no evidence about the server). */
+  ProbeClient: 'MESHPROOF_ERR_PROBE_CLIENT',
   /** The pod network could not be captured, or a capture could not be read. */
   WireCapture: 'MESHPROOF_ERR_WIRE_CAPTURE',
   /** A bug in meshproof itself. */
@@ -66,6 +68,7 @@ const kindOf: Record<ErrorCode, ErrorKind> = {
   MESHPROOF_ERR_CONVERGENCE_TIMEOUT: 'infrastructure',
   MESHPROOF_ERR_TIMEOUT: 'infrastructure',
   MESHPROOF_ERR_NOT_SUPPORTED: 'input',
+  MESHPROOF_ERR_PROBE_CLIENT: 'infrastructure',
   MESHPROOF_ERR_WIRE_CAPTURE: 'infrastructure',
   MESHPROOF_ERR_INTERNAL: 'internal',
 };

@@ -77,6 +77,7 @@ export type { EnvoyRenderOptions } from './dataplane/envoy/render-options.ts';
 // Conformance runs and the report (issue 9).
 export type { ConformanceCase, CaseContext } from './conformance/case.ts';
 export * from './conformance/checks.ts';
+export { classifyTlsRefusal, versionRefusedByServer, type TlsRefusal } from './conformance/tls-refusal.ts';
 export { awaitConvergence, type ConvergenceOptions, type Converged } from './conformance/await-convergence.ts';
 export { Feature, ALL_FEATURES, AREA_PROMISE, type Area } from './conformance/features.ts';
 export { describeObservation, type CallEvidence } from './conformance/evidence.ts';

@@ -66,6 +66,10 @@ const EXPECTED: Readonly<Record<Breakage, { readonly fail: Readonly<Record<strin
     },
     pass: 'tls-version-floor',
   },
+  'tls-floor-tls10': {
+    fail: { 'tls-version-floor': /handshake completed \(TLSv1\): the server accepted TLSv1\b/ },
+    pass: 'strict-mode-matrix',
+  },
   'tls13-only': {
     fail: { 'tls-version-floor': /TLSv1\.2/ },
     pass: 'strict-mode-matrix',

@@ -39,7 +39,12 @@ export interface SidecarConfig {
 
 /** The proxy's node, as the istiod translation names it. */
 export type SidecarNode = ProxyNode;
-export type SidecarMesh = ProxyMesh;
+/**
+ * The mesh settings a sidecar enforces. istiod only ever sets a TLS floor of 1.2 or 1.3, but the
+ * sidecar, like Envoy (`tls_minimum_protocol_version`), can be told a lower one: a proxy that
+ * accepts TLS 1.0 is a bug the security suites must be able to catch.
+ */
+export type SidecarMesh = Omit<ProxyMesh, 'minTlsVersion'> & { readonly minTlsVersion: 'TLSv1' | 'TLSv1.1' | 'TLSv1.2' | 'TLSv1.3' };
 
 export interface SidecarAdmin {
   /** Unix socket path; the harness reaches admin only through it. */
@@ -119,7 +124,7 @@ export const SIDECAR_CONFIG_SCHEMA = {
         trustDomain: str,
         trustDomainAliases: strs,
         pathNormalization: { enum: ['NONE', 'BASE', 'MERGE_SLASHES', 'DECODE_AND_MERGE_SLASHES'] },
-        minTlsVersion: { enum: ['TLSv1.2', 'TLSv1.3'] },
+        minTlsVersion: { enum: ['TLSv1', 'TLSv1.1', 'TLSv1.2', 'TLSv1.3'] },
         cipherSuites: { ...strs, minItems: 1 },
       },
     },

@@ -39,6 +39,8 @@ export const BREAKAGES = {
   'port-level-ignored': 'portLevelMtls is ignored: every port gets its workload-level mode',
   /** A foreign trust domain trusted as an alias: the server accepts spiffe://evil.example/… */
   'trust-foreign-domain': 'the trust domain evil.example is trusted as an alias of the mesh trust domain',
+  /** The TLS floor lowered to 1.0, with CBC-SHA1 suites a TLS 1.0 client can use: old clients get in. */
+  'tls-floor-tls10': 'the minimum TLS version is rendered as TLS 1.0, with weak (CBC, SHA-1) cipher suites allowed',
   /** The TLS floor raised to 1.3: TLS 1.2 clients are refused. */
   'tls13-only': 'the minimum TLS version is rendered as TLS 1.3',
   /** Certificates read from a copy made at render time: rotations are never picked up. */
@@ -62,6 +64,9 @@ export const BREAKAGES = {
   /** Client sidecars' secure naming also accepts a service account no workload runs as. */
   'secure-naming-accepts-impostor': `client sidecars accept ${'spiffe://cluster.local/ns/prod-namespace/sa/impostor'} as the identity of every destination (secure naming too loose)`,
 } as const;
+
+/** The suites 'tls-floor-tls10' adds: the only ones TLS 1.0 and 1.1 can negotiate with an ECDSA or RSA certificate. */
+export const WEAK_TLS10_SUITES = ['ECDHE-ECDSA-AES128-SHA', 'ECDHE-RSA-AES128-SHA', 'AES128-SHA'] as const;
 
 /** The identity 'secure-naming-accepts-impostor' lets through: the impostor of the secure-naming case. */
 export const IMPOSTOR_URI = 'spiffe://cluster.local/ns/prod-namespace/sa/impostor';
@@ -104,7 +109,8 @@ export class BreakableDataPlane implements DataPlaneAdapter {
     const rendered = await this.#inner.render(broken, brokenTarget, options);
     const certificates = breakages.includes('foreign-ca-certificates') ? 'foreign' : breakages.includes('frozen-certificates') ? 'frozen' : undefined;
     const looseNaming = breakages.includes('secure-naming-accepts-impostor');
-    if (certificates === undefined && !looseNaming) return rendered;
+    const weakTls = breakages.includes('tls-floor-tls10');
+    if (certificates === undefined && !looseNaming && !weakTls) return rendered;
     const identity = target.kind === 'workload' ? { namespace: target.workload.namespace, serviceAccount: target.workload.serviceAccount } : undefined;
     const envoy = this.#inner.name === 'envoy';
     return {
@@ -121,8 +127,8 @@ export class BreakableDataPlane implements DataPlaneAdapter {
             await writeWorkloadFiles(frozen, await readWorkloadFiles(join(sidecarDir, SIDECAR_CERT_DIR)));
           }
         }
-        if (envoy) await breakEnvoyFiles(join(sidecarDir, 'envoy'), certificates !== undefined, looseNaming);
-        else await breakReferenceConfig(join(sidecarDir, SIDECAR_CONFIG_FILE), certificates !== undefined, looseNaming);
+        if (envoy) await breakEnvoyFiles(join(sidecarDir, 'envoy'), certificates !== undefined, looseNaming, weakTls);
+        else await breakReferenceConfig(join(sidecarDir, SIDECAR_CONFIG_FILE), certificates !== undefined, looseNaming, weakTls);
       },
     };
   }
@@ -133,18 +139,38 @@ async function replaceFile(path: string, text: string): Promise<void> {
   await rename(`${path}.broken.tmp`, path);
 }
 
-/** The reference sidecar's config: its certificate folder, and each cluster's accepted server identities. */
-async function breakReferenceConfig(configPath: string, frozen: boolean, looseNaming: boolean): Promise<void> {
-  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { certificates: { dir: string }; outbound?: { clusters: { tls: { subjectAltNames: string[] } }[] } };
+/** The reference sidecar's config: its certificate folder, its TLS floor and suites, and each cluster's accepted server identities. */
+async function breakReferenceConfig(configPath: string, frozen: boolean, looseNaming: boolean, weakTls: boolean): Promise<void> {
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { certificates: { dir: string }; mesh: { minTlsVersion: string; cipherSuites: string[] }; outbound?: { clusters: { tls: { subjectAltNames: string[] } }[] } };
   if (frozen) config.certificates.dir = FROZEN_CERT_DIR;
+  if (weakTls) config.mesh = { ...config.mesh, minTlsVersion: 'TLSv1', cipherSuites: [...config.mesh.cipherSuites, ...WEAK_TLS10_SUITES] };
   if (looseNaming) for (const cluster of config.outbound?.clusters ?? []) cluster.tls.subjectAltNames.push(IMPOSTOR_URI);
   await replaceFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
 }
 
 type Yaml = Record<string, unknown>;
 
-/** Envoy's files: the SDS secrets point at the frozen folder; every upstream TLS context also accepts the impostor. */
-async function breakEnvoyFiles(dir: string, frozen: boolean, looseNaming: boolean): Promise<void> {
+/** Envoy's files: the SDS secrets point at the frozen folder; every upstream TLS context also accepts the impostor; every downstream one takes TLS 1.0. */
+async function breakEnvoyFiles(dir: string, frozen: boolean, looseNaming: boolean, weakTls: boolean): Promise<void> {
+  const admin = join(dir, '..', 'admin.sock');
+  if (weakTls) {
+    const path = join(dir, 'lds.yaml');
+    const lds = parse(readFileSync(path, 'utf8')) as { resources: Yaml[] };
+    let lowered = 0;
+    for (const listener of lds.resources) {
+      for (const chain of (listener['filter_chains'] as Yaml[] | undefined) ?? []) {
+        const context = ((chain['transport_socket'] as Yaml | undefined)?.['typed_config'] as Yaml | undefined)?.['common_tls_context'] as Yaml | undefined;
+        const params = context?.['tls_params'] as Yaml | undefined;
+        if (params === undefined) continue;
+        params['tls_minimum_protocol_version'] = 'TLSv1_0';
+        params['cipher_suites'] = [...((params['cipher_suites'] as string[] | undefined) ?? []), ...WEAK_TLS10_SUITES];
+        lowered += 1;
+      }
+    }
+    await replaceFile(path, stringify(lds, { lineWidth: 0 }));
+    // A client pod has no inbound TLS listener: nothing to wait for.
+    if (lowered > 0 && existsSync(admin)) await awaitEnvoyDump(admin, 'dynamic_listeners', 'TLSv1_0', 'the TLS 1.0 listeners');
+  }
   if (frozen) {
     for (const file of ['sds-default.yaml', 'sds-rootca.yaml']) {
       const path = join(dir, file);
@@ -166,14 +192,17 @@ async function breakEnvoyFiles(dir: string, frozen: boolean, looseNaming: boolea
     }
     await replaceFile(path, stringify(cds, { lineWidth: 0 }));
     // A running Envoy may have taken the faithful file of this generation first: wait until it runs the broken one.
-    const admin = join(dir, '..', 'admin.sock');
-    if (existsSync(admin)) {
-      await awaitConvergence(
-        async () => ((await unixGet(admin, '/config_dump?resource=dynamic_active_clusters', 2_000)).body.includes(IMPOSTOR_URI) ? undefined : new Error('Envoy does not run the widened clusters yet')),
-        { name: 'broken cds.yaml in effect', timeoutMs: 10_000, intervalMs: 50 },
-      );
-    }
+    if (existsSync(admin)) await awaitEnvoyDump(admin, 'dynamic_active_clusters', IMPOSTOR_URI, 'the widened clusters');
   }
+}
+
+/** Waits until Envoy's config dump of `resource` shows `marker`: it runs the broken file, not the faithful one it may have read first. */
+async function awaitEnvoyDump(admin: string, resource: string, marker: string, what: string): Promise<void> {
+  await awaitConvergence(async () => ((await unixGet(admin, `/config_dump?resource=${resource}`, 2_000)).body.includes(marker) ? undefined : new Error(`Envoy does not run ${what} yet`)), {
+    name: `broken Envoy file in effect (${what})`,
+    timeoutMs: 10_000,
+    intervalMs: 50,
+  });
 }
 
 /**
@@ -204,6 +233,7 @@ export function breakMesh(mesh: ResolvedMesh, breakage: Breakage): ResolvedMesh 
       return { ...mesh, mesh: { ...settings, minTlsVersion: 'TLSv1.3' } };
     case 'no-path-normalization':
       return { ...mesh, mesh: { ...settings, pathNormalization: 'NONE' } };
+    case 'tls-floor-tls10':
     case 'frozen-certificates':
     case 'foreign-ca-certificates':
     case 'secure-naming-accepts-impostor':

@@ -23,7 +23,7 @@ export interface LoadedCertificates {
 
 export class CertificateStore {
   readonly dir: string;
-  readonly #tls: Pick<SidecarMesh, 'minTlsVersion' | 'cipherSuites'>;
+  #tls: Pick<SidecarMesh, 'minTlsVersion' | 'cipherSuites'>;
   #current: LoadedCertificates;
   #loads = 1;
 
@@ -39,6 +39,18 @@ export class CertificateStore {
 
   get current(): LoadedCertificates {
     return this.#current;
+  }
+
+  /**
+   * New TLS settings (floor, cipher suites) for the next handshakes, with the same certificate;
+   * connections already open keep theirs. Resolves false when nothing changed.
+   */
+  async retune(tls: Pick<SidecarMesh, 'minTlsVersion' | 'cipherSuites'>): Promise<boolean> {
+    if (tls.minTlsVersion === this.#tls.minTlsVersion && tls.cipherSuites.join(':') === this.#tls.cipherSuites.join(':')) return false;
+    const next = build(await readWorkloadFiles(this.dir), tls);
+    this.#tls = tls;
+    this.#current = next;
+    return true;
   }
 
   /** How many versions have been loaded (1 after start). */
@@ -63,6 +75,8 @@ export class CertificateStore {
 /** BoringSSL's TLS 1.3 cipher suites in its order of preference (with AES hardware). */
 const TLS13_SUITES_AS_ENVOY = ['TLS_AES_128_GCM_SHA256', 'TLS_AES_256_GCM_SHA384', 'TLS_CHACHA20_POLY1305_SHA256'] as const;
 
+const OLD_VERSIONS: ReadonlySet<string> = new Set(['TLSv1', 'TLSv1.1']);
+
 async function loadFrom(dir: string, tls: Pick<SidecarMesh, 'minTlsVersion' | 'cipherSuites'>): Promise<LoadedCertificates> {
   return build(await readWorkloadFiles(dir), tls);
 }
@@ -77,7 +91,8 @@ function build(files: { certChainPem: string; keyPem: string; rootCertPem: strin
     maxVersion: 'TLSv1.3',
     // Istio's suites for TLS ≤ 1.2; for TLS 1.3 Envoy's (BoringSSL's) order, which prefers AES-128
     // where OpenSSL's default prefers AES-256: both sidecars then negotiate the same suite.
-    ciphers: [...TLS13_SUITES_AS_ENVOY, ...tls.cipherSuites].join(':'),
+    // OpenSSL 3 refuses TLS 1.0 and 1.1 at its default security level: a floor below 1.2 lowers it.
+    ciphers: [...TLS13_SUITES_AS_ENVOY, ...tls.cipherSuites, ...(OLD_VERSIONS.has(tls.minTlsVersion) ? ['@SECLEVEL=0'] : [])].join(':'),
     // No session resumption: every connection presents (and has verified) its certificate.
     secureOptions: constants.SSL_OP_NO_TICKET,
   });

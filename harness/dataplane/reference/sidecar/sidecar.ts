@@ -166,6 +166,12 @@ export class Sidecar {
     const previous = this.#state.config;
     this.#state = state;
     this.#lastReloadError = undefined;
+    // The TLS floor and cipher suites apply to the next handshakes, as Envoy's listener update does.
+    try {
+      if (await this.#certificates.retune(state.config.mesh)) this.#diagnose(`config generation ${state.generation}: TLS minimum ${state.config.mesh.minTlsVersion}, ${state.config.mesh.cipherSuites.length} TLS ≤ 1.2 cipher suites`);
+    } catch (error) {
+      this.#lastReloadError = `TLS settings refused, the previous ones stay: ${(error as Error).message}`;
+    }
     const inbound = state.config.inbound;
     const wanted = new Map(inbound.ports.map((p) => [p.port, p]));
     for (const [port, listener] of this.#listeners) {
@@ -301,7 +307,6 @@ function restartOnlyChanges(before: SidecarConfig, after: SidecarConfig): string
   if (!same(before.admin, after.admin)) changed.push('admin');
   if (!same(before.accessLog, after.accessLog)) changed.push('accessLog');
   if (!same(before.certificates, after.certificates)) changed.push('certificates');
-  if (before.mesh.minTlsVersion !== after.mesh.minTlsVersion || !same(before.mesh.cipherSuites, after.mesh.cipherSuites)) changed.push('mesh TLS settings');
   if (before.inbound.bindAddress !== after.inbound.bindAddress || before.inbound.appAddress !== after.inbound.appAddress) changed.push('inbound addresses');
   if (before.inbound.maxRequestHeadersKb !== after.inbound.maxRequestHeadersKb) changed.push('inbound.maxRequestHeadersKb');
   if (!same(before.node, after.node)) changed.push('node');
