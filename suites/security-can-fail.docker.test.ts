@@ -42,6 +42,7 @@ const EXPECTED: Readonly<Record<Breakage, { readonly fail: Readonly<Record<strin
       'oldest-namespace-policy-wins': /behaves as PERMISSIVE, the table says STRICT/,
       'permissive-to-strict-migration': /legacy-client POST \/pay\/1 .*expected rejected before HTTP/,
       'seed-policy-spec': /expected rejected before HTTP/,
+      'strict-refuses-raw-plaintext': /\[GET \/ HTTP\/1\.0 with Host\] \(namespace STRICT\).*the peer answered 'HTTP\/1\.[01] \d{3}[^']*': plaintext reached an HTTP stack/,
     },
     pass: 'deny-beats-allow',
   },
@@ -56,6 +57,7 @@ const EXPECTED: Readonly<Record<Breakage, { readonly fail: Readonly<Record<strin
     fail: {
       'disable-mode-matrix': /expected rejected before HTTP/,
       'port-level-overrides-workload': /product-service:8083 behaves as DISABLE, the table says STRICT/,
+      'strict-refuses-raw-plaintext': /\(port-level STRICT\) → product-service:8083.*plaintext reached an HTTP stack/,
     },
     pass: 'strict-mode-matrix',
   },

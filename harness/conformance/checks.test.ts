@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { EchoReport, Observation } from '../traffic/types.ts';
-import { allowed, and, appNeverSaw, appSaw, denied403, header, or, peerIdentity, rejectedBeforeHttp, reset, responseFlag, servedBy, serverIdentity, status, tlsAlert, RBAC_DENIED_BODY, type Check } from './checks.ts';
+import { allowed, and, appNeverSaw, appSaw, closedWithNoBytes, denied403, header, or, peerIdentity, rejectedBeforeHttp, reset, responseFlag, servedBy, serverIdentity, status, tlsAlert, RBAC_DENIED_BODY, type Check } from './checks.ts';
 import type { CallEvidence } from './evidence.ts';
 import { CheckFailure, expectCall } from './expect-call.ts';
 
@@ -19,6 +19,12 @@ const table: [string, Check, Observation[], Observation[]][] = [
   ['denied403()', denied403(), [forbidden], [ok200(), resetObs, { ...base, outcome: 'response', status: 403, body: 'other' }]],
   ['reset()', reset(), [resetObs], [ok200(), forbidden, alertObs]],
   ['status(403)', status(403), [forbidden], [ok200(), resetObs]],
+  [
+    'closedWithNoBytes()',
+    closedWithNoBytes(),
+    [resetObs, { ...base, outcome: 'reset', error: { code: 'EOF', message: 'peer closed the connection without sending any bytes' } }],
+    [{ ...base, outcome: 'connected', body: 'HTTP/1.1 400 Bad Request\r\n\r\n' }, { ...base, outcome: 'connected', body: 'HTTP/1.1 426 Upgrade Required\r\n' }, { ...base, outcome: 'timeout', error: { code: 'ERR_MESHPROOF_CALL_TIMEOUT', message: 'no bytes' } }, ok200()],
+  ],
   ['tlsAlert(/certificate required/)', tlsAlert(/certificate required/), [alertObs], [resetObs, ok200(), { ...alertObs, tls: { ...alertObs.tls!, alert: 'bad certificate' } }]],
   ['rejectedBeforeHttp()', rejectedBeforeHttp(), [resetObs, alertObs], [ok200(), forbidden]],
   ['servedBy(payment-1, payment-2)', servedBy('payment-1', 'payment-2'), [ok200('payment-1'), ok200('payment-2')], [ok200('payment-0'), resetObs]],
@@ -73,5 +79,12 @@ describe('checks', function () {
   it('expectCall() is the one place a failed check throws, with the call in the message', function () {
     expect(() => expectCall(evidence(ok200()), reset())).to.throw(CheckFailure, 'order POST /pay/1 → payment:8080: expected the connection reset with no response, got status 200 from payment-0');
     expect(() => expectCall(evidence(resetObs), reset())).to.not.throw();
+  });
+});
+
+describe('closedWithNoBytes() says which wrong reading it saw', function () {
+  it('an HTTP answer to raw plaintext: plaintext reached an HTTP stack', function () {
+    const answered: Observation = { request: { protocol: 'tcp', host: 'payment', port: 8080 }, startedAt: 0, durationMs: 1, outcome: 'connected', body: 'HTTP/1.1 426 Upgrade Required\r\ncontent-length: 0\r\n\r\n' };
+    expect(closedWithNoBytes()({ label: 'l', from: 'f', to: 't', observation: answered })?.message).to.equal("expected the connection closed with no byte of answer, the peer answered 'HTTP/1.1 426 Upgrade Required': plaintext reached an HTTP stack");
   });
 });

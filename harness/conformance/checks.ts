@@ -43,6 +43,23 @@ export function reset(): Check {
   return ({ observation }) => (observation.outcome === 'reset' ? undefined : fail(`expected the connection reset with no response, got ${describeObservation(observation)}`));
 }
 
+/**
+ * A raw TCP probe's connection was closed (or reset) before the peer sent a single byte: no
+ * filter chain took it. An HTTP answer (`HTTP/1.1 400`, `426 Upgrade Required`) means the bytes
+ * reached an HTTP stack; a connection held open means something is still waiting to read them.
+ */
+export function closedWithNoBytes(): Check {
+  return ({ observation }) => {
+    if (observation.outcome === 'reset') return undefined;
+    if (observation.outcome === 'connected' && observation.body !== undefined && observation.body.length > 0) {
+      const first = observation.body.split('\r\n', 1)[0]!.slice(0, 80);
+      return fail(`expected the connection closed with no byte of answer, the peer answered '${first}'${/^HTTP\//.test(first) ? ': plaintext reached an HTTP stack' : ''}`);
+    }
+    if (observation.outcome === 'timeout') return fail(`expected the connection closed with no byte of answer, it stayed open with no answer for ${observation.durationMs} ms`);
+    return fail(`expected the connection closed with no byte of answer, got ${describeObservation(observation)}`);
+  };
+}
+
 export function refused(): Check {
   return ({ observation }) => (observation.outcome === 'refused' ? undefined : fail(`expected the connection refused, got ${describeObservation(observation)}`));
 }

@@ -6,9 +6,10 @@ import { migrationWireCase } from './migration-on-the-wire.ts';
 import { modeMatrixCases } from './mode-matrix.ts';
 import { wireCases } from './on-the-wire.ts';
 import { pluginCaCase } from './plugin-ca.ts';
+import { rawPlaintextCase } from './raw-plaintext.ts';
 import { rotationCase } from './rotation.ts';
 import { scopeCases } from './scope-precedence.ts';
 import { secureNamingCase } from './secure-naming.ts';
 import { tlsVersionCase } from './tls-version.ts';
 
-export const mtlsCases: readonly ConformanceCase<SecurityEnv>[] = [...modeMatrixCases, ...wireCases, tlsVersionCase, ...scopeCases, migrationCase, migrationWireCase, secureNamingCase, rotationCase, pluginCaCase];
+export const mtlsCases: readonly ConformanceCase<SecurityEnv>[] = [...modeMatrixCases, ...wireCases, tlsVersionCase, rawPlaintextCase, ...scopeCases, migrationCase, migrationWireCase, secureNamingCase, rotationCase, pluginCaCase];
