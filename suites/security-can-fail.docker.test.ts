@@ -72,6 +72,14 @@ const EXPECTED: Readonly<Record<Breakage, { readonly fail: Readonly<Record<strin
     fail: { 'tls-version-floor': /handshake completed \(TLSv1\): the server accepted TLSv1\b/ },
     pass: 'strict-mode-matrix',
   },
+  'xfcc-plaintext-forwarded': {
+    fail: {
+      'forged-xfcc-not-trusted': /legacy-client GET \/xfcc\/plaintext-permissive → product-service:8082: .*spiffe:\/\/cluster\.local\/ns\/prod-namespace\/sa\/admin/,
+      // Forwarding only, the sidecar no longer appends its own element on mutual TLS either.
+      'strict-mode-matrix': /order-client POST \/pay\/1 → payment-service:80: allowed as expected, but the app was told the caller is \(no identity\)/,
+    },
+    pass: 'strict-refuses-raw-plaintext',
+  },
   'tls13-only': {
     fail: { 'tls-version-floor': /TLSv1\.2/ },
     pass: 'strict-mode-matrix',

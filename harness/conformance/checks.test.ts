@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { EchoReport, Observation } from '../traffic/types.ts';
-import { allowed, and, appNeverSaw, appSaw, closedWithNoBytes, denied403, header, or, peerIdentity, rejectedBeforeHttp, reset, responseFlag, servedBy, serverIdentity, status, tlsAlert, RBAC_DENIED_BODY, type Check } from './checks.ts';
+import { allowed, and, appNeverSaw, appSaw, closedWithNoBytes, xfccNeverNames, denied403, header, or, peerIdentity, rejectedBeforeHttp, reset, responseFlag, servedBy, serverIdentity, status, tlsAlert, RBAC_DENIED_BODY, type Check } from './checks.ts';
 import type { CallEvidence } from './evidence.ts';
 import { CheckFailure, expectCall } from './expect-call.ts';
 
@@ -86,5 +86,18 @@ describe('closedWithNoBytes() says which wrong reading it saw', function () {
   it('an HTTP answer to raw plaintext: plaintext reached an HTTP stack', function () {
     const answered: Observation = { request: { protocol: 'tcp', host: 'payment', port: 8080 }, startedAt: 0, durationMs: 1, outcome: 'connected', body: 'HTTP/1.1 426 Upgrade Required\r\ncontent-length: 0\r\n\r\n' };
     expect(closedWithNoBytes()({ label: 'l', from: 'f', to: 't', observation: answered })?.message).to.equal("expected the connection closed with no byte of answer, the peer answered 'HTTP/1.1 426 Upgrade Required': plaintext reached an HTTP stack");
+  });
+});
+
+describe('xfccNeverNames() reads the headers the app received', function () {
+  const forged = 'spiffe://cluster.local/ns/prod/sa/admin';
+  const saw = (xfcc?: string): CallEvidence => evidence(ok200(), { serverSaw: [echo('p', xfcc === undefined ? {} : { headers: { 'x-forwarded-client-cert': xfcc } })] });
+  it('holds when the app got no XFCC, or one naming others only', function () {
+    expect(xfccNeverNames(forged)(saw())).to.equal(undefined);
+    expect(xfccNeverNames(forged)(saw('By=spiffe://x;URI=spiffe://cluster.local/ns/prod/sa/order'))).to.equal(undefined);
+  });
+  it('fails when any XFCC element names the identity, or when the app end was not observed', function () {
+    expect(xfccNeverNames(forged)(saw(`By=spiffe://x;URI=${forged}`))?.message).to.match(/naming spiffe:\/\/cluster.local\/ns\/prod\/sa\/admin to reach the app/);
+    expect(xfccNeverNames(forged)(evidence(ok200()))).to.be.instanceOf(Error);
   });
 });

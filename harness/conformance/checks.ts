@@ -116,6 +116,18 @@ export function appNeverSaw(): Check {
   };
 }
 
+/**
+ * No x-forwarded-client-cert the app received names this identity: a header a client wrote
+ * itself never reaches the app as if a sidecar had vouched for it.
+ */
+export function xfccNeverNames(identity: string): Check {
+  return ({ serverSaw }) => {
+    if (serverSaw === undefined) return fail(`expected the app's records to name no ${identity} in x-forwarded-client-cert, but its end was not observed`);
+    const naming = serverSaw.map((r) => r.headers['x-forwarded-client-cert']).filter((x): x is string => x !== undefined && x.includes(identity));
+    return naming.length === 0 ? undefined : fail(`expected no x-forwarded-client-cert naming ${identity} to reach the app, it received '${naming[0]!.slice(0, 300)}'`);
+  };
+}
+
 /** The app received the request, with this path (as the app saw it, after normalization). */
 export function appSaw(path?: string): Check {
   return ({ serverSaw }) => {

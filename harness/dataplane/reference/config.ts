@@ -70,6 +70,12 @@ export interface InboundConfig {
   readonly drainTimeoutMs: number;
   /** Envoy max_request_headers_kb (default 60): larger request headers get 431. */
   readonly maxRequestHeadersKb: number;
+  /**
+   * Envoy's HCM forward_client_cert_details. Absent = APPEND_FORWARD, istiod's setting: on mutual
+   * TLS this hop's element is appended, otherwise a client's x-forwarded-client-cert is removed.
+   * ALWAYS_FORWARD_ONLY passes the client's header on untouched, mutual TLS or not.
+   */
+  readonly forwardClientCertDetails?: 'APPEND_FORWARD' | 'ALWAYS_FORWARD_ONLY';
 }
 
 /** An inbound port as the istiod translation gives it, plus where the reference sidecar sends allowed traffic. */
@@ -152,6 +158,7 @@ export const SIDECAR_CONFIG_SCHEMA = {
         listenerFiltersTimeoutMs: ms,
         drainTimeoutMs: ms,
         maxRequestHeadersKb: { type: 'integer', minimum: 1, maximum: 8192 },
+        forwardClientCertDetails: { enum: ['APPEND_FORWARD', 'ALWAYS_FORWARD_ONLY'] },
       },
     },
     outbound: OUTBOUND_CONFIG_SCHEMA,

@@ -41,6 +41,8 @@ export const BREAKAGES = {
   'trust-foreign-domain': 'the trust domain evil.example is trusted as an alias of the mesh trust domain',
   /** The TLS floor lowered to 1.0, with CBC-SHA1 suites a TLS 1.0 client can use: old clients get in. */
   'tls-floor-tls10': 'the minimum TLS version is rendered as TLS 1.0, with weak (CBC, SHA-1) cipher suites allowed',
+  /** A client's x-forwarded-client-cert passed to the app as it came (forward_client_cert_details ALWAYS_FORWARD_ONLY). */
+  'xfcc-plaintext-forwarded': "a client's x-forwarded-client-cert reaches the app as it came, on plaintext too (forward_client_cert_details ALWAYS_FORWARD_ONLY instead of APPEND_FORWARD)",
   /** The TLS floor raised to 1.3: TLS 1.2 clients are refused. */
   'tls13-only': 'the minimum TLS version is rendered as TLS 1.3',
   /** Certificates read from a copy made at render time: rotations are never picked up. */
@@ -108,9 +110,13 @@ export class BreakableDataPlane implements DataPlaneAdapter {
     const brokenTarget: ProxyTarget = target.kind === 'workload' ? { ...target, workload: broken.workloads.find((w) => w.key === target.workload.key) ?? target.workload } : target;
     const rendered = await this.#inner.render(broken, brokenTarget, options);
     const certificates = breakages.includes('foreign-ca-certificates') ? 'foreign' : breakages.includes('frozen-certificates') ? 'frozen' : undefined;
-    const looseNaming = breakages.includes('secure-naming-accepts-impostor');
-    const weakTls = breakages.includes('tls-floor-tls10');
-    if (certificates === undefined && !looseNaming && !weakTls) return rendered;
+    const files: FileBreaks = {
+      frozen: certificates !== undefined,
+      looseNaming: breakages.includes('secure-naming-accepts-impostor'),
+      weakTls: breakages.includes('tls-floor-tls10'),
+      forwardXfcc: breakages.includes('xfcc-plaintext-forwarded'),
+    };
+    if (!Object.values(files).some((b) => b)) return rendered;
     const identity = target.kind === 'workload' ? { namespace: target.workload.namespace, serviceAccount: target.workload.serviceAccount } : undefined;
     const envoy = this.#inner.name === 'envoy';
     return {
@@ -127,8 +133,8 @@ export class BreakableDataPlane implements DataPlaneAdapter {
             await writeWorkloadFiles(frozen, await readWorkloadFiles(join(sidecarDir, SIDECAR_CERT_DIR)));
           }
         }
-        if (envoy) await breakEnvoyFiles(join(sidecarDir, 'envoy'), certificates !== undefined, looseNaming, weakTls);
-        else await breakReferenceConfig(join(sidecarDir, SIDECAR_CONFIG_FILE), certificates !== undefined, looseNaming, weakTls);
+        if (envoy) await breakEnvoyFiles(join(sidecarDir, 'envoy'), files);
+        else await breakReferenceConfig(join(sidecarDir, SIDECAR_CONFIG_FILE), files);
       },
     };
   }
@@ -139,37 +145,63 @@ async function replaceFile(path: string, text: string): Promise<void> {
   await rename(`${path}.broken.tmp`, path);
 }
 
-/** The reference sidecar's config: its certificate folder, its TLS floor and suites, and each cluster's accepted server identities. */
-async function breakReferenceConfig(configPath: string, frozen: boolean, looseNaming: boolean, weakTls: boolean): Promise<void> {
-  const config = JSON.parse(readFileSync(configPath, 'utf8')) as { certificates: { dir: string }; mesh: { minTlsVersion: string; cipherSuites: string[] }; outbound?: { clusters: { tls: { subjectAltNames: string[] } }[] } };
+/** The breakages made in the files a data plane reads, rather than in the mesh it is asked to render. */
+interface FileBreaks {
+  /** Certificates read from FROZEN_CERT_DIR. */
+  readonly frozen: boolean;
+  /** Client sidecars also accept IMPOSTOR_URI as a server's identity. */
+  readonly looseNaming: boolean;
+  /** Inbound TLS from 1.0, with WEAK_TLS10_SUITES. */
+  readonly weakTls: boolean;
+  /** Inbound HTTP passes a client's x-forwarded-client-cert on untouched. */
+  readonly forwardXfcc: boolean;
+}
+
+/** The reference sidecar's config: its certificate folder, its TLS floor and suites, its XFCC handling, and each cluster's accepted server identities. */
+async function breakReferenceConfig(configPath: string, { frozen, looseNaming, weakTls, forwardXfcc }: FileBreaks): Promise<void> {
+  const config = JSON.parse(readFileSync(configPath, 'utf8')) as {
+    certificates: { dir: string };
+    mesh: { minTlsVersion: string; cipherSuites: string[] };
+    inbound: { forwardClientCertDetails?: string };
+    outbound?: { clusters: { tls: { subjectAltNames: string[] } }[] };
+  };
   if (frozen) config.certificates.dir = FROZEN_CERT_DIR;
   if (weakTls) config.mesh = { ...config.mesh, minTlsVersion: 'TLSv1', cipherSuites: [...config.mesh.cipherSuites, ...WEAK_TLS10_SUITES] };
+  if (forwardXfcc) config.inbound.forwardClientCertDetails = 'ALWAYS_FORWARD_ONLY';
   if (looseNaming) for (const cluster of config.outbound?.clusters ?? []) cluster.tls.subjectAltNames.push(IMPOSTOR_URI);
   await replaceFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
 }
 
 type Yaml = Record<string, unknown>;
 
-/** Envoy's files: the SDS secrets point at the frozen folder; every upstream TLS context also accepts the impostor; every downstream one takes TLS 1.0. */
-async function breakEnvoyFiles(dir: string, frozen: boolean, looseNaming: boolean, weakTls: boolean): Promise<void> {
+/** Envoy's files: the SDS secrets point at the frozen folder; every upstream TLS context also accepts the impostor; every downstream one takes TLS 1.0; every inbound HCM forwards XFCC untouched. */
+async function breakEnvoyFiles(dir: string, { frozen, looseNaming, weakTls, forwardXfcc }: FileBreaks): Promise<void> {
   const admin = join(dir, '..', 'admin.sock');
-  if (weakTls) {
+  if (weakTls || forwardXfcc) {
     const path = join(dir, 'lds.yaml');
     const lds = parse(readFileSync(path, 'utf8')) as { resources: Yaml[] };
-    let lowered = 0;
+    let changed = 0;
     for (const listener of lds.resources) {
+      if (!String(listener['name']).startsWith('inbound')) continue;
       for (const chain of (listener['filter_chains'] as Yaml[] | undefined) ?? []) {
-        const context = ((chain['transport_socket'] as Yaml | undefined)?.['typed_config'] as Yaml | undefined)?.['common_tls_context'] as Yaml | undefined;
-        const params = context?.['tls_params'] as Yaml | undefined;
-        if (params === undefined) continue;
-        params['tls_minimum_protocol_version'] = 'TLSv1_0';
-        params['cipher_suites'] = [...((params['cipher_suites'] as string[] | undefined) ?? []), ...WEAK_TLS10_SUITES];
-        lowered += 1;
+        const params = ((((chain['transport_socket'] as Yaml | undefined)?.['typed_config'] as Yaml | undefined)?.['common_tls_context'] as Yaml | undefined)?.['tls_params'] as Yaml | undefined);
+        if (weakTls && params !== undefined) {
+          params['tls_minimum_protocol_version'] = 'TLSv1_0';
+          params['cipher_suites'] = [...((params['cipher_suites'] as string[] | undefined) ?? []), ...WEAK_TLS10_SUITES];
+          changed += 1;
+        }
+        for (const filter of (chain['filters'] as Yaml[] | undefined) ?? []) {
+          const hcm = filter['typed_config'] as Yaml | undefined;
+          if (forwardXfcc && hcm?.['forward_client_cert_details'] !== undefined) {
+            hcm['forward_client_cert_details'] = 'ALWAYS_FORWARD_ONLY';
+            changed += 1;
+          }
+        }
       }
     }
     await replaceFile(path, stringify(lds, { lineWidth: 0 }));
-    // A client pod has no inbound TLS listener: nothing to wait for.
-    if (lowered > 0 && existsSync(admin)) await awaitEnvoyDump(admin, 'dynamic_listeners', 'TLSv1_0', 'the TLS 1.0 listeners');
+    // A client pod has no inbound listener: nothing to wait for.
+    if (changed > 0 && existsSync(admin)) await awaitEnvoyDump(admin, 'dynamic_listeners', weakTls ? 'TLSv1_0' : 'ALWAYS_FORWARD_ONLY', 'the broken inbound listeners');
   }
   if (frozen) {
     for (const file of ['sds-default.yaml', 'sds-rootca.yaml']) {
@@ -234,6 +266,7 @@ export function breakMesh(mesh: ResolvedMesh, breakage: Breakage): ResolvedMesh 
     case 'no-path-normalization':
       return { ...mesh, mesh: { ...settings, pathNormalization: 'NONE' } };
     case 'tls-floor-tls10':
+    case 'xfcc-plaintext-forwarded':
     case 'frozen-certificates':
     case 'foreign-ca-certificates':
     case 'secure-naming-accepts-impostor':

@@ -281,9 +281,12 @@ function upstreamHeaders(req: IncomingMessage, d: Downstream, authority: string)
     if (value !== undefined && !isHopByHop(name)) headers[name] = value;
   }
   headers['host'] = authority;
-  // forward_client_cert_details APPEND_FORWARD: append this hop on mutual TLS, drop the header otherwise.
+  // forward_client_cert_details APPEND_FORWARD (istiod's): append this hop on mutual TLS, drop the
+  // header otherwise. ALWAYS_FORWARD_ONLY: the client's header goes on as it came.
   const incoming = req.headers['x-forwarded-client-cert'];
-  if (d.xfcc === undefined) delete headers['x-forwarded-client-cert'];
+  if (d.state.config.inbound.forwardClientCertDetails === 'ALWAYS_FORWARD_ONLY') {
+    if (incoming !== undefined) headers['x-forwarded-client-cert'] = incoming;
+  } else if (d.xfcc === undefined) delete headers['x-forwarded-client-cert'];
   else headers['x-forwarded-client-cert'] = incoming === undefined ? d.xfcc : `${incoming},${d.xfcc}`;
   headers['x-forwarded-proto'] ??= d.mutualTls ? 'https' : 'http';
   headers['x-request-id'] ??= randomUUID();
