@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import { RBAC_DENIED_BODY, type AccessLogEntry, type CallEvidence, type EchoReport, type Observation } from '../../harness/index.ts';
-import { PROBE_HEADER, clientCertificateHash, describeExpected, describeLive, expectedDecisionOf, matchesDecision, observedDecision } from './live-decision.ts';
+import { PROBE_HEADER, clientCertificateHash, describeExpected, describeLive, expectedDecisionOf, matchesDecision, observedAgainst, observedDecision } from './live-decision.ts';
 import { ORDER_ID, seedOracle } from './testing/seed-mesh.ts';
 
 const base = { request: { protocol: 'https' as const, host: '10.0.0.2', port: 8080 }, startedAt: 0, durationMs: 1 };
@@ -26,6 +26,23 @@ describe('live decision', function () {
   const denyGet = oracle.decide({ source: { kind: 'mesh', identity: ORDER_ID }, to: 'prod-namespace/payment-service', method: 'GET', path: '/pay/1' });
   const plaintext = oracle.decide({ source: { kind: 'plaintext' }, to: 'prod-namespace/payment-service', method: 'POST', path: '/pay/1' });
   const nul = oracle.decide({ source: { kind: 'mesh', identity: ORDER_ID }, to: 'prod-namespace/payment-service', method: 'POST', path: '/pay/1%00' });
+
+  it('on a TCP port a close with the app untouched is the denial; on HTTP it stays a rejection', function () {
+    const tcpDenied = { ...denyGet, expect: { client: 'reset' as const, appReceives: false } };
+    const eof: Observation = { ...resetObs, error: { code: 'EOF', message: 'peer closed the connection without sending any bytes' } };
+    expect(observedAgainst(tcpDenied, ev(eof, []), 'p1')).to.equal('deny');
+    expect(matchesDecision(tcpDenied, { tag: 'p1' })(ev(eof, []))).to.equal(undefined);
+    // The HTTP denial is a 403: a reset there is no denial, and a TCP port that lets the bytes reach the app denied nothing.
+    expect(observedAgainst(denyGet, ev(resetObs, []), 'p1')).to.equal('reject');
+    expect(matchesDecision(tcpDenied, { tag: 'p1' })(ev(ok, [report('/pay/1')]))?.message).to.match(/^expected denied \(the TCP connection closed with no byte, the app never sees it\)/);
+    expect(observedAgainst(tcpDenied, ev(eof, [report('/pay/1')]), 'p1')).to.equal('other');
+  });
+
+  it('on a TCP port an allowed connection carries no identity to the app: a TCP proxy vouches for no one', function () {
+    const tcpAllowed = { ...allowPay, expect: { client: 'connected' as const, appReceives: true } };
+    expect(matchesDecision(tcpAllowed, { tag: 'p1' })(ev(ok, [report('/pay/1')]))).to.equal(undefined);
+    expect(matchesDecision(tcpAllowed, { tag: 'p1' })(ev(ok, [report('/pay/1', { peerIdentity: 'spiffe://cluster.local/ns/prod-namespace/sa/admin' })]))?.message).to.match(/over a TCP proxy, which vouches for no one/);
+  });
 
   it('reads the oracle in the report words', function () {
     expect([allowPay, denyGet, plaintext, nul].map((d) => expectedDecisionOf(d.outcome))).to.deep.equal(['allow', 'deny', 'reject', 'bad-request']);

@@ -64,6 +64,16 @@ export function observedDecision(evidence: CallEvidence, tag?: string): LiveDeci
   return 'other';
 }
 
+/**
+ * observedDecision, read against what the oracle expects: on a TCP port authorization's denial is
+ * the network RBAC filter closing the connection (no byte, the app never sees it), which the
+ * client cannot tell from any other close, so there a close with the app untouched is the denial.
+ */
+export function observedAgainst(decision: Decision, evidence: CallEvidence, tag?: string): LiveDecision {
+  const observed = observedDecision(evidence, tag);
+  return observed === 'reject' && evidence.observation.outcome === 'reset' && decision.outcome === 'denied' && decision.expect.client === 'reset' ? 'deny' : observed;
+}
+
 const DESCRIBE: Readonly<Record<ExpectedDecision, string>> = {
   allow: 'allowed (the app receives it)',
   deny: `denied (403 ${RBAC_DENIED_BODY}, the app never sees it)`,
@@ -87,10 +97,12 @@ export function matchesDecision(decision: Decision, options: { readonly tag?: st
     if (expected === undefined) return new Error(`the oracle cannot decide this request (${decision.reason}), so nothing can be checked`);
     const seen = taggedRequests(evidence, options.tag);
     if (seen === undefined) return new Error(`expected ${DESCRIBE[expected]}, but the server end was not observed`);
-    const observed = observedDecision(evidence, options.tag);
+    const observed = observedAgainst(decision, evidence, options.tag);
+    const onTcp = decision.expect.client === 'connected' || (decision.outcome === 'denied' && decision.expect.client === 'reset');
     if (observed !== expected) {
       const appSaw = seen.length === 0 ? 'the app saw nothing' : `the app saw ${seen.map((r) => `${r.method} ${r.path}`).join(', ')}`;
-      return new Error(`expected ${DESCRIBE[expected]} because ${decision.reason}; got ${describeObservation(evidence.observation)} and ${appSaw}`);
+      const what = onTcp && expected === 'deny' ? 'denied (the TCP connection closed with no byte, the app never sees it)' : DESCRIBE[expected];
+      return new Error(`expected ${what} because ${decision.reason}; got ${describeObservation(evidence.observation)} and ${appSaw}`);
     }
     const inbound = (evidence.accessLog ?? []).filter((line) => line.direction === 'inbound');
     switch (expected) {
@@ -98,6 +110,8 @@ export function matchesDecision(decision: Decision, options: { readonly tag?: st
         const report = seen[0]!;
         const path = decision.expect.forwardedPath;
         if (path !== undefined && report.path !== path) return new Error(`allowed as expected, but the app received path ${report.path}, not the normalized ${path}`);
+        // A TCP proxy passes bytes: no sidecar element in x-forwarded-client-cert vouches for the caller.
+        if (onTcp) return report.peerIdentity === undefined ? undefined : new Error(`allowed as expected, but the app was told the caller is ${report.peerIdentity} over a TCP proxy, which vouches for no one`);
         if (report.peerIdentity !== decision.peer) return new Error(`allowed as expected, but the app was told the caller is ${report.peerIdentity ?? '(no identity)'}, not ${decision.peer ?? '(no identity)'}`);
         return undefined;
       }

@@ -40,7 +40,7 @@ import {
   type WorkloadCredentials,
 } from '../../harness/index.ts';
 import { callLive } from './live-call.ts';
-import { PROBE_HEADER, expectedDecisionOf, matchesDecision, observedDecision, type ExpectedDecision, type LiveDecision } from './live-decision.ts';
+import { PROBE_HEADER, expectedDecisionOf, matchesDecision, observedAgainst, type ExpectedDecision, type LiveDecision } from './live-decision.ts';
 
 export type ProbeSource =
   | { readonly kind: 'participant'; readonly name: string }
@@ -208,7 +208,7 @@ export class LiveProber {
       pods: { caller: caller.pod, server: served },
       decision,
       expected,
-      observed: observedDecision(evidence, tag),
+      observed: observedAgainst(decision, evidence, tag),
       ...(failure === undefined ? {} : { failure }),
       agrees: failure === undefined,
     };

@@ -11,6 +11,7 @@ import { auditCase, denyBeatsAllowCase, pathTemplatesCase, whenConditionsCase } 
 import { requestAuthenticationCase } from './request-authentication.ts';
 import { seedPolicyMatrixCase } from './seed-policy-matrix.ts';
 import { seedPolicySpecCase } from './seed-policy-spec.ts';
+import { tcpPoliciesCase } from './tcp-policies.ts';
 import { userIntentsCase, userPoliciesCase } from './user-policies.ts';
 
 export const authzCases: readonly ConformanceCase<AuthzEnv>[] = [
@@ -21,6 +22,7 @@ export const authzCases: readonly ConformanceCase<AuthzEnv>[] = [
   pathTemplatesCase,
   auditCase,
   notFieldsCase,
+  tcpPoliciesCase,
   pathNormalizationCase,
   requestAuthenticationCase,
   fixtureBoundaryCase,

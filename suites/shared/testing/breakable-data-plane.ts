@@ -29,6 +29,7 @@ import {
   type ResolvedWorkload,
 } from '../../../harness/index.ts';
 import { unixGet } from '../../../harness/dataplane/unix-http.ts';
+import { RBAC_NETWORK_FILTER } from '../../../harness/dataplane/envoy/rbac-filters.ts';
 
 export const BREAKAGES = {
   /** STRICT rendered as PERMISSIVE: plaintext gets in where it must be reset. */
@@ -43,6 +44,8 @@ export const BREAKAGES = {
   'tls-floor-tls10': 'the minimum TLS version is rendered as TLS 1.0, with weak (CBC, SHA-1) cipher suites allowed',
   /** A client's x-forwarded-client-cert passed to the app as it came (forward_client_cert_details ALWAYS_FORWARD_ONLY). */
   'xfcc-plaintext-forwarded': "a client's x-forwarded-client-cert reaches the app as it came, on plaintext too (forward_client_cert_details ALWAYS_FORWARD_ONLY instead of APPEND_FORWARD)",
+  /** The TCP filter chains lose their network RBAC filters: every TCP connection is proxied. */
+  'tcp-rbac-skipped': 'the TCP filter chains have no RBAC filter (authorization is enforced on HTTP only)',
   /** The TLS floor raised to 1.3: TLS 1.2 clients are refused. */
   'tls13-only': 'the minimum TLS version is rendered as TLS 1.3',
   /** Certificates read from a copy made at render time: rotations are never picked up. */
@@ -115,6 +118,7 @@ export class BreakableDataPlane implements DataPlaneAdapter {
       looseNaming: breakages.includes('secure-naming-accepts-impostor'),
       weakTls: breakages.includes('tls-floor-tls10'),
       forwardXfcc: breakages.includes('xfcc-plaintext-forwarded'),
+      noTcpRbac: breakages.includes('tcp-rbac-skipped'),
     };
     if (!Object.values(files).some((b) => b)) return rendered;
     const identity = target.kind === 'workload' ? { namespace: target.workload.namespace, serviceAccount: target.workload.serviceAccount } : undefined;
@@ -155,19 +159,22 @@ interface FileBreaks {
   readonly weakTls: boolean;
   /** Inbound HTTP passes a client's x-forwarded-client-cert on untouched. */
   readonly forwardXfcc: boolean;
+  /** Inbound TCP chains without network RBAC. */
+  readonly noTcpRbac: boolean;
 }
 
 /** The reference sidecar's config: its certificate folder, its TLS floor and suites, its XFCC handling, and each cluster's accepted server identities. */
-async function breakReferenceConfig(configPath: string, { frozen, looseNaming, weakTls, forwardXfcc }: FileBreaks): Promise<void> {
+async function breakReferenceConfig(configPath: string, { frozen, looseNaming, weakTls, forwardXfcc, noTcpRbac }: FileBreaks): Promise<void> {
   const config = JSON.parse(readFileSync(configPath, 'utf8')) as {
     certificates: { dir: string };
     mesh: { minTlsVersion: string; cipherSuites: string[] };
-    inbound: { forwardClientCertDetails?: string };
+    inbound: { forwardClientCertDetails?: string; rbac: { http: unknown[]; tcp: unknown[] } };
     outbound?: { clusters: { tls: { subjectAltNames: string[] } }[] };
   };
   if (frozen) config.certificates.dir = FROZEN_CERT_DIR;
   if (weakTls) config.mesh = { ...config.mesh, minTlsVersion: 'TLSv1', cipherSuites: [...config.mesh.cipherSuites, ...WEAK_TLS10_SUITES] };
   if (forwardXfcc) config.inbound.forwardClientCertDetails = 'ALWAYS_FORWARD_ONLY';
+  if (noTcpRbac) config.inbound.rbac.tcp = [];
   if (looseNaming) for (const cluster of config.outbound?.clusters ?? []) cluster.tls.subjectAltNames.push(IMPOSTOR_URI);
   await replaceFile(configPath, `${JSON.stringify(config, null, 2)}\n`);
 }
@@ -175,9 +182,9 @@ async function breakReferenceConfig(configPath: string, { frozen, looseNaming, w
 type Yaml = Record<string, unknown>;
 
 /** Envoy's files: the SDS secrets point at the frozen folder; every upstream TLS context also accepts the impostor; every downstream one takes TLS 1.0; every inbound HCM forwards XFCC untouched. */
-async function breakEnvoyFiles(dir: string, { frozen, looseNaming, weakTls, forwardXfcc }: FileBreaks): Promise<void> {
+async function breakEnvoyFiles(dir: string, { frozen, looseNaming, weakTls, forwardXfcc, noTcpRbac }: FileBreaks): Promise<void> {
   const admin = join(dir, '..', 'admin.sock');
-  if (weakTls || forwardXfcc) {
+  if (weakTls || forwardXfcc || noTcpRbac) {
     const path = join(dir, 'lds.yaml');
     const lds = parse(readFileSync(path, 'utf8')) as { resources: Yaml[] };
     let changed = 0;
@@ -190,6 +197,11 @@ async function breakEnvoyFiles(dir: string, { frozen, looseNaming, weakTls, forw
           params['cipher_suites'] = [...((params['cipher_suites'] as string[] | undefined) ?? []), ...WEAK_TLS10_SUITES];
           changed += 1;
         }
+        if (noTcpRbac) {
+          const filters = (chain['filters'] as Yaml[] | undefined) ?? [];
+          chain['filters'] = filters.filter((f) => f['name'] !== RBAC_NETWORK_FILTER);
+          changed += filters.length - (chain['filters'] as Yaml[]).length;
+        }
         for (const filter of (chain['filters'] as Yaml[] | undefined) ?? []) {
           const hcm = filter['typed_config'] as Yaml | undefined;
           if (forwardXfcc && hcm?.['forward_client_cert_details'] !== undefined) {
@@ -201,7 +213,11 @@ async function breakEnvoyFiles(dir: string, { frozen, looseNaming, weakTls, forw
     }
     await replaceFile(path, stringify(lds, { lineWidth: 0 }));
     // A client pod has no inbound listener: nothing to wait for.
-    if (changed > 0 && existsSync(admin)) await awaitEnvoyDump(admin, 'dynamic_listeners', weakTls ? 'TLSv1_0' : 'ALWAYS_FORWARD_ONLY', 'the broken inbound listeners');
+    if (changed > 0 && existsSync(admin)) {
+      await awaitEnvoyDump(admin, 'dynamic_listeners', 'the broken inbound listeners', (dump) =>
+        (!weakTls || dump.includes('TLSv1_0')) && (!forwardXfcc || dump.includes('ALWAYS_FORWARD_ONLY')) && (!noTcpRbac || !dump.includes(RBAC_NETWORK_FILTER)),
+      );
+    }
   }
   if (frozen) {
     for (const file of ['sds-default.yaml', 'sds-rootca.yaml']) {
@@ -224,13 +240,13 @@ async function breakEnvoyFiles(dir: string, { frozen, looseNaming, weakTls, forw
     }
     await replaceFile(path, stringify(cds, { lineWidth: 0 }));
     // A running Envoy may have taken the faithful file of this generation first: wait until it runs the broken one.
-    if (existsSync(admin)) await awaitEnvoyDump(admin, 'dynamic_active_clusters', IMPOSTOR_URI, 'the widened clusters');
+    if (existsSync(admin)) await awaitEnvoyDump(admin, 'dynamic_active_clusters', 'the widened clusters', (dump) => dump.includes(IMPOSTOR_URI));
   }
 }
 
-/** Waits until Envoy's config dump of `resource` shows `marker`: it runs the broken file, not the faithful one it may have read first. */
-async function awaitEnvoyDump(admin: string, resource: string, marker: string, what: string): Promise<void> {
-  await awaitConvergence(async () => ((await unixGet(admin, `/config_dump?resource=${resource}`, 2_000)).body.includes(marker) ? undefined : new Error(`Envoy does not run ${what} yet`)), {
+/** Waits until Envoy's config dump of `resource` shows the breakage: it runs the broken file, not the faithful one it may have read first. */
+async function awaitEnvoyDump(admin: string, resource: string, what: string, broken: (dump: string) => boolean): Promise<void> {
+  await awaitConvergence(async () => (broken((await unixGet(admin, `/config_dump?resource=${resource}`, 2_000)).body) ? undefined : new Error(`Envoy does not run ${what} yet`)), {
     name: `broken Envoy file in effect (${what})`,
     timeoutMs: 10_000,
     intervalMs: 50,
@@ -267,6 +283,7 @@ export function breakMesh(mesh: ResolvedMesh, breakage: Breakage): ResolvedMesh 
       return { ...mesh, mesh: { ...settings, pathNormalization: 'NONE' } };
     case 'tls-floor-tls10':
     case 'xfcc-plaintext-forwarded':
+    case 'tcp-rbac-skipped':
     case 'frozen-certificates':
     case 'foreign-ca-certificates':
     case 'secure-naming-accepts-impostor':
