@@ -6,7 +6,8 @@
  * - with each breakage (STRICT rendered PERMISSIVE, a DENY dropped, paths ignored, …) the cases
  *   that hold the mesh to that promise fail, with a message naming what went wrong, and a case
  *   that does not depend on it still passes (the failure is the breakage's, not the harness's).
- * Cases run through runCase, exactly as the suite files run them.
+ * Cases run through runCase, exactly as the suite files run them. Each plane ends by printing its
+ * kill rate: the breakages caught out of those tried, and any not expressible on it, with why.
  */
 import { existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -80,6 +81,10 @@ const EXPECTED: Readonly<Record<Breakage, { readonly fail: Readonly<Record<strin
     },
     pass: 'strict-refuses-raw-plaintext',
   },
+  'tcp-rbac-skipped': {
+    fail: { 'tcp-port-authorization': /product-client GET \/ledger → ledger-service:9000: expected denied \(the TCP connection closed with no byte, the app never sees it\) because TCP port 9000 .* is denied: DENY rule legacy\/ledger-tcp-deny\/rules\[0\] matches; got status 200/ },
+    pass: 'deny-beats-allow',
+  },
   'tls13-only': {
     fail: { 'tls-version-floor': /TLSv1\.2/ },
     pass: 'strict-mode-matrix',
@@ -146,6 +151,40 @@ const EXPECTED: Readonly<Record<Breakage, { readonly fail: Readonly<Record<strin
     pass: 'seed-policy-spec',
   },
 };
+
+type Plane = 'reference' | 'envoy';
+
+/**
+ * Breakages a data plane cannot be made to show, with the reason: each is reported as not
+ * expressible in the kill rate, never skipped silently. Every breakage of the catalogue is
+ * expressible on both data planes today.
+ */
+const NOT_EXPRESSIBLE: Readonly<Record<Plane, Readonly<Partial<Record<Breakage, string>>>>> = { reference: {}, envoy: {} };
+
+/** Breakages tried and caught on one data plane, for the kill rate the run prints. */
+class KillRate {
+  readonly caught: Breakage[] = [];
+  readonly missed: Breakage[] = [];
+  readonly notExpressible: [Breakage, string][] = [];
+
+  async tryBreakage(breakage: Breakage, run: () => Promise<void>): Promise<void> {
+    try {
+      await run();
+      this.caught.push(breakage);
+    } catch (error) {
+      this.missed.push(breakage);
+      throw error;
+    }
+  }
+
+  summary(plane: Plane): string {
+    const tried = this.caught.length + this.missed.length;
+    const rate = tried === 0 ? 'none tried' : `${this.caught.length}/${tried} caught (${Math.round((100 * this.caught.length) / tried)}%)`;
+    const missed = this.missed.length === 0 ? '' : `; missed: ${this.missed.join(', ')}`;
+    const inexpressible = this.notExpressible.length === 0 ? '' : `; not expressible on ${plane}: ${this.notExpressible.map(([b, why]) => `${b} (${why})`).join(', ')}`;
+    return `kill rate on ${plane}: ${rate}${missed}${inexpressible}`;
+  }
+}
 
 /** Restart-only breakages, grouped so that each group shares one freshly started environment. */
 const RESTART_GROUPS: readonly (readonly Breakage[])[] = [['tls13-only', 'frozen-certificates'], ['foreign-ca-certificates']];
@@ -218,10 +257,28 @@ function start(breakable: BreakableDataPlane, convergenceMs?: number): Promise<S
   return startSecurityEnv({ suiteDir: MTLS_DIR, manifests: BASE_MANIFESTS, dataPlane: breakable, seed: 1, timeScale: 0.02, observeWire: true, ...(convergenceMs === undefined ? {} : { timeouts: { convergence: convergenceMs } }) });
 }
 
-for (const plane of ['reference', 'envoy'] as const) {
+for (const plane of ['reference', 'envoy'] as const satisfies readonly Plane[]) {
 describe(`the security suites can fail on ${plane}: a broken data plane fails the cases that hold it to the promise it breaks`, function () {
   this.timeout(600_000);
   let inner: DataPlaneAdapter;
+  const killRate = new KillRate();
+
+  after(function () {
+    process.stdout.write(`      ${killRate.summary(plane)}\n`);
+  });
+
+  /** The test of one breakage: caught (its cases fail as expected) or missed, counted; or not expressible on this plane, said so. */
+  function breakageTest(breakage: Breakage, run: () => Promise<void>): void {
+    const why = NOT_EXPRESSIBLE[plane][breakage];
+    it(`${breakage} (${BREAKAGES[breakage]}): ${Object.keys(EXPECTED[breakage].fail).join(', ')} fail; ${EXPECTED[breakage].pass} still passes`, async function () {
+      if (why !== undefined) {
+        killRate.notExpressible.push([breakage, why]);
+        process.stdout.write(`      not expressible on ${plane}: ${breakage}: ${why}\n`);
+        this.skip();
+      }
+      await killRate.tryBreakage(breakage, run);
+    });
+  }
 
   before(async function () {
     inner = createDataPlane(plane);
@@ -304,7 +361,7 @@ describe(`the security suites can fail on ${plane}: a broken data plane fails th
     });
 
     for (const breakage of (Object.keys(EXPECTED) as Breakage[]).filter((b) => !RESTART_ONLY.has(b))) {
-      it(`${breakage} (${BREAKAGES[breakage]}): ${Object.keys(EXPECTED[breakage].fail).join(', ')} fail; ${EXPECTED[breakage].pass} still passes`, async function () {
+      breakageTest(breakage, async () => {
         await breakWith([breakage]);
         try {
           await expectBroken(run, breakage);
@@ -330,11 +387,7 @@ describe(`the security suites can fail on ${plane}: a broken data plane fails th
         await started?.close();
       });
 
-      for (const breakage of group) {
-        it(`${breakage} (${BREAKAGES[breakage]}): ${Object.keys(EXPECTED[breakage].fail).join(', ')} fail; ${EXPECTED[breakage].pass} still passes`, async function () {
-          await expectBroken(run, breakage);
-        });
-      }
+      for (const breakage of group) breakageTest(breakage, () => expectBroken(run, breakage));
     });
   }
 });
