@@ -350,7 +350,7 @@ describe(`the security suites can fail on ${plane}: a broken data plane fails th
       expect(shown.tlsDisagreeing).to.equal(0);
       expect(shown.wireRows).to.equal(report.wire.length);
       expect(shown.wireReadable).to.equal(report.wire.filter((r) => r.seen === 'cleartext' || r.seen === 'cleartext request, no reply').length);
-      expect(shown.grids.map((g) => g.destination)).to.deep.equal(['prod-namespace/payment-service:8080', 'prod-namespace/product-service:8082', 'prod-namespace/product-service:8083', 'legacy/inventory-service:9080']);
+      expect(shown.grids.map((g) => g.destination)).to.deep.equal(['prod-namespace/payment-service:8080', 'prod-namespace/product-service:8082', 'prod-namespace/product-service:8083', 'legacy/inventory-service:9080', 'legacy/ledger-service:9000', 'legacy/ledger-service:9001']);
       // Each grid's heading counts its probes: together, every cell of the report.
       expect(shown.grids.reduce((n, g) => n + g.probes, 0)).to.equal(report.authzMatrix.length);
       expect(shown.mismatchedCells).to.equal(0);
