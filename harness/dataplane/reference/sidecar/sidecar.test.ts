@@ -3,7 +3,9 @@
  * both ends of every call are observed (the client's Observation, the app's received list).
  */
 import { expect } from 'chai';
+import { readFile, writeFile } from 'node:fs/promises';
 import { connect as tcpConnect } from 'node:net';
+import { join } from 'node:path';
 import { connect as tlsConnect } from 'node:tls';
 import { Client } from 'undici';
 import { makeBadCertificate } from '../../../pki/attacker-kit.ts';
@@ -13,6 +15,7 @@ import { call } from '../../../traffic/caller.ts';
 import type { CallRequest, ClientTls, Observation } from '../../../traffic/types.ts';
 import { freePorts, LocalPod } from '../testing/local-pod.ts';
 import { MESH_PROBE_ALPN } from '../../istiod/istio-constants.ts';
+import { SIDECAR_CONFIG_FILE } from '../render.ts';
 
 const ORDER = { namespace: 'prod', serviceAccount: 'order' };
 const ORDER_URI = 'spiffe://cluster.local/ns/prod/sa/order';
@@ -321,6 +324,60 @@ spec:
       const { data, ms } = await halfClose(strict, Buffer.from([0x16, 0x03, 0x01, 0x02, 0x00, 0x01]));
       expect(data).to.equal('');
       expect(ms).to.be.lessThan(1_000);
+    });
+  });
+
+  describe('Envoy settings a config change puts in force (the breakages the security suites must catch)', function () {
+    /** Rewrites sidecar.json through `change`, waits until `holds` sees it in force, runs `body`, then puts the file back. */
+    async function withConfig(change: (config: { mesh: { minTlsVersion: string; cipherSuites: string[] }; inbound: { forwardClientCertDetails?: string } }) => void, holds: () => Promise<boolean>, body: () => Promise<void>): Promise<void> {
+      const path = join(pod.dir, SIDECAR_CONFIG_FILE);
+      const original = await readFile(path, 'utf8');
+      const config = JSON.parse(original) as Parameters<typeof change>[0];
+      change(config);
+      await writeFile(path, JSON.stringify(config, null, 2));
+      try {
+        await pod.sidecar.reload();
+        expect(await holds(), 'the changed config is in force after a reload').to.equal(true);
+        await body();
+      } finally {
+        await writeFile(path, original);
+        await pod.sidecar.reload();
+      }
+    }
+    const tls10 = (): Promise<{ obs: Observation; appSaw: string[] }> => probe({ protocol: 'https', port: strict, method: 'POST', path: '/pay/tls10', tls: mtls(order, { minVersion: 'TLSv1', maxVersion: 'TLSv1' }) });
+
+    it('refuses a TLS 1.0 client with a protocol_version alert at the 1.2 floor, and takes it once the config lowers the floor (no restart)', async function () {
+      const refused = await tls10();
+      expect(refused.obs.outcome).to.equal('tls-error');
+      expect(refused.obs.tls?.alert).to.equal('tlsv1 alert protocol version');
+      await withConfig(
+        (c) => {
+          c.mesh.minTlsVersion = 'TLSv1';
+          c.mesh.cipherSuites.push('ECDHE-ECDSA-AES128-SHA', 'ECDHE-RSA-AES128-SHA');
+        },
+        async () => (await tls10()).obs.outcome === 'response',
+        async () => {
+          const taken = await tls10();
+          expect(taken.obs.tls?.protocol).to.equal('TLSv1');
+          expect(taken.appSaw).to.deep.equal(['POST /pay/tls10']);
+        },
+      );
+      expect((await tls10()).obs.outcome, 'the floor is 1.2 again once the file is back').to.equal('tls-error');
+    });
+
+    it('with forward_client_cert_details ALWAYS_FORWARD_ONLY passes a plaintext client\'s x-forwarded-client-cert to the app (APPEND_FORWARD strips it)', async function () {
+      const forged = { 'x-forwarded-client-cert': `By=x;URI=${ORDER_URI}` };
+      const sent = (): Promise<{ obs: Observation; appSaw: string[] }> => probe({ protocol: 'http', port: permissive, path: '/open/forged', headers: forged });
+      await withConfig(
+        (c) => {
+          c.inbound.forwardClientCertDetails = 'ALWAYS_FORWARD_ONLY';
+        },
+        async () => (await sent()).obs.echo?.headers['x-forwarded-client-cert'] !== undefined,
+        async () => {
+          expect((await sent()).obs.echo?.peerIdentity).to.equal(ORDER_URI);
+        },
+      );
+      expect((await sent()).obs.echo?.headers['x-forwarded-client-cert']).to.equal(undefined);
     });
   });
 
