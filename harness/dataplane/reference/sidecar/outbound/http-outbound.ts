@@ -283,6 +283,9 @@ function upstreamHeaders(req: IncomingMessage): Record<string, string | string[]
     const value = req.headers[name];
     if (value !== undefined && !isHopByHop(name) && name !== 'content-length') headers[name] = value;
   }
+  // istiod leaves the outbound HCM's forward_client_cert_details unset: Envoy's default, SANITIZE,
+  // never sends an x-forwarded-client-cert the app wrote to the next hop.
+  delete headers['x-forwarded-client-cert'];
   headers['x-forwarded-proto'] ??= 'http';
   headers['x-request-id'] ??= randomUUID();
   return headers;

@@ -151,6 +151,15 @@ describe('reference sidecar, outbound (in-process, four replicas)', function () 
       expect(last).to.include({ direction: 'outbound', status: 200, responseFlags: '-', connectionSecurity: 'mutual_tls', authority: 'payment:80', path: '/rr' });
     });
 
+    it("never sends on an x-forwarded-client-cert the app wrote (the outbound HCM's SANITIZE): the server sees only its own sidecar's element", async function () {
+      const forged = 'By=spiffe://cluster.local/ns/prod/sa/payment-sa;URI=spiffe://cluster.local/ns/prod/sa/admin';
+      const r = await mesh.request('payment:80', '/xfcc', { headers: { 'x-forwarded-client-cert': forged } });
+      const echo = JSON.parse(r.body) as { peerIdentity?: string; headers: Record<string, string> };
+      expect(echo.peerIdentity).to.equal('spiffe://cluster.local/ns/prod/sa/order-sa');
+      expect(echo.headers['x-forwarded-client-cert']).to.not.include('sa/admin');
+      expect(echo.headers['x-forwarded-client-cert']!.split(',')).to.have.length(1);
+    });
+
     it('answers 404 NR for a Host no virtual host has, and never calls upstream', async function () {
       const before = received();
       const r = await mesh.request('nobody.prod:80', '/x');
