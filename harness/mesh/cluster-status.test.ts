@@ -55,4 +55,13 @@ describe('client sidecar views: /clusters and forwarded results', function () {
     expect(forwardDeadline({ count: 100, ratePerSecond: 50 }, 1_000)).to.equal(2_000 + 20 * 1_000 + 5_000);
     expect(forwardDeadline({ count: 40, concurrency: 10 }, 1_000)).to.equal(4 * 1_000 + 5_000);
   });
+
+  it('refuses a forward of no requests, a rate or a request timeout not above 0, instead of making a negative deadline', function () {
+    // A count of -12 at 100/s with 5 s per request once made a deadline of -55,120 ms, which only AbortSignal.timeout rejected.
+    expect(() => forwardDeadline({ count: -12, ratePerSecond: 100 }, 5_000)).to.throw(RangeError, /at least 1 request.*-12/);
+    expect(() => forwardDeadline({ count: 0 }, 5_000)).to.throw(RangeError, /count 0/);
+    expect(() => forwardDeadline({ count: 2.5 }, 5_000)).to.throw(RangeError, /whole number/);
+    expect(() => forwardDeadline({ count: 10, ratePerSecond: 0 }, 5_000)).to.throw(RangeError, /rate/);
+    expect(() => forwardDeadline({ count: 10 }, -1)).to.throw(RangeError, /request timeout/);
+  });
 });

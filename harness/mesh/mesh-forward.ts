@@ -50,8 +50,16 @@ export function countFlags(results: readonly MeshForwardResult[]): Record<string
   return out;
 }
 
-/** A default deadline for a forward: its rate's duration, plus one request timeout per request a connection carries. */
+/**
+ * A default deadline for a forward: its rate's duration, plus one request timeout per request a
+ * connection carries. A count below 1, a rate or request timeout not above 0 is refused here: it
+ * used to make a negative deadline that the agent client only rejected as an out-of-range
+ * `delay` of AbortSignal.timeout, far from the arithmetic that made it.
+ */
 export function forwardDeadline(spec: Pick<MeshForward, 'count' | 'concurrency' | 'ratePerSecond'>, requestTimeoutMs: number): number {
+  if (!Number.isInteger(spec.count) || spec.count < 1) throw new RangeError(`a forward sends at least 1 request (a whole number), got count ${spec.count}`);
+  if (spec.ratePerSecond !== undefined && !(spec.ratePerSecond > 0)) throw new RangeError(`a forward's rate must be above 0 per second, got ${spec.ratePerSecond}`);
+  if (!(requestTimeoutMs > 0)) throw new RangeError(`a forward's request timeout must be above 0 ms, got ${requestTimeoutMs}`);
   const perConnection = Math.ceil(spec.count / Math.max(1, spec.concurrency ?? 1));
   const paced = spec.ratePerSecond === undefined ? 0 : (spec.count * 1000) / spec.ratePerSecond;
   return Math.ceil(paced + Math.min(perConnection, 20) * requestTimeoutMs + 5_000);

@@ -7,7 +7,7 @@
  */
 import { Feature, FaultSchedule, failingEndpoint, type ConformanceCase, type MeshForwardResult } from '../../../harness/index.ts';
 import { ordinal } from '../ejection-judge.ts';
-import { TrafficRecorder, phasedHypothesis, successAtLeast, tally } from '../live-traffic.ts';
+import { TrafficRecorder, phasedHypothesis, requestsUntil, successAtLeast, tally } from '../live-traffic.ts';
 import { MetricWatch } from '../metric-watch.ts';
 import { CLIENT, type ResilienceEnv } from '../resilience-env.ts';
 import { DR_VARIATIONS, LATE_SWEEP_MS, RATE, SAMPLE_MS, TOLERANCE_MS, caseExperiment, echoOf, judge, scaledOutlier, timeScaleLine, verifyEjections, verifySteadyState } from './common.ts';
@@ -43,10 +43,10 @@ export const ejectionCase: ConformanceCase<ResilienceEnv> = {
             () => recorder.drive(40, RATE),
             async () => during,
             async () => {
-              // Until the replica has served out its last ejection (the oracle says how long), and a little more.
-              const last = judge(env, SERVICE, recorder).expected.filter((w) => w.toMs === null).map((w) => w.fromMs + w.ejectionMs + intervalMs);
-              const remaining = Math.max(0, ...last) - recorder.now();
-              afterRollback = await recorder.drive(Math.ceil((RATE * (remaining + 3 * intervalMs)) / 1000), RATE);
+              // Until the replica has served out its last ejection (the oracle says how long; none may be left), and 3 intervals more.
+              const ends = judge(env, SERVICE, recorder).expected.filter((w) => w.toMs === null).map((w) => w.fromMs + w.ejectionMs + intervalMs);
+              const now = recorder.now();
+              afterRollback = await recorder.drive(requestsUntil(Math.max(now, ...ends), now, 3 * intervalMs, RATE), RATE);
               return afterRollback;
             },
           ],
