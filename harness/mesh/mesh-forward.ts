@@ -24,6 +24,25 @@ export interface MeshForward extends Pick<MeshCall, 'to' | 'port' | 'method' | '
 export interface MeshForwardResult extends ForwardResult {
   /** The client sidecar's response flags (`-`, `UO`, `UH`, `UF,URX`, …); absent when it sent none (no sidecar in the path). */
   readonly responseFlags?: string;
+  /**
+   * How long the client sidecar took over the request (its access log's %DURATION%), where its
+   * timers run: free of the client app's own scheduling. Absent when its log lines could not be
+   * paired with the results one to one.
+   */
+  readonly sidecarDurationMs?: number;
+}
+
+/**
+ * The client sidecar's duration for each result, from its outbound access-log lines: paired in
+ * order, only when requests went one at a time (the log is in the order they ended) and there is
+ * one line per result with the same status (0 in the log for a request that got no response).
+ * Otherwise the results come back as they were.
+ */
+export function withSidecarDurations(results: readonly MeshForwardResult[], outboundLog: readonly AccessLogEntry[], concurrency: number): readonly MeshForwardResult[] {
+  if (concurrency !== 1 || outboundLog.length !== results.length) return results;
+  const statusOf = (r: MeshForwardResult): number => (r.outcome === 'response' ? (r.status ?? 0) : 0);
+  if (results.some((r, i) => statusOf(r) !== outboundLog[i]!.status)) return results;
+  return results.map((r, i) => ({ ...r, sidecarDurationMs: outboundLog[i]!.durationMs }));
 }
 
 export interface MeshForwardEvidence {
