@@ -119,7 +119,19 @@ export const retriesCase: ConformanceCase<ResilienceEnv> = {
     // (a per-try timeout of 20 ms at 0.02 on a loaded machine), so they count on both sides.
     const watched = [...steady, ...during];
     const watchedAttempts = watched.reduce((n, r) => n + (attemptsOf(r) ?? 1), 0);
-    watch.check(ctx, { name: 'envoy_cluster_upstream_rq_retry', labels: { cluster_name: cluster } }, watchedAttempts - watched.length, `upstream_rq_retry counts one retry per extra attempt (${watched.length} requests, ${steady.length} of them steady-state probes)`);
+    // Envoy counts a retry when it schedules it, before its back-off (RetryStateImpl::shouldRetry): a
+    // request the route timeout ends in back-off has one retry counted and never sent. Those are
+    // the UT requests with no try in flight at the timeout, i.e. the UT requests upstream_rq_timeout
+    // (a try cut in flight) does not count.
+    const ut = watched.filter(isUt).length;
+    const cutInFlight = watch.increase({ name: 'envoy_cluster_upstream_rq_timeout', labels: { cluster_name: cluster } });
+    const cutInBackoff = Math.max(0, ut - cutInFlight);
+    watch.check(
+      ctx,
+      { name: 'envoy_cluster_upstream_rq_retry', labels: { cluster_name: cluster } },
+      watchedAttempts - watched.length + cutInBackoff,
+      `upstream_rq_retry counts one retry per extra attempt, and one scheduled but never sent for each request the route timeout ended in its back-off (${watched.length} requests, ${steady.length} of them steady-state probes; ${ut} UT, ${cutInFlight} of them cut in flight by upstream_rq_timeout, ${cutInBackoff} in back-off)`,
+    );
     const clientFailed = watched.filter((r) => r.status === 503).length;
     watch.check(ctx, { name: 'istio_requests_total', labels: { reporter: 'source', destination_service: destination.host, response_code: '503' } }, clientFailed, `the client sidecar reports the ${clientFailed} 503s the client saw, not the replicas' 503s it retried`);
     // Every failed attempt was a replica's 503 (its own, or its sidecar's for a reset app) or a per-try timeout of a slow answer.
