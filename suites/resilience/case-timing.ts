@@ -1,6 +1,6 @@
 /**
  * The timing margins of the resilience cases, from the machine's scheduling jitter as measured
- * while the suite runs (a JitterMonitor sampling in 1 s windows from the suite's start): a margin
+ * while the suite runs (a JitterMonitor sampling in 5 s windows from the suite's start): a margin
  * is 2 × the worst window's p99 timer lateness so far, at least a floor (MARGIN_FLOOR_MS unless a
  * check names its own). Taking the worst window seen so far, not the first, is deliberate: jitter
  * measured at the start of a run underpredicts jitter while the mesh carries traffic. Only recent
@@ -13,10 +13,10 @@
 import { MARGIN_FLOOR_MS, marginFromJitter, marginTooThin, worstWindow as worst, type JitterSummary, type MeshproofError } from '../../harness/index.ts';
 
 /**
- * Margins look at the last 120 windows (about 2 minutes: longer than any case's traffic), so the
+ * Margins look at the last 12 windows (about a minute: longer than any case's traffic), so the
  * image builds and container starts at the suite's beginning do not widen every later margin.
  */
-export const RECENT_WINDOWS = 120;
+export const RECENT_WINDOWS = 12;
 
 export interface CaseTiming {
   /** The margin for a duration check now (ms): 2 × the worst p99 lateness so far, at least `floorMs`. */

@@ -87,7 +87,7 @@ export function resolveResilienceMesh(topology: Topology, extra: readonly string
 export async function startResilienceEnv(options: ResilienceEnvOptions): Promise<StartedResilienceEnv> {
   const topology = loadTopology(RESILIENCE_TOPOLOGY);
   const initial = resolveResilienceMesh(topology);
-  // Jitter is sampled from before the first container starts until the suite closes: margins take the worst window so far.
+  // Jitter is sampled from before the first container starts until the suite closes: margins take the worst recent window.
   const jitter = JitterMonitor.start();
   const runtime = await DockerRuntime.start({ runId: options.runId ?? runIdFromEnv(), ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }) });
   let mesh: MeshEnvironment | undefined;
