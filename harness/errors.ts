@@ -44,6 +44,8 @@ export const ErrorCode = {
   ProbeClient: 'MESHPROOF_ERR_PROBE_CLIENT',
   /** The pod network could not be captured, or a capture could not be read. */
   WireCapture: 'MESHPROOF_ERR_WIRE_CAPTURE',
+  /** A timing check's margin (from the machine's measured scheduling jitter) is too wide to tell the right duration from the wrong one here. */
+  TimingMargin: 'MESHPROOF_ERR_TIMING_MARGIN',
   /** A bug in meshproof itself. */
   Internal: 'MESHPROOF_ERR_INTERNAL',
 } as const;
@@ -70,6 +72,7 @@ const kindOf: Record<ErrorCode, ErrorKind> = {
   MESHPROOF_ERR_NOT_SUPPORTED: 'input',
   MESHPROOF_ERR_PROBE_CLIENT: 'infrastructure',
   MESHPROOF_ERR_WIRE_CAPTURE: 'infrastructure',
+  MESHPROOF_ERR_TIMING_MARGIN: 'infrastructure',
   MESHPROOF_ERR_INTERNAL: 'internal',
 };
 

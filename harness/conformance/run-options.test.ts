@@ -1,6 +1,7 @@
 import { expect } from 'chai';
 import { isMeshproofError } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
+import { chooseTimeScale } from './auto-time-scale.ts';
 import { DEFAULT_TIME_SCALE, ENV_NAMES, pinRunOptions, replayCommand, resolveRunOptions, runOptionsFromEnv, runOptionsToEnv } from './run-options.ts';
 
 describe('RunOptions', function () {
@@ -45,6 +46,14 @@ describe('RunOptions', function () {
     const o = resolveRunOptions({ seed: 5, timeScale: 0.1, suites: ['authz'], grep: 'a b', policiesDir: '/p', expectFile: '/e.yaml', reportDir: '/r' });
     expect(runOptionsFromEnv(runOptionsToEnv(o))).to.deep.equal(o);
     expect(() => runOptionsFromEnv({ [ENV_NAMES.seed]: 'x' })).to.throw(/MESHPROOF_SEED 'x'/);
+  });
+
+  it("carries the run's timing (how the time scale was set, the start jitter) to the mocha process", function () {
+    const timing = chooseTimeScale({ samples: 190, p50Ms: 0.2, p99Ms: 1, maxMs: 4 });
+    const o = Object.freeze({ ...resolveRunOptions({ seed: 7 }), timeScale: timing.timeScale, timing });
+    expect(runOptionsFromEnv(runOptionsToEnv(o))).to.deep.equal(o);
+    expect(runOptionsFromEnv({ ...runOptionsToEnv(o), MESHPROOF_TIMING: '' }).timing).to.equal(undefined);
+    expect(() => runOptionsFromEnv({ MESHPROOF_TIMING: '{' })).to.throw(/MESHPROOF_TIMING is not JSON/);
   });
 
   it('pins a random seed into the environment so every later reader sees the same one', function () {

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
 import type { Area } from './features.ts';
+import type { RunTiming } from './auto-time-scale.ts';
 
 import { DATA_PLANES, type DataPlaneName } from '../dataplane/names.ts';
 
@@ -53,6 +54,8 @@ export interface RunOptions {
   readonly policiesDir?: string;
   /** The user's intent file (YAML: from, to, method, path → allow | deny | reject). */
   readonly expectFile?: string;
+  /** How the time scale was set and the jitter measured when the run started (set by `meshproof run`; carried as MESHPROOF_TIMING). */
+  readonly timing?: RunTiming;
 }
 
 /** Anything the caller knows; strings are parsed (flags and environment variables are strings). */
@@ -94,6 +97,9 @@ export const ENV_NAMES: OptionNames = {
   policiesDir: 'MESHPROOF_POLICIES',
   expectFile: 'MESHPROOF_EXPECT',
 };
+
+/** The run's timing (RunTiming as JSON), from the CLI to the mocha process. */
+export const TIMING_ENV = 'MESHPROOF_TIMING';
 
 const MAX_SEED = 0xffff_ffff;
 
@@ -176,7 +182,17 @@ export function runOptionsToEnv(options: RunOptions): Record<string, string> {
   if (options.grep !== undefined) env[ENV_NAMES.grep] = options.grep;
   if (options.policiesDir !== undefined) env[ENV_NAMES.policiesDir] = options.policiesDir;
   if (options.expectFile !== undefined) env[ENV_NAMES.expectFile] = options.expectFile;
+  if (options.timing !== undefined) env[TIMING_ENV] = JSON.stringify(options.timing);
   return env;
+}
+
+function timingFromEnv(text: string | undefined): RunTiming | undefined {
+  if (text === undefined || text === '') return undefined;
+  try {
+    return JSON.parse(text) as RunTiming;
+  } catch {
+    throw new MeshproofError(ErrorCode.BadArgument, `${TIMING_ENV} is not JSON: '${text.slice(0, 80)}'`, { hint: `leave ${TIMING_ENV} unset; meshproof run sets it` });
+  }
 }
 
 /**
@@ -185,7 +201,8 @@ export function runOptionsToEnv(options: RunOptions): Record<string, string> {
  * pinRunOptions() once first (the mocha reporter does).
  */
 export function runOptionsFromEnv(env: NodeJS.ProcessEnv = process.env, newSeed: () => number = randomSeed): RunOptions {
-  return resolveRunOptions(
+  const timing = timingFromEnv(env[TIMING_ENV]);
+  const options = resolveRunOptions(
     {
       seed: env[ENV_NAMES.seed],
       timeScale: env[ENV_NAMES.timeScale],
@@ -200,6 +217,7 @@ export function runOptionsFromEnv(env: NodeJS.ProcessEnv = process.env, newSeed:
     newSeed,
     ENV_NAMES,
   );
+  return timing === undefined ? options : Object.freeze({ ...options, timing });
 }
 
 /** Reads the options and writes them back to `env`, so every later reader in the process sees the same seed. */

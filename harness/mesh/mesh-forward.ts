@@ -24,6 +24,25 @@ export interface MeshForward extends Pick<MeshCall, 'to' | 'port' | 'method' | '
 export interface MeshForwardResult extends ForwardResult {
   /** The client sidecar's response flags (`-`, `UO`, `UH`, `UF,URX`, …); absent when it sent none (no sidecar in the path). */
   readonly responseFlags?: string;
+  /**
+   * How long the client sidecar took over the request (its access log's %DURATION%), where its
+   * timers run: free of the client app's own scheduling. Absent when its log lines could not be
+   * paired with the results one to one.
+   */
+  readonly sidecarDurationMs?: number;
+}
+
+/**
+ * The client sidecar's duration for each result, from its outbound access-log lines: paired in
+ * order, only when requests went one at a time (the log is in the order they ended) and there is
+ * one line per result with the same status (0 in the log for a request that got no response).
+ * Otherwise the results come back as they were.
+ */
+export function withSidecarDurations(results: readonly MeshForwardResult[], outboundLog: readonly AccessLogEntry[], concurrency: number): readonly MeshForwardResult[] {
+  if (concurrency !== 1 || outboundLog.length !== results.length) return results;
+  const statusOf = (r: MeshForwardResult): number => (r.outcome === 'response' ? (r.status ?? 0) : 0);
+  if (results.some((r, i) => statusOf(r) !== outboundLog[i]!.status)) return results;
+  return results.map((r, i) => ({ ...r, sidecarDurationMs: outboundLog[i]!.durationMs }));
 }
 
 export interface MeshForwardEvidence {
@@ -50,8 +69,16 @@ export function countFlags(results: readonly MeshForwardResult[]): Record<string
   return out;
 }
 
-/** A default deadline for a forward: its rate's duration, plus one request timeout per request a connection carries. */
+/**
+ * A default deadline for a forward: its rate's duration, plus one request timeout per request a
+ * connection carries. A count below 1, a rate or request timeout not above 0 is refused here: it
+ * used to make a negative deadline that the agent client only rejected as an out-of-range
+ * `delay` of AbortSignal.timeout, far from the arithmetic that made it.
+ */
 export function forwardDeadline(spec: Pick<MeshForward, 'count' | 'concurrency' | 'ratePerSecond'>, requestTimeoutMs: number): number {
+  if (!Number.isInteger(spec.count) || spec.count < 1) throw new RangeError(`a forward sends at least 1 request (a whole number), got count ${spec.count}`);
+  if (spec.ratePerSecond !== undefined && !(spec.ratePerSecond > 0)) throw new RangeError(`a forward's rate must be above 0 per second, got ${spec.ratePerSecond}`);
+  if (!(requestTimeoutMs > 0)) throw new RangeError(`a forward's request timeout must be above 0 ms, got ${requestTimeoutMs}`);
   const perConnection = Math.ceil(spec.count / Math.max(1, spec.concurrency ?? 1));
   const paced = spec.ratePerSecond === undefined ? 0 : (spec.count * 1000) / spec.ratePerSecond;
   return Math.ceil(paced + Math.min(perConnection, 20) * requestTimeoutMs + 5_000);

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import type { CaseResult } from '../conformance/case-runner.ts';
+import { chooseTimeScale } from '../conformance/auto-time-scale.ts';
 import { buildReport } from './build-report.ts';
 import { renderHtml } from './html/render-html.ts';
 import { renderJunit } from './junit-xml.ts';
@@ -97,6 +98,20 @@ describe('buildReport', function () {
     const problems = validateReport(broken);
     expect(problems.join('\n')).to.match(/must have required property 'seed'/);
     expect(problems.join('\n')).to.match(/\/cases\/0\/outcome/);
+  });
+
+  it('records how the time scale was chosen (run.timing) in report.json, valid against the schema, and in the HTML header', function () {
+    const timing = chooseTimeScale({ samples: 190, p50Ms: 0.2, p99Ms: 1, maxMs: 4 });
+    const r = buildReport(synthetic.results, { ...synthetic.run, options: { ...synthetic.run.options, timeScale: timing.timeScale, timing } });
+    expect(r.run.timing).to.deep.equal(timing);
+    expect(r.run.timeScale).to.equal(0.05);
+    expect(validateReport(JSON.parse(JSON.stringify(r)) as Record<string, unknown>)).to.deep.equal([]);
+    const page = renderHtml(r);
+    expect(page).to.match(/chosen from the measured jitter/);
+    expect(page).to.match(/timer lateness at the start p99 1 ms, max 4 ms/);
+    const bad = JSON.parse(JSON.stringify(r)) as { run: { timing: Record<string, unknown> } };
+    bad.run.timing['timeScaleFrom'] = 'guess';
+    expect(validateReport(bad).join('\n')).to.match(/timing\/timeScaleFrom/);
   });
 
   it('junit.xml validates against the JUnit schema (xmllint), with skips, failures and errors as CI reads them', function () {

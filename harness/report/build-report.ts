@@ -209,6 +209,7 @@ export function buildReport(results: readonly CaseResult[], run: RunDescription)
       durationMs: Math.max(0, Date.parse(run.finishedAt) - Date.parse(run.startedAt)),
       seed: options.seed,
       timeScale: options.timeScale,
+      ...(options.timing === undefined ? {} : { timing: options.timing }),
       suites: options.suites,
       ...(options.grep === undefined ? {} : { grep: options.grep }),
       replayCommand: replayCommand(options),

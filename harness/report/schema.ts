@@ -10,6 +10,7 @@ import type { CaseOutcome } from '../conformance/outcome.ts';
 import type { AccessLogEntry, CallProtocol, Outcome } from '../traffic/types.ts';
 import type { DataPlaneInfo } from '../dataplane/types.ts';
 import type { ChangeReview } from '../change/change-review.ts';
+import type { RunTiming } from '../conformance/auto-time-scale.ts';
 
 export const REPORT_API_VERSION = 'meshproof.dev/v1alpha1';
 
@@ -51,6 +52,8 @@ export interface RunInfo {
   readonly seed: number;
   /** Policy durations were multiplied by this (e.g. 0.02: a 30 s ejection lasted 0.6 s). */
   readonly timeScale: number;
+  /** How the time scale was set (the user's, or chosen from the machine's measured scheduling jitter) and the jitter when the run started. */
+  readonly timing?: RunTiming;
   readonly suites: readonly string[];
   readonly grep?: string;
   /** The exact command that replays this run. */

@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { MeshForwardEvidence, MeshForwardResult } from '../../harness/index.ts';
-import { onAxis, phasedHypothesis, successAtLeast, tally } from './live-traffic.ts';
+import { onAxis, phasedHypothesis, requestsUntil, successAtLeast, tally } from './live-traffic.ts';
 
 const result = (r: Partial<MeshForwardResult>): MeshForwardResult => ({ index: 0, startedAtMs: 0, durationMs: 2, outcome: 'response', status: 200, ...r });
 
@@ -39,5 +39,15 @@ describe('load through a service, as the resilience cases read it', function () 
     const verdicts = [await h.probe(), await h.probe(), await h.probe()];
     expect(seen).to.deep.equal(['before', 'during', 'after']);
     expect(verdicts.map((v) => v.holds)).to.deep.equal([true, false, true]);
+  });
+
+  it('counts requests until a time and some more, never fewer than one, however late it is', function () {
+    // 100/s for 300 ms left and 3 intervals of 200 ms: 90 requests.
+    expect(requestsUntil(1_300, 1_000, 600, 100)).to.equal(90);
+    // Later than the end (a busy machine, or no ejection left: the end was taken as 0): only the extra time. This once gave -12.
+    expect(requestsUntil(0, 75_000, 600, 100)).to.equal(60);
+    expect(requestsUntil(0, 75_000, 1, 100)).to.equal(1);
+    expect(() => requestsUntil(0, 0, 0, 100)).to.throw(RangeError);
+    expect(() => requestsUntil(0, 0, 600, 0)).to.throw(RangeError);
   });
 });

@@ -65,6 +65,17 @@ export class TrafficRecorder {
   }
 }
 
+/**
+ * How many requests at `ratePerSecond` keep traffic flowing from `nowMs` until `untilMs` and
+ * `extraMs` beyond it: at least one for the extra time, however late `nowMs` already is. (Taking
+ * `until - now` alone went negative on a busy machine, or when nothing was left to wait for, and
+ * turned into a negative request count.)
+ */
+export function requestsUntil(untilMs: number, nowMs: number, extraMs: number, ratePerSecond: number): number {
+  if (!(ratePerSecond > 0) || !(extraMs > 0)) throw new RangeError(`requestsUntil needs a rate and an extra time above 0, got ${ratePerSecond}/s and ${extraMs} ms`);
+  return Math.max(1, Math.ceil((ratePerSecond * (Math.max(0, untilMs - nowMs) + extraMs)) / 1000));
+}
+
 export const succeeded = (r: MeshForwardResult): boolean => r.status === 200;
 
 /** `3 × 503 UH, 97 × 200`: what a batch of requests got, for journals and messages. */

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import {
   DockerRuntime,
   ErrorCode,
+  JitterMonitor,
   MeshCa,
   MeshEnvironment,
   MeshproofError,
@@ -28,6 +29,7 @@ import {
 } from '../../harness/index.ts';
 import { chooseDataPlane } from '../shared/data-plane-choice.ts';
 import { FIXTURES_DIR } from '../shared/fixtures-dir.ts';
+import { caseTiming, type CaseTiming } from './case-timing.ts';
 
 export const RESILIENCE_TOPOLOGY = join(FIXTURES_DIR, 'resilience/topology.yaml');
 
@@ -52,6 +54,8 @@ export interface ResilienceEnv {
   readonly replicas: readonly string[];
   /** The client sidecar's independent load balancers (Envoy: worker threads) and how late host-health changes reach them. */
   readonly balancing: { readonly loadBalancers: number; readonly hostHealthLagMs: number };
+  /** Timing margins from the scheduling jitter measured while the suite runs. */
+  readonly timing: CaseTiming;
   /** A service of the topology, as the policies in force resolve it. */
   service(name: string): ResolvedDestination;
   /** The service's outlierDetection (port 80) as the policies in force say, or undefined. */
@@ -83,6 +87,8 @@ export function resolveResilienceMesh(topology: Topology, extra: readonly string
 export async function startResilienceEnv(options: ResilienceEnvOptions): Promise<StartedResilienceEnv> {
   const topology = loadTopology(RESILIENCE_TOPOLOGY);
   const initial = resolveResilienceMesh(topology);
+  // Jitter is sampled from before the first container starts until the suite closes: margins take the worst recent window.
+  const jitter = JitterMonitor.start();
   const runtime = await DockerRuntime.start({ runId: options.runId ?? runIdFromEnv(), ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }) });
   let mesh: MeshEnvironment | undefined;
   try {
@@ -101,6 +107,7 @@ export async function startResilienceEnv(options: ResilienceEnvOptions): Promise
       timeScale: options.timeScale,
       replicas: running.podsOf('prod-namespace/payment-service').map((m) => m.participant.pod),
       balancing: { loadBalancers: running.pod(CLIENT).rendered?.loadBalancers ?? 1, hostHealthLagMs: running.pod(CLIENT).rendered?.hostHealthLagMs ?? 0 },
+      timing: caseTiming(() => jitter.windows),
       engineVersion: runtime.engineVersion,
       service,
       outlierDetectionOf: (name) => service(name).ports[0]?.trafficPolicy?.outlierDetection,
@@ -114,11 +121,13 @@ export async function startResilienceEnv(options: ResilienceEnvOptions): Promise
         return next;
       },
       async close() {
+        await jitter.stop();
         await running.close();
         await runtime.close();
       },
     };
   } catch (error) {
+    await jitter.stop();
     await mesh?.close();
     await runtime.close();
     throw error;

@@ -32,6 +32,9 @@ describe('one request against what the route makes of it', function () {
     const good = observed({ status: 504, responseFlags: 'UT', body: 'upstream request timeout', durationMs: 61 });
     expect(compareWithRoute(good, { route, attempts: slow, slackMs: 5 }).error).to.equal(undefined);
     expect(compareWithRoute({ ...good, durationMs: 20 }, { route, attempts: slow, slackMs: 5 }).error?.message).to.match(/answered after 20 ms, before the 60 ms/);
+    // The client sidecar's own duration, where it logged one, is what is judged.
+    expect(compareWithRoute({ ...good, durationMs: 20, sidecarDurationMs: 60.4 }, { route, attempts: slow, slackMs: 5 }).error).to.equal(undefined);
+    expect(compareWithRoute({ ...good, sidecarDurationMs: 20 }, { route, attempts: slow, slackMs: 5 }).error?.message).to.match(/answered after 20 ms \(client sidecar\), before the 60 ms/);
     expect(compareWithRoute({ ...good, body: 'no healthy upstream' }, { route, attempts: slow, slackMs: 5 }).error?.message).to.match(/body 'no healthy upstream', the oracle says 'upstream request timeout'/);
   });
 

@@ -15,6 +15,7 @@ const MAX_COUNT = 100_000;
 
 export async function forward(spec: ForwardRequest, from: string, defaultTimeoutMs: number): Promise<ForwardResponse> {
   if (!Number.isInteger(spec.count) || spec.count < 1 || spec.count > MAX_COUNT) throw new RangeError(`count must be 1..${MAX_COUNT}, got ${spec.count}`);
+  if (spec.ratePerSecond !== undefined && !(spec.ratePerSecond > 0)) throw new RangeError(`ratePerSecond must be above 0, got ${spec.ratePerSecond}`);
   const concurrency = Math.max(1, Math.min(spec.concurrency ?? 1, spec.count));
   const timeoutMs = spec.request.timeoutMs ?? defaultTimeoutMs;
   const keepAlive = spec.keepAlive ?? true;
@@ -28,8 +29,8 @@ export async function forward(spec: ForwardRequest, from: string, defaultTimeout
       const index = next++;
       if (index >= spec.count) return;
       if (spec.ratePerSecond !== undefined) {
-        const due = startedAt + (index * 1000) / spec.ratePerSecond;
-        if (due > Date.now()) await delay(due - Date.now());
+        const wait = startedAt + (index * 1000) / spec.ratePerSecond - Date.now();
+        if (wait > 0) await delay(wait);
       }
       const began = Date.now();
       const result = pool === undefined ? fromObservation(await call(spec.request, timeoutMs)) : await pooledCall(pool, spec.request, timeoutMs);

@@ -10,6 +10,8 @@
 import { join, resolve } from 'node:path';
 import type { Command } from 'commander';
 import { checkIntents, readIntentFile, type IntentCheck } from '../../conformance/intent-file.ts';
+import { chooseTimeScale, givenTimeScale } from '../../conformance/auto-time-scale.ts';
+import { measureSchedulingJitter } from '../../util/scheduling-jitter.ts';
 import { FLAG_NAMES, RUN_ID_ENV, newRunId, resolveRunOptions, runOptionsToEnv, type RunOptions } from '../../conformance/run-options.ts';
 import { ErrorCode, ExitCode, MeshproofError, formatLocation } from '../../errors.ts';
 import { throwIfErrors } from '../../model/issues.ts';
@@ -154,6 +156,18 @@ async function leftoversAfterInterrupt(runId: string): Promise<string> {
   }
 }
 
+/**
+ * Measures the machine's scheduling jitter for a second before anything starts and, when the user
+ * gave no time scale, chooses one from it (auto-time-scale.ts); says which on the console. The
+ * report records both (run.timing).
+ */
+async function withTiming(options: RunOptions, scaleGiven: boolean): Promise<RunOptions> {
+  const jitter = await measureSchedulingJitter(1_000);
+  const timing = scaleGiven ? givenTimeScale(options.timeScale, jitter) : chooseTimeScale(jitter);
+  process.stdout.write(`time scale ${timing.timeScale} (${timing.reason})\n`);
+  return Object.freeze({ ...options, timeScale: timing.timeScale, timing });
+}
+
 export function register(program: Command): void {
   program
     .command('run')
@@ -162,7 +176,7 @@ export function register(program: Command): void {
     .option('--suite <list>', 'comma-separated suites to run: mtls, authz, resilience (default: all three)')
     .option('--dataplane <name>', "data plane under test: envoy (upstream Envoy, from sh scripts/setup.sh or MESHPROOF_ENVOY_BINARY), reference (meshproof's own sidecar, runs everywhere), a comma-separated list or all (a differential run: each in turn, one report side by side), or auto (default: envoy where it can be had, else reference)", 'auto')
     .option('--seed <n>', 'seed for fault schedules, response-code mixes and probe order, 0..4294967295 (default: random, printed and recorded; the same seed replays a run)')
-    .option('--time-scale <f>', 'multiply every policy duration by this factor, 0 < f <= 1 (default 0.02: a 30 s ejection lasts 0.6 s); 1 = real time')
+    .option('--time-scale <f>', 'multiply every policy duration by this factor, 0 < f <= 1 (default: chosen from the scheduling jitter measured for 1 s at the start, the smallest of 0.02, 0.05, 0.1 that leaves timing checks their margins; 0.02: a 30 s ejection lasts 0.6 s); 1 = real time')
     .option('--report <dir>', 'write the report to <dir>/<run id>/ and refresh <dir>/latest/ (default: reports/ in the project)')
     .option('--grep <pattern>', "run only cases whose title contains this text (or matches /regex/), as mocha's --grep")
     .option('--expect <file>', 'your intent: YAML list of {from, to, method, path, expect: allow|deny|reject}; checked against --policies before any container starts (a contradiction exits 1), then probed by the suites')
@@ -184,7 +198,7 @@ export function register(program: Command): void {
     )
     .action(async (flags: RunFlags) => {
       const seedGiven = flags.seed !== undefined;
-      const options = optionsFromFlags(flags);
+      const options = await withTiming(optionsFromFlags(flags), flags.timeScale !== undefined);
       const selection = await selectDataPlanes(flags.dataplane);
       const runId = newRunId();
       checkReportDir(options.reportDir);

@@ -52,7 +52,8 @@ function Header({ report }: { report: ConformanceReport }) {
       <div><b>data plane</b>${dataPlane.name} ${dataPlane.version}${dataPlane.available ? '' : ` (unavailable: ${dataPlane.unavailableReason ?? 'no reason given'})`}</div>
       <div><b>runtime</b>${report.runtime.kind}${report.runtime.engineVersion === undefined ? '' : ` ${report.runtime.engineVersion}`}</div>
       <div><b>seed</b><span class="mono">${run.seed}</span></div>
-      <div><b>time scale</b>${run.timeScale} <span class="sub small">(a 30 s policy duration lasted ${formatMs(30_000 * run.timeScale)})</span></div>
+      <div><b>time scale</b>${run.timeScale} <span class="sub small">(a 30 s policy duration lasted ${formatMs(30_000 * run.timeScale)}${run.timing === undefined ? '' : run.timing.timeScaleFrom === 'jitter' ? '; chosen from the measured jitter' : '; given'})</span></div>
+      ${run.timing === undefined ? '' : html`<div><b>timing</b>timer lateness at the start p99 ${run.timing.startJitter.p99Ms} ms, max ${run.timing.startJitter.maxMs} ms <span class="sub small">(${run.timing.reason})</span></div>`}
       <div><b>suites</b>${run.suites.join(', ')}${run.grep === undefined ? '' : ` (grep ${run.grep})`}</div>
       <div><b>meshproof</b>${report.tool.version} · ${run.host.platform} · node ${run.host.node}</div>
     </div>

@@ -32,10 +32,23 @@ export const FAULT_INJECTION = 'resilience/fault-injection.yaml';
 export const RATE = 100;
 /** Sampling period of /clusters and the ejections_active gauge. */
 export const SAMPLE_MS = 50;
-/** Clock and scheduling slack on a loaded 2-core machine (ms). */
+/**
+ * The floor of the ejection judge's clock and scheduling slack (ms): the slack itself is the run's
+ * measured margin (2 × the worst p99 timer lateness, env.timing), never less than this.
+ */
 export const TOLERANCE_MS = 40;
-/** How late the client sidecar's interval sweep may run behind the oracle's, beyond the drifts the judge tries. */
+/** The floor of how late the client sidecar's interval sweep may run behind the oracle's, beyond the drifts the judge tries (ms). */
 export const LATE_SWEEP_MS = 40;
+
+/**
+ * The ejection judge's slack for `service` (ms): the measured margin, at least TOLERANCE_MS. It
+ * must stay under half the sweep interval the judge tells ejections apart by, or the case is an
+ * infrastructure error (MESHPROOF_ERR_TIMING_MARGIN) instead of a verdict.
+ */
+export function ejectionMargin(env: ResilienceEnv, service: string): number {
+  const { intervalMs } = scaledOutlier(env, service);
+  return env.timing.judgeable(`the ejection timing of ${service} (sweep interval ${intervalMs} ms)`, intervalMs, Math.max(TOLERANCE_MS, LATE_SWEEP_MS));
+}
 
 /** The outlier-detection settings of a service, with its durations after the run's time scale. */
 export interface ScaledOutlier {
@@ -70,7 +83,7 @@ export async function caseExperiment<Env>(ctx: CaseContext<Env>, experiment: Exp
   // Where the case can tell that only its timing margin broke it (timingOnly), that is the machine's, not the data plane's: an infrastructure error.
   if (!outcome.before.holds) {
     const why = timingOnly?.();
-    if (why !== undefined) throw new MeshproofError(ErrorCode.Timeout, `the steady state did not hold before any fault, by timing alone (${outcome.before.detail}): ${why}`, { hint: 'the machine is too busy for this time scale; a larger --time-scale (e.g. 0.05) gives the scaled timeouts more room' });
+    if (why !== undefined) throw new MeshproofError(ErrorCode.TimingMargin, `the steady state did not hold before any fault, by timing alone (${outcome.before.detail}): ${why}`, { hint: 'the machine is too busy for this time scale; a larger --time-scale (e.g. 0.1), or none (meshproof then chooses one from the jitter it measures), gives the scaled timeouts more room' });
     verifySteadyState(ctx, outcome);
   }
   return outcome;
@@ -130,7 +143,7 @@ export function gaugeMatchesClusters(samples: readonly ClusterSample[]): Error |
 }
 
 /** The oracle's verdict on everything a recorder sent through `service` (round robin: a replica back in service is picked within one round of each balancer). */
-export function judge(env: ResilienceEnv, service: string, recorder: TrafficRecorder): EjectionJudgement {
+export function judge(env: ResilienceEnv, service: string, recorder: TrafficRecorder, marginMs: number = env.timing.margin(TOLERANCE_MS)): EjectionJudgement {
   // A round robin per balancer (Envoy: per worker thread) may pass a host by one round on each.
   const { loadBalancers, hostHealthLagMs } = env.balancing;
   return judgeEjections({
@@ -139,8 +152,8 @@ export function judge(env: ResilienceEnv, service: string, recorder: TrafficReco
     outlierDetection: env.outlierDetectionOf(service),
     timeScale: env.timeScale,
     maxMissedRequests: env.replicas.length * loadBalancers + 1,
-    toleranceMs: TOLERANCE_MS,
-    lateSweepMs: LATE_SWEEP_MS,
+    toleranceMs: marginMs,
+    lateSweepMs: marginMs,
     hostHealthLagMs,
   });
 }
@@ -151,7 +164,7 @@ export function judge(env: ResilienceEnv, service: string, recorder: TrafficReco
  * /clusters shows; and its peak is the oracle's most replicas out at once. The timeline goes to
  * the report (a case has one: the first service's, when it judges several).
  */
-export function verifyEjections<Env>(ctx: CaseContext<Env>, env: ResilienceEnv, service: string, recorder: TrafficRecorder, judged: EjectionJudgement, attachTimeline = true): void {
+export function verifyEjections<Env>(ctx: CaseContext<Env>, env: ResilienceEnv, service: string, recorder: TrafficRecorder, judged: EjectionJudgement, attachTimeline = true, marginMs: number = ejectionMargin(env, service)): void {
   const { samples } = recorder;
   if (attachTimeline) ctx.attach('ejectionTimeline', ejectionTimeline(env, recorder.requests, samples, judged.expected));
   const listed = judged.disagreements.slice(0, 3).join('; ');
@@ -159,7 +172,7 @@ export function verifyEjections<Env>(ctx: CaseContext<Env>, env: ResilienceEnv, 
     `the traffic through ${service} agrees with the oracle's ejections${judged.agreeing.length > 0 ? ` (under ${judged.agreeing.length} of the ${judged.tried} sweep phases and drifts tried, e.g. sweeps at ${Math.round(judged.sweeps.phaseMs)} ms + k × (${judged.intervalMs} + ${judged.sweeps.driftMs}) ms)` : ''}`,
     judged.disagreements.length === 0 ? undefined : new Error(`ejection timeline disagrees with the oracle: ${listed}${judged.disagreements.length > 3 ? `; and ${judged.disagreements.length - 3} more` : ''}`),
   );
-  const fit = judged.agreeing.map((a) => samplesFit(samples, env.replicas, a.expected, TOLERANCE_MS + SAMPLE_MS / 2, LATE_SWEEP_MS + SAMPLE_MS / 2));
+  const fit = judged.agreeing.map((a) => samplesFit(samples, env.replicas, a.expected, marginMs + SAMPLE_MS / 2, marginMs + SAMPLE_MS / 2));
   ctx.verify(
     `/clusters of ${service}, sampled every ${SAMPLE_MS} ms, shows the ejections the oracle expects`,
     judged.agreeing.length === 0 ? new Error('no sweep phase of the oracle fits the traffic') : fit.some((e) => e === undefined) ? undefined : fit[0],

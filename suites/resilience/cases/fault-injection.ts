@@ -80,10 +80,12 @@ export const faultInjectionCase: ConformanceCase<ResilienceEnv> = {
 
     const delayRoute = routeFor(routes, '/delay/1', env.timeScale);
     const abortRoute = routeFor(routes, '/abort/1', env.timeScale);
+    // Delayed and undelayed requests differ by the fixedDelay: the measured margin must resolve it, or the case is an infrastructure error.
+    const slackMs = env.timing.judgeable(`the fault's fixedDelay of ${5_000 * env.timeScale} ms`, 5_000 * env.timeScale);
     const compare = (what: string, results: readonly MeshForwardResult[], route: HttpRoute | undefined, flag: string): void => {
       // A request the sidecar flagged got the fault (a roll under the percentage); the others did not.
       const off = results
-        .map((r) => ({ r, error: compareWithRoute(r, { route, attempts: [{ kind: 'response', status: 200 }], faultRoll: flagged(r, flag) ? 0 : 99.9999, slackMs: 5 }).error }))
+        .map((r) => ({ r, error: compareWithRoute(r, { route, attempts: [{ kind: 'response', status: 200 }], faultRoll: flagged(r, flag) ? 0 : 99.9999, slackMs }).error }))
         .filter((x) => x.error !== undefined);
       ctx.verify(what, results.length === 0 ? new Error('no request was sent') : off.length === 0 ? undefined : new Error(`${off.length} of ${results.length} disagree: ${off.slice(0, LISTED).map((x) => `request ${x.r.index}: ${x.error!.message}`).join('; ')}`));
     };

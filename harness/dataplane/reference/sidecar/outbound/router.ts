@@ -18,8 +18,8 @@
  *   attempt has its connection (Envoy's UpstreamRequest::onPoolReady), so an attempt waiting for
  *   a connection that never completes (a frozen or unreachable host) is ended by the route
  *   timeout instead. Route timeout (from the end of the request to the end of the response,
- *   across attempts and back-offs): 504 UT, `upstream_rq_timeout`; after the response started,
- *   the downstream connection is reset. It reports a timeout to outlier detection only for an
+ *   across attempts and back-offs): 504 UT; after the response started, the downstream connection
+ *   is reset. Either way `upstream_rq_timeout` counts it when a try was in flight (not in back-off). It reports a timeout to outlier detection only for an
  *   attempt that had its connection (Envoy knows the upstream host of a request from then).
  * - Every attempt's result goes to outlier detection: the status, or a local-origin failure
  *   (connect failure, reset, timeout).
@@ -318,9 +318,11 @@ export class Router {
     if (this.#done) return;
     const a = this.#current;
     const started = a?.forwarding === true && !a.cancelled;
-    // As Envoy's router (onResponseTimeout): counted for a try still awaiting its headers, not for
-    // a request the timeout ends in its retry back-off.
-    if (a !== undefined && !a.cancelled && !a.settled && !started) this.#cluster.counters.inc('upstream_rq_timeout');
+    // As Envoy's router (Filter::onResponseTimeout, router.cc): counted for every try still in
+    // flight, awaiting its headers or already answering ("in all the cases … where we might have
+    // already seen the headers"), not for a request the timeout ends in its retry back-off (no try
+    // in flight). This sidecar used to count only a try awaiting its headers, as older Envoys did.
+    if (a !== undefined && !a.cancelled && !a.settled) this.#cluster.counters.inc('upstream_rq_timeout');
     if (a !== undefined && !a.cancelled && !a.settled) {
       if (a.connection !== undefined) this.#cluster.reportLocalOrigin(a.host, 'timeout');
       this.#cancel(a);
