@@ -10,8 +10,8 @@
  * - the kill rate (caught / tried) is printed per plane. A wrong behaviour a plane cannot express,
  *   or that no probe catches there, is listed with its reason (NOT_EXPRESSIBLE, KNOWN_GAPS) and is
  *   counted as tried and not caught.
- * A baseline or control case that fails is rerun once (timing on a busy machine), and the output
- * says so. Cases run through runCase, exactly as the suite file runs them.
+ * A baseline or control case that fails, or a breakage's case that fails for another reason than
+ * the breakage, is rerun once (timing on a busy machine), and the output says so. Cases run through runCase, exactly as the suite file runs them.
  */
 import { expect } from 'chai';
 import { createDataPlane, runCase, type CaseResult, type ExperimentJournal } from '../harness/index.ts';
@@ -21,6 +21,12 @@ import { startResilienceEnv, warmUp, type StartedResilienceEnv } from './resilie
 import { BrokenResilienceDataPlane, KNOWN_GAPS, NOT_EXPRESSIBLE, RESILIENCE_BREAKAGES, type PlaneName, type ResilienceBreakage } from './resilience/testing/broken-resilience.ts';
 
 const SEED = 1;
+/**
+ * 0.05, not the suite's default 0.02: the seed's per-try timeout is then 50 ms, not 20 ms, so the
+ * baseline does not hang on the other helpers' load of this 2-core machine, and the 40 ms timing
+ * margin stays well under the 150 ms route timeout (a doubled one is 300 ms).
+ */
+const TIME_SCALE = 0.05;
 
 /** What the failure of the catalogue's case must say under each breakage, and a case that must still pass. */
 const EXPECTED: Readonly<Record<ResilienceBreakage, { readonly message: RegExp; readonly control: string }>> = {
@@ -29,12 +35,13 @@ const EXPECTED: Readonly<Record<ResilienceBreakage, { readonly message: RegExp; 
   'retry-on-4xx': { message: /disagree: request \d+ to payment-service-\d\S* \(answers 4\d\d\): .*([2-4] attempts, the oracle says 1|the oracle says 4\d\d)/, control: 'connection-pool-overflow-503-uo' },
   'route-timeout-off': { message: /payment-timeout: each request .* disagree: request \d+ to payment-service-\d\S* took \d+ ms \(late\) and got 200, the route timeout is \d+ ms: expected 504 UT at \d+–\d+ ms/, control: 'no-retry-on-4xx' },
   'route-timeout-doubled': { message: /payment-timeout: each request .* disagree: request \d+ to payment-service-\d\S* took \d+ ms \(late\) and got 504 UT, the route timeout is \d+ ms: expected 504 UT at \d+–\d+ ms/, control: 'no-retry-on-4xx' },
-  'per-try-timeout-off': { message: /payment-service: each request .* disagree: request \d+ to payment-service-\d\S* took \d+ ms and got 504 UT, 1 try reached payment-service-\d\S* and the per-try timeout is \d+ ms: expected 200 at/, control: 'no-retry-on-4xx' },
-  'ejection-time-not-doubled': { message: /ejection timeline disagrees with the oracle|not doubled|twice/, control: 'no-retry-on-4xx' },
-  'max-ejection-percent-ignored': { message: /ejection timeline disagrees with the oracle|out at once/, control: 'no-retry-on-4xx' },
-  'pool-limits-off-by-one': { message: /./, control: 'no-retry-on-4xx' },
-  'fault-abort-ignored': { message: /abort/i, control: 'no-retry-on-4xx' },
-  'fault-delay-ignored': { message: /delay/i, control: 'no-retry-on-4xx' },
+  'per-try-timeout-off': { message: /payment-service: each request .* disagree: request \d+ to payment-service-\d\S* took \d+ ms(?: \(late\))? and got 504 UT, 1 try was cut \(payment-service-\d\S*\) and the per-try timeout is \d+ ms: expected 200 at/, control: 'no-retry-on-4xx' },
+  'ejection-time-not-doubled': { message: /ejection timeline disagrees with the oracle: .*was sent request \d+ at \d+ ms.*but the oracle ejects it at \d+ ms \(ejection ×2: at least \d+ ms/, control: 'no-retry-on-4xx' },
+  'max-ejection-percent-ignored': { message: /ejection timeline disagrees with the oracle: payment-service-\d\S* got none of \d+ requests in a row .*although the oracle has it in service all along/, control: 'no-retry-on-4xx' },
+  // A known gap on both planes (KNOWN_GAPS): the pattern says what a catch would look like.
+  'pool-limits-off-by-one': { message: /served requests overlapped in the client sidecar, beyond the \d+ the pool admits/, control: 'no-retry-on-4xx' },
+  'fault-abort-ignored': { message: /the abort hit 0 of \d+ requests, a share that fits 40%/, control: 'no-retry-on-4xx' },
+  'fault-delay-ignored': { message: /the delay hit 0 of \d+ requests, a share that fits 50%/, control: 'no-retry-on-4xx' },
 };
 
 const BREAKAGES = Object.keys(RESILIENCE_BREAKAGES) as ResilienceBreakage[];
@@ -79,7 +86,7 @@ for (const plane of ['reference', 'envoy'] as const satisfies readonly PlaneName
         this.skip();
       }
       broken = new BrokenResilienceDataPlane(inner);
-      env = await startResilienceEnv({ dataPlane: broken, seed: SEED, timeScale: 0.02 });
+      env = await startResilienceEnv({ dataPlane: broken, seed: SEED, timeScale: TIME_SCALE });
     });
 
     after(async function () {
@@ -115,7 +122,12 @@ for (const plane of ['reference', 'envoy'] as const satisfies readonly PlaneName
         }
         await breakWith([breakage]);
         try {
-          const result = await run(caughtBy);
+          let result = await run(caughtBy);
+          if (gap === undefined && result.outcome.status !== 'passed' && !EXPECTED[breakage].message.test(message(result))) {
+            // Failed, but not for what the breakage does (e.g. a steady state the busy machine broke before any fault): once more.
+            log(`rerun once: ${caughtBy} under ${breakage} ${result.outcome.status} for another reason first: ${message(result).slice(0, 300)}`);
+            result = await run(caughtBy);
+          }
           const text = message(result);
           const caught = result.outcome.status === 'failed' && EXPECTED[breakage].message.test(text);
           tried.push({ breakage, caught, note: gap === undefined ? (caught ? '' : `${result.outcome.status}: ${text.slice(0, 200)}`) : `known gap: ${gap}` });
@@ -127,7 +139,7 @@ for (const plane of ['reference', 'envoy'] as const satisfies readonly PlaneName
             expect(result.outcome.status, `${caughtBy} under ${breakage}: ${text.slice(0, 800)}`).to.equal('failed');
             expect(text, `${caughtBy} under ${breakage}`).to.match(EXPECTED[breakage].message);
           }
-          if (breakage === 'drop-retries' && faithfulRetries !== undefined) {
+          if (breakage === 'drop-retries' && faithfulRetries?.outcome.status === 'passed') {
             // The same seed, the same faults at the same points: what the schedule for seed 1 says, in both runs.
             expect(injections(result)).to.deep.equal(injections(faithfulRetries));
             expect(injections(faithfulRetries).filter((t) => t.includes('injected')).map((t) => Number(/^request (\d+)/.exec(t)?.[1]))).to.deep.equal(retriesSchedule(SEED, env!.replicas).windows.map((w) => w.from));

@@ -61,7 +61,12 @@ export type PlaneName = 'reference' | 'envoy';
 export const NOT_EXPRESSIBLE: readonly { readonly breakage: ResilienceBreakage; readonly plane: PlaneName; readonly reason: string }[] = [];
 
 /** Wrong behaviours a plane can be given but no probe of the suite catches there yet, with why: counted as tried and not caught. */
-export const KNOWN_GAPS: Readonly<Partial<Record<PlaneName, Partial<Record<ResilienceBreakage, string>>>>> = {};
+const POOL_GAP =
+  "the pool case bounds what is admitted at once from above by Envoy's documented overshoot (maxConnections + one connection per host and pool + pending: 1 + 4 × pools + 1 for payment-pool), so one more connection and one more pending request stay under it; a tight bound needs each plane's exact admission, which Envoy's per-worker pools (--concurrency > 1) do not give";
+export const KNOWN_GAPS: Readonly<Partial<Record<PlaneName, Partial<Record<ResilienceBreakage, string>>>>> = {
+  reference: { 'pool-limits-off-by-one': POOL_GAP },
+  envoy: { 'pool-limits-off-by-one': POOL_GAP },
+};
 
 /** Every 4xx status, as integer retryOn tokens (istiod makes them retriable_status_codes). */
 const ALL_4XX = Array.from({ length: 100 }, (_, i) => String(400 + i));
