@@ -10,7 +10,7 @@ import { ordinal } from '../ejection-judge.ts';
 import { TrafficRecorder, phasedHypothesis, successAtLeast, tally } from '../live-traffic.ts';
 import { MetricWatch } from '../metric-watch.ts';
 import { CLIENT, type ResilienceEnv } from '../resilience-env.ts';
-import { DR_VARIATIONS, LATE_SWEEP_MS, RATE, SAMPLE_MS, TOLERANCE_MS, caseExperiment, echoOf, judge, scaledOutlier, timeScaleLine, verifyEjections, verifySteadyState } from './common.ts';
+import { DR_VARIATIONS, LATE_SWEEP_MS, RATE, SAMPLE_MS, TOLERANCE_MS, caseExperiment, echoOf, judge, observedWindows, scaledOutlier, timeScaleLine, verifyEjections, verifySteadyState } from './common.ts';
 
 const NAME = 'outlier-ejects-failing-replica';
 const SERVICE = 'payment-eject';
@@ -64,6 +64,13 @@ export const ejectionCase: ConformanceCase<ResilienceEnv> = {
     ctx.attach('metrics', watch.samples);
 
     const judged = judge(env, SERVICE, recorder);
+    // First, so that an ejection time that does not grow is named as such (from /clusters alone), not by the timeline disagreements it leads to.
+    const [firstOut, secondOut] = observedWindows(recorder.samples, [failing]);
+    const lasted = (w: typeof firstOut): number | undefined => (w?.toMs === null || w === undefined ? undefined : Math.round(w.toMs - w.fromMs));
+    ctx.verify(
+      `/clusters shows ${failing}'s second ejection, right after its first, last at least 2 × baseEjectionTime (${2 * baseMs} ms, less ${TOLERANCE_MS} ms and a sample)`,
+      lasted(secondOut) === undefined || lasted(secondOut)! >= 2 * baseMs - TOLERANCE_MS - SAMPLE_MS ? undefined : new Error(`the ejection time was not doubled: /clusters showed ${failing} out for ${lasted(firstOut)} ms, then for ${lasted(secondOut)} ms after its second ejection, under 2 × ${baseMs} ms`),
+    );
     verifyEjections(ctx, env, SERVICE, recorder, judged);
     const others = recorder.samples.filter((s) => s.ejected.some((h) => h !== failing));
     ctx.verify(
