@@ -139,6 +139,14 @@ for (const plane of ['reference', 'envoy'] as const satisfies readonly PlaneName
             expect(result.outcome.status, `${caughtBy} under ${breakage}: ${text.slice(0, 800)}`).to.equal('failed');
             expect(text, `${caughtBy} under ${breakage}`).to.match(EXPECTED[breakage].message);
           }
+          if ((breakage === 'route-timeout-off' || breakage === 'route-timeout-doubled') && gap === undefined) {
+            // Every request that should time out is caught: at least as many disagree as the slow replica's app received (its journal line).
+            const journal = ((result.attachments['experiment'] as ExperimentJournal | undefined)?.entries ?? []).map((e) => e.text).find((t) => t.startsWith('payment-timeout:')) ?? '';
+            const slowGot = Number(/the slow replica's app received (\d+) of them/.exec(journal)?.[1] ?? NaN);
+            const disagreeing = Number(/payment-timeout: each request .*?: (\d+) of \d+ disagree/.exec(text)?.[1] ?? NaN);
+            log(`${breakage}: ${disagreeing} payment-timeout requests disagree; the slow replica's app received ${slowGot}`);
+            expect(disagreeing, `${breakage}: requests that should have timed out and were not caught`).to.be.at.least(slowGot);
+          }
           if (breakage === 'drop-retries' && faithfulRetries?.outcome.status === 'passed') {
             // The same seed, the same faults at the same points: what the schedule for seed 1 says, in both runs.
             expect(injections(result)).to.deep.equal(injections(faithfulRetries));

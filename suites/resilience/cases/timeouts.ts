@@ -135,7 +135,8 @@ export const timeoutsCase: ConformanceCase<ResilienceEnv> = {
       ctx.verify(what, results.length === 0 ? new Error('no request was sent') : off.length === 0 ? undefined : new Error(`${off.length} of ${results.length} disagree: ${off.slice(0, LISTED).join('; ')}`));
     };
 
-    // A retried request may take until the route timeout (its back-off is random), never longer; one with no try cut, only the margin.
+    // Every request may take until the route timeout, never longer: a retried one (its back-off is random), and one no timer
+    // cut (a try waits for its connection before its per-try timer starts, as in Envoy, and a busy machine stalls a sidecar).
     // Per-try: a try the slow replica's app received is cut at the per-try timeout, and so is any try
     // of a fast replica but the one that answered (late on a busy machine); the retry goes to another replica (the
     // previous-hosts predicate), and a fast one answers. The tries are the apps' records, not the status.
@@ -143,18 +144,18 @@ export const timeoutsCase: ConformanceCase<ResilienceEnv> = {
       // The apps' records do not say in which order the replicas got the tries: one a fast replica got answered, all others were cut.
       const cut = pods.length - (pods.some((p) => p !== slow) ? 1 : 0);
       const oracle = compareWithRoute(r, { route: seedRoute, attempts: [...Array.from({ length: cut }, () => slowTry), fast], slackMs: EARLY_MS });
-      const expected = { status: oracle.outcome.status, flags: oracle.outcome.flags.join(',') || '-', fromMs: oracle.outcome.elapsedMs - EARLY_MS, toMs: cut === 0 ? margin : Math.max(routeTimeoutMs, oracle.outcome.elapsedMs + backoffUpToMs(cut)) + margin, because: cut === 0 ? 'a fast replica answered it' : `${cut} tr${cut === 1 ? 'y was' : 'ies were'} cut (${[...pods].sort((a, b) => Number(b === slow) - Number(a === slow)).slice(0, cut).join(', ')}) and the per-try timeout is ${perTryMs} ms` };
+      const expected = { status: oracle.outcome.status, flags: oracle.outcome.flags.join(',') || '-', fromMs: oracle.outcome.elapsedMs - EARLY_MS, toMs: Math.max(routeTimeoutMs, oracle.outcome.elapsedMs + backoffUpToMs(cut)) + margin, because: cut === 0 ? 'a fast replica answered it' : `${cut} tr${cut === 1 ? 'y was' : 'ies were'} cut (${[...pods].sort((a, b) => Number(b === slow) - Number(a === slow)).slice(0, cut).join(', ')}) and the per-try timeout is ${perTryMs} ms` };
       return judgeTimed(r, SEED, pods, expected) ?? (oracle.error === undefined ? undefined : `request ${r.index} to ${pods.join(' then ')}: ${oracle.error.message}`);
     });
     const cutTries = resultsOf(perTry).reduce((sum, r) => sum + receiptsOf(perTry!, r.index).filter((p) => p === slow).length, 0);
     ctx.verify(`${SEED}: the slow replica was reached and cut off (${cutTries} tries, its app's records), and every request still got 200`, cutTries > 0 && resultsOf(perTry).every((r) => r.status === 200) ? undefined : new Error(`${tally(resultsOf(perTry))}; ${cutTries} tries reached ${slow}`));
 
     // Route timeout alone: the replica whose app received the request says what it must be.
-    disagreements(`${TIMEOUT_ONLY}: each request is what the oracle says of the replica whose app received it (route timeout ${routeTimeoutMs} ms, no retry): 504 UT at ${routeTimeoutMs}–${routeTimeoutMs + margin} ms for ${slow}'s, 200 within ${margin} ms for the others'`, routeOnly, (r, pods) => {
+    disagreements(`${TIMEOUT_ONLY}: each request is what the oracle says of the replica whose app received it (route timeout ${routeTimeoutMs} ms, no retry): 504 UT at ${routeTimeoutMs}–${routeTimeoutMs + margin} ms for ${slow}'s, 200 before the route timeout for the others'`, routeOnly, (r, pods) => {
       const served = pods[0];
       const attempt = served === slow ? slowTry : fast;
       const oracle = compareWithRoute(r, { route: timeoutRoute, attempts: [attempt], slackMs: EARLY_MS });
-      const expected = { status: oracle.outcome.status, flags: oracle.outcome.flags.join(',') || '-', fromMs: served === slow ? routeTimeoutMs - EARLY_MS : 0, toMs: (served === slow ? routeTimeoutMs : 0) + margin, because: served === slow ? `the route timeout is ${routeTimeoutMs} ms` : 'a fast replica answered it' };
+      const expected = { status: oracle.outcome.status, flags: oracle.outcome.flags.join(',') || '-', fromMs: served === slow ? routeTimeoutMs - EARLY_MS : 0, toMs: routeTimeoutMs + margin, because: served === slow ? `the route timeout is ${routeTimeoutMs} ms` : 'a fast replica answered it' };
       if (served === undefined) return `request ${r.index}: ${r.status ?? r.outcome} after ${r.durationMs} ms, but no app received it`;
       if (pods.length > 1) return `request ${r.index} reached the apps ${pods.length} times (${pods.join(', ')}), but ${TIMEOUT_ONLY} has no retries`;
       return judgeTimed(r, TIMEOUT_ONLY, pods, expected) ?? (oracle.error === undefined ? undefined : `request ${r.index} to ${served}: ${oracle.error.message}`);
