@@ -117,7 +117,7 @@ export { translateAuthorization, expandTrustDomains, type TranslateOptions, type
 export type { RbacFilter, RbacRules, RbacPolicy, RbacAction, Permission as RbacPermission, Principal as RbacPrincipal, StringMatcher as RbacStringMatcher, HeaderMatcher as RbacHeaderMatcher } from './dataplane/istiod/rbac.ts';
 export { MeshEnvironment, type MeshEnvironmentOptions, type MeshPod } from './mesh/mesh-environment.ts';
 export type { MeshCall, CallTarget } from './mesh/mesh-call.ts';
-export { countFlags, type MeshForward, type MeshForwardResult, type MeshForwardEvidence } from './mesh/mesh-forward.ts';
+export { countFlags, receiptsOf, requestIndexOf, type ForwardReceipt, type MeshForward, type MeshForwardResult, type MeshForwardEvidence } from './mesh/mesh-forward.ts';
 export { findCluster, parseClusters, type ClusterStatus, type ClusterHostStatus } from './mesh/cluster-status.ts';
 export { sampleClusterWhile, steady, type ClusterSample } from './mesh/cluster-sampler.ts';
 export { planParticipants, findParticipant, workloadPod, clientPod, type Participant, type ParticipantKind } from './mesh/participants.ts';

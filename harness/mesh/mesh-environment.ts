@@ -41,7 +41,7 @@ import type { AccessLogEntry, CallRequest, EchoMode, EchoReport } from '../traff
 import { entriesSince, logSize } from './access-log-file.ts';
 import { parseClusters, type ClusterStatus } from './cluster-status.ts';
 import { buildCallRequest, buildSidecarCallRequest, callsThroughSidecar, resolveTarget, type CallTarget, type MeshCall } from './mesh-call.ts';
-import { forwardDeadline, withSidecarDurations, type MeshForward, type MeshForwardEvidence, type MeshForwardResult } from './mesh-forward.ts';
+import { forwardDeadline, requestIndexOf, withSidecarDurations, type MeshForward, type MeshForwardEvidence, type MeshForwardResult } from './mesh-forward.ts';
 import './mesh-events.ts';
 import { MetricSamples } from './metrics.ts';
 import { findParticipant, planParticipants, type Participant } from './participants.ts';
@@ -228,10 +228,11 @@ export class MeshEnvironment {
     });
     const counts: Record<string, number> = {};
     watched.forEach((m, i) => (counts[m.participant.pod] = received[i]!.length));
+    const receipts = received.flat().map((report) => ({ pod: report.pod, index: requestIndexOf(report) }));
     const label = `${source.participant.name} ${call.method ?? 'GET'} ${call.path ?? '/'} ×${spec.count} → ${target.display}`;
     const sourceLog = source.rendered?.accessLog === undefined ? [] : (logged[marks.logs.indexOf(source)] ?? []);
     const outbound = sourceLog.filter((e) => e.direction === 'outbound');
-    return { label, from: source.participant.pod, to: target.display, startedAt: response.startedAt, results: withSidecarDurations(results, outbound, spec.concurrency ?? 1), received: counts, accessLog: outbound };
+    return { label, from: source.participant.pod, to: target.display, startedAt: response.startedAt, results: withSidecarDurations(results, outbound, spec.concurrency ?? 1), received: counts, receipts, accessLog: outbound };
   }
 
   /** The request the source pod's agent sends: to its own sidecar, or straight to a destination pod. */

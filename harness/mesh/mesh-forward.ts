@@ -5,7 +5,8 @@
  * (`x-meshproof-response-flags`, Envoy's `%RESPONSE_FLAGS%` as a response header), plus the
  * sidecar's access-log lines and what each destination app received meanwhile.
  */
-import type { AccessLogEntry, ForwardResult } from '../traffic/types.ts';
+import { REQUEST_INDEX_HEADER } from '../traffic/echo-report.ts';
+import type { AccessLogEntry, EchoReport, ForwardResult } from '../traffic/types.ts';
 import type { MeshCall } from './mesh-call.ts';
 
 /** The request to repeat is a MeshCall's (HTTP only); `timeoutMs` limits each request (default timeouts.probe). */
@@ -45,6 +46,23 @@ export function withSidecarDurations(results: readonly MeshForwardResult[], outb
   return results.map((r, i) => ({ ...r, sidecarDurationMs: outboundLog[i]!.durationMs }));
 }
 
+/** One request a destination app received: an attempt of the forward's request `index` (undefined: not one of the forward's). */
+export interface ForwardReceipt {
+  readonly pod: string;
+  readonly index: number | undefined;
+}
+
+/** Which of a forward's requests an app's record is (its index header), or undefined. */
+export function requestIndexOf(report: Pick<EchoReport, 'headers'>): number | undefined {
+  const raw = report.headers[REQUEST_INDEX_HEADER];
+  return raw !== undefined && /^\d+$/.test(raw) ? Number(raw) : undefined;
+}
+
+/** The pods whose apps received request `index`, one entry per attempt (the apps' records, in each pod's order). */
+export function receiptsOf(forward: Pick<MeshForwardEvidence, 'receipts'>, index: number): string[] {
+  return forward.receipts.filter((r) => r.index === index).map((r) => r.pod);
+}
+
 export interface MeshForwardEvidence {
   /** `order-client GET /pay/1 ×200 → payment-service:80`. */
   readonly label: string;
@@ -55,6 +73,8 @@ export interface MeshForwardEvidence {
   readonly results: readonly MeshForwardResult[];
   /** How many requests each destination pod's app received during the forward (retries included). */
   readonly received: Readonly<Record<string, number>>;
+  /** Every request the destination apps received during the forward, each as its app recorded it: which pod, and which of the forward's requests it was (its index header). */
+  readonly receipts: readonly ForwardReceipt[];
   /** The source sidecar's access-log lines written during the forward (outbound). */
   readonly accessLog: readonly AccessLogEntry[];
 }

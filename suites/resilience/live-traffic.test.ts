@@ -12,6 +12,7 @@ describe('load through a service, as the resilience cases read it', function () 
       to: 'payment-eject:80',
       startedAt: 1_000_250,
       received: {},
+      receipts: [],
       accessLog: [],
       results: [result({ startedAtMs: 10, durationMs: 4, servedBy: 'p-1', responseFlags: '-' }), result({ index: 1, startedAtMs: 20, durationMs: 1, status: 503, responseFlags: 'UH' })],
     };

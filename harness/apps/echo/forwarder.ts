@@ -7,7 +7,7 @@ import { setTimeout as delay } from 'node:timers/promises';
 import { Pool } from 'undici';
 import { call } from '../../traffic/caller.ts';
 import { classifyError } from '../../traffic/classify-error.ts';
-import { ECHO_HEADER } from '../../traffic/echo-report.ts';
+import { ECHO_HEADER, REQUEST_INDEX_HEADER } from '../../traffic/echo-report.ts';
 import { flattenHeaders } from '../../traffic/senders/http-sender.ts';
 import type { CallRequest, ForwardRequest, ForwardResponse, ForwardResult, Observation } from '../../traffic/types.ts';
 
@@ -32,8 +32,10 @@ export async function forward(spec: ForwardRequest, from: string, defaultTimeout
         const wait = startedAt + (index * 1000) / spec.ratePerSecond - Date.now();
         if (wait > 0) await delay(wait);
       }
+      // Numbered, so that every attempt an app receives (retries included) names its request.
+      const request = { ...spec.request, headers: { ...spec.request.headers, [REQUEST_INDEX_HEADER]: String(index) } };
       const began = Date.now();
-      const result = pool === undefined ? fromObservation(await call(spec.request, timeoutMs)) : await pooledCall(pool, spec.request, timeoutMs);
+      const result = pool === undefined ? fromObservation(await call(request, timeoutMs)) : await pooledCall(pool, request, timeoutMs);
       results[index] = { index, startedAtMs: began - startedAt, durationMs: Date.now() - began, ...result };
     }
   };

@@ -10,7 +10,7 @@ import { ordinal } from '../ejection-judge.ts';
 import { TrafficRecorder, phasedHypothesis, requestsUntil, successAtLeast, tally } from '../live-traffic.ts';
 import { MetricWatch } from '../metric-watch.ts';
 import { CLIENT, type ResilienceEnv } from '../resilience-env.ts';
-import { DR_VARIATIONS, RATE, SAMPLE_MS, caseExperiment, echoOf, ejectionMargin, judge, scaledOutlier, timeScaleLine, verifyEjections, verifySteadyState } from './common.ts';
+import { DR_VARIATIONS, RATE, SAMPLE_MS, caseExperiment, echoOf, ejectionMargin, judge, observedWindows, scaledOutlier, timeScaleLine, verifyEjections, verifySteadyState } from './common.ts';
 import { describeMargin } from '../case-timing.ts';
 
 const NAME = 'outlier-ejects-failing-replica';
@@ -67,6 +67,13 @@ export const ejectionCase: ConformanceCase<ResilienceEnv> = {
     // The measured margin (or MESHPROOF_ERR_TIMING_MARGIN when it is too wide for the sweep interval), for every timing check below.
     const marginMs = ejectionMargin(env, SERVICE);
     const judged = judge(env, SERVICE, recorder, marginMs);
+    // First, so that an ejection time that does not grow is named as such (from /clusters alone), not by the timeline disagreements it leads to.
+    const [firstOut, secondOut] = observedWindows(recorder.samples, [failing]);
+    const lasted = (w: typeof firstOut): number | undefined => (w?.toMs === null || w === undefined ? undefined : Math.round(w.toMs - w.fromMs));
+    ctx.verify(
+      `/clusters shows ${failing}'s second ejection, right after its first, last at least 2 × baseEjectionTime (${2 * baseMs} ms, less the ${marginMs} ms margin and a sample)`,
+      lasted(secondOut) === undefined || lasted(secondOut)! >= 2 * baseMs - marginMs - SAMPLE_MS ? undefined : new Error(`the ejection time was not doubled: /clusters showed ${failing} out for ${lasted(firstOut)} ms, then for ${lasted(secondOut)} ms after its second ejection, under 2 × ${baseMs} ms`),
+    );
     verifyEjections(ctx, env, SERVICE, recorder, judged, true, marginMs);
     const others = recorder.samples.filter((s) => s.ejected.some((h) => h !== failing));
     ctx.verify(

@@ -5,10 +5,11 @@ import { ejectionCapCase } from './ejection-cap.ts';
 import { ejectionCase } from './ejection.ts';
 import { faultInjectionCase } from './fault-injection.ts';
 import { neverEjectCase } from './never-eject.ts';
+import { noRetryOn4xxCase } from './no-retry-on-4xx.ts';
 import { panicCase } from './panic.ts';
 import { poolOverflowCase } from './pool-overflow.ts';
 import { replicaFaultCases } from './replica-faults.ts';
 import { retriesCase } from './retries.ts';
 import { timeoutsCase } from './timeouts.ts';
 
-export const resilienceCases: readonly ConformanceCase<ResilienceEnv>[] = [ejectionCase, ejectionCapCase, panicCase, neverEjectCase, poolOverflowCase, retriesCase, timeoutsCase, faultInjectionCase, ...replicaFaultCases];
+export const resilienceCases: readonly ConformanceCase<ResilienceEnv>[] = [ejectionCase, ejectionCapCase, panicCase, neverEjectCase, poolOverflowCase, retriesCase, noRetryOn4xxCase, timeoutsCase, faultInjectionCase, ...replicaFaultCases];
