@@ -148,7 +148,12 @@ export function gaugeMatchesClusters(samples: readonly ClusterSample[]): Error |
   return first === undefined ? undefined : new Error(`${off.length} of ${judged.length} comparable samples differ, e.g. at ${Math.round(first.s.atMs)} ms ${first.why}`);
 }
 
-/** The oracle's verdict on everything a recorder sent through `service` (round robin: a replica back in service is picked within one round of each balancer). */
+/**
+ * The oracle's verdict on everything a recorder sent through `service` (round robin: a replica
+ * back in service is picked within one round of each balancer). Its counters run down to what a
+ * sidecar makes when it resets each consecutive-error count up to the margin late (Envoy resets it
+ * on its main thread after the worker posts the detection; answers in between count for nothing).
+ */
 export function judge(env: ResilienceEnv, service: string, recorder: TrafficRecorder, marginMs: number = env.timing.margin(TOLERANCE_MS)): EjectionJudgement {
   // A round robin per balancer (Envoy: per worker thread) may pass a host by one round on each.
   const { loadBalancers, hostHealthLagMs } = env.balancing;
@@ -161,6 +166,8 @@ export function judge(env: ResilienceEnv, service: string, recorder: TrafficReco
     toleranceMs: marginMs,
     lateSweepMs: marginMs,
     hostHealthLagMs,
+    // Envoy's main thread, as late as the machine's timers, may reset a count after more answers came in.
+    resetLagMs: marginMs,
   });
 }
 
