@@ -119,7 +119,7 @@ export { MeshEnvironment, type MeshEnvironmentOptions, type MeshPod } from './me
 export type { MeshCall, CallTarget } from './mesh/mesh-call.ts';
 export { countFlags, receiptsOf, requestIndexOf, type ForwardReceipt, type MeshForward, type MeshForwardResult, type MeshForwardEvidence } from './mesh/mesh-forward.ts';
 export { findCluster, parseClusters, type ClusterStatus, type ClusterHostStatus } from './mesh/cluster-status.ts';
-export { sampleClusterWhile, steady, type ClusterSample } from './mesh/cluster-sampler.ts';
+export { comparable, gaugeDisagreement, sampleClusterWhile, steady, type ClusterSample } from './mesh/cluster-sampler.ts';
 export { planParticipants, findParticipant, workloadPod, clientPod, type Participant, type ParticipantKind } from './mesh/participants.ts';
 export { MetricSamples } from './mesh/metrics.ts';
 // Chaos (issue 8): faults, seeded fault schedules and experiments for the resilience suite.

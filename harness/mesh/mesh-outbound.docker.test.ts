@@ -22,7 +22,7 @@ import { topologyFromYaml } from '../model/topology.ts';
 import { MeshCa } from '../pki/mesh-ca.ts';
 import { projectRoot } from '../project-root.ts';
 import { DockerRuntime } from '../runtime/docker/docker-runtime.ts';
-import { sampleClusterWhile, steady, type ClusterSample } from './cluster-sampler.ts';
+import { gaugeDisagreement, sampleClusterWhile, steady, type ClusterSample } from './cluster-sampler.ts';
 import { MeshEnvironment } from './mesh-environment.ts';
 import type { MeshForwardEvidence } from './mesh-forward.ts';
 
@@ -135,6 +135,7 @@ describe('client-side circuit breaking with the reference sidecar (containers, 4
     for (const s of samples) {
       expect(s.ejected.every((h) => h === failing), `ejected at ${s.atMs - f.startedAt} ms: ${s.ejected.join(', ')}`).to.equal(true);
       if (steady(s)) expect(s.active, `ejections_active at ${s.atMs - f.startedAt} ms`).to.equal(s.ejected.length);
+      expect(gaugeDisagreement(s), `at ${s.atMs - f.startedAt} ms`).to.equal(undefined);
     }
     // Most samples were stable, and the gauge was compared while a replica was ejected, not only at zero.
     expect(samples.filter(steady).length).to.be.greaterThan(samples.length * 0.8);

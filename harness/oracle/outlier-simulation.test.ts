@@ -28,6 +28,34 @@ describe('outlier detection: the cap (Envoy >= 1.28: 100*(active+1)/total <= max
   });
 });
 
+describe('outlier detection: the counter reset a busy main thread runs late (resetLagMs)', function () {
+  // Cap 25 % of 4: one host out; endpoint 1 keeps failing and every 3rd 5xx is an overflow, each 10 ms apart (500s: no gateway-error count).
+  const overflowing = (resetLagMs?: number): ReturnType<typeof simulateOutlierDetection> =>
+    simulateOutlierDetection({ endpoints: 4, outlierDetection: od({ maxEjectionPercent: 25 }), untilMs: 5_000, events: [...burst([0], 3, 0, 500), ...burst([1], 12, 100, 500)], ...(resetLagMs === undefined ? {} : { resetLagMs }) });
+
+  it('without a lag, every 3rd consecutive 5xx is a detection', function () {
+    expect(overflowing().stats.ejectionsOverflow).to.equal(4);
+    expect(overflowing(0).stats.ejectionsOverflow).to.equal(4);
+  });
+
+  it('5xx answered before the reset runs count for nothing, so a detection needs 3 more after it', function () {
+    // Lag 5 ms < 10 ms between answers: nothing lost. Lag 10 ms: the answer right after each detection is lost
+    // (detections at the 3rd, 7th, 11th 5xx); 25 ms: two lost each time (3rd, 8th).
+    expect(overflowing(5).stats.ejectionsOverflow).to.equal(4);
+    expect(overflowing(10).timeline.filter((e) => e.kind === 'overflow').map((e) => e.at)).to.deep.equal([121, 161, 201]);
+    expect(overflowing(25).stats.ejectionsOverflow).to.equal(2);
+    expect(overflowing(25).stats.ejectionsDetected.consecutive_5xx).to.equal(3);
+  });
+
+  it('a success during the lag is wiped too: the count starts from 0 after the reset', function () {
+    const events: OutlierEvent[] = [...burst([0], 3, 0, 500), { at: 25, endpoint: 0, result: 200 }, ...burst([0], 3, 30, 500)];
+    const r = simulateOutlierDetection({ endpoints: 4, outlierDetection: od({ maxEjectionPercent: 0 }), untilMs: 1000, events, resetLagMs: 40 });
+    // maxEjectionPercent 0 is Envoy's 10 %: of 4 hosts none may go, so each detection is an overflow.
+    expect(r.stats.ejectionsOverflow).to.equal(1);
+    expect(simulateOutlierDetection({ endpoints: 4, outlierDetection: od({ maxEjectionPercent: 0 }), untilMs: 1000, events }).stats.ejectionsOverflow).to.equal(2);
+  });
+});
+
 describe('outlier detection: durations', function () {
   it('ejects on the Nth consecutive 5xx, not before; a success resets the count', function () {
     const events: OutlierEvent[] = [...burst([0], 2, 0), { at: 50, endpoint: 0, result: 200 }, ...burst([0], 2, 100)];

@@ -82,6 +82,15 @@ export interface OutlierSimulationInput {
    * what the chosen endpoint returns.
    */
   readonly traffic?: { readonly everyMs: number; readonly startMs?: number; readonly respond: (endpoint: number, at: number) => UpstreamResult };
+  /**
+   * How long after the Nth consecutive error its counter is reset (ms, run time; default 0).
+   * Envoy counts on the worker thread that saw the answer and fires only when the count equals N;
+   * it posts the detection to its main thread, which resets the counter when it runs it
+   * (outlier_detection_impl.cc, onConsecutiveErrorWorker). What the host answers in between counts
+   * towards no detection. Simulating the longest such lag gives the fewest detections a busy
+   * sidecar can make from the same answers.
+   */
+  readonly resetLagMs?: number;
 }
 
 interface Host {
@@ -92,6 +101,8 @@ interface Host {
   c5xx: number;
   cGateway: number;
   cLocal: number;
+  /** Until when (run time) each counter's reset is pending: answers up to then count for nothing. */
+  resetAt: Record<EjectionType, number>;
 }
 
 const isGateway = (status: number): boolean => status === 502 || status === 503 || status === 504;
@@ -100,7 +111,7 @@ export function simulateOutlierDetection(input: OutlierSimulationInput): Outlier
   const scale = input.timeScale ?? 1;
   const settings = effectiveOutlierDetection(input.outlierDetection);
   const s = settings === undefined ? undefined : { ...settings, intervalMs: settings.intervalMs * scale, baseEjectionTimeMs: settings.baseEjectionTimeMs * scale, maxEjectionTimeMs: settings.maxEjectionTimeMs * scale };
-  const hosts: Host[] = Array.from({ length: input.endpoints }, () => ({ ejected: false, lastEjection: 0, lastUnejection: undefined, backoff: 0, c5xx: 0, cGateway: 0, cLocal: 0 }));
+  const hosts: Host[] = Array.from({ length: input.endpoints }, () => ({ ejected: false, lastEjection: 0, lastUnejection: undefined, backoff: 0, c5xx: 0, cGateway: 0, cLocal: 0, resetAt: { consecutive_5xx: -Infinity, consecutive_gateway_failure: -Infinity, consecutive_local_origin_failure: -Infinity } }));
   const timeline: TimelineEntry[] = [];
   const requests: RoutedRequest[] = [];
   const zero = (): Record<EjectionType, number> => ({ consecutive_5xx: 0, consecutive_gateway_failure: 0, consecutive_local_origin_failure: 0 });
@@ -116,6 +127,7 @@ export function simulateOutlierDetection(input: OutlierSimulationInput): Outlier
     if (type === 'consecutive_5xx') h.c5xx = 0;
     else if (type === 'consecutive_gateway_failure') h.cGateway = 0;
     else h.cLocal = 0;
+    h.resetAt[type] = at + (input.resetLagMs ?? 0);
     detected[type]++;
     if ((100 * (active + 1)) / input.endpoints > s.maxEjectionPercent) {
       overflow++;
@@ -137,14 +149,18 @@ export function simulateOutlierDetection(input: OutlierSimulationInput): Outlier
   const httpCode = (i: number, status: number, at: number): void => {
     const h = hosts[i];
     if (s === undefined || h === undefined) return;
+    // Until a pending reset runs, whatever the host answers is wiped by it.
+    const counting = (type: EjectionType): boolean => at > h.resetAt[type];
     if (status >= 500 && status <= 599) {
-      if (isGateway(status)) {
-        if (++h.cGateway === s.consecutiveGatewayFailure) detect(i, 'consecutive_gateway_failure', at, s.enforcingGatewayFailure);
-      } else h.cGateway = 0;
-      if (++h.c5xx === s.consecutive5xx) detect(i, 'consecutive_5xx', at, s.enforcing5xx);
+      if (counting('consecutive_gateway_failure')) {
+        if (isGateway(status)) {
+          if (++h.cGateway === s.consecutiveGatewayFailure) detect(i, 'consecutive_gateway_failure', at, s.enforcingGatewayFailure);
+        } else h.cGateway = 0;
+      }
+      if (counting('consecutive_5xx') && ++h.c5xx === s.consecutive5xx) detect(i, 'consecutive_5xx', at, s.enforcing5xx);
     } else {
-      h.c5xx = 0;
-      h.cGateway = 0;
+      if (counting('consecutive_5xx')) h.c5xx = 0;
+      if (counting('consecutive_gateway_failure')) h.cGateway = 0;
     }
   };
 
@@ -157,7 +173,7 @@ export function simulateOutlierDetection(input: OutlierSimulationInput): Outlier
       return;
     }
     if (s.splitExternalLocalOriginErrors) {
-      if (++h.cLocal === s.consecutiveLocalOriginFailure) detect(i, 'consecutive_local_origin_failure', at, s.enforcingLocalOriginFailure);
+      if (at > h.resetAt.consecutive_local_origin_failure && ++h.cLocal === s.consecutiveLocalOriginFailure) detect(i, 'consecutive_local_origin_failure', at, s.enforcingLocalOriginFailure);
       return;
     }
     httpCode(i, result === 'timeout' ? 504 : 503, at);

@@ -27,6 +27,10 @@ interface FakeSidecar {
   /** The balancer sees a host's ejection, and its end, this late (Envoy's update_merge_window). */
   readonly healthLagMs?: number;
   readonly durationMs?: number;
+  /** 503s after each detection over the cap that count for nothing (Envoy's main thread resetting the count late). */
+  readonly lostAfterDetection?: number;
+  /** Filled with the detections it counted as overflow (the cap reached). */
+  readonly counted?: { overflow: number };
 }
 
 /**
@@ -38,7 +42,7 @@ function fakeTraffic(f: FakeSidecar): ObservedRequest[] {
   const interval = f.intervalMs ?? 200;
   const base = f.baseMs ?? 600;
   const consecutive = f.consecutive ?? 3;
-  const hosts = PODS.map(() => ({ out: false, at: 0, back: undefined as number | undefined, k: 0, c: 0, first: true }));
+  const hosts = PODS.map(() => ({ out: false, at: 0, back: undefined as number | undefined, k: 0, c: 0, first: true, lost: 0 }));
   const out: ObservedRequest[] = [];
   let rr = 0;
   let nextSweep = f.phaseMs;
@@ -70,19 +74,25 @@ function fakeTraffic(f: FakeSidecar): ObservedRequest[] {
     const status = f.failing.has(j) ? 503 : 200;
     out.push({ startMs: start, endMs: start + 4, endpoint: PODS[j]!, status, flags: '-' });
     const h = hosts[j]!;
-    if (status === 503) {
+    if (h.lost > 0) h.lost--;
+    else if (status === 503) {
       h.c++;
       if (h.c === consecutive) {
         h.c = 0;
         const ejected = hosts.filter((x) => x.out).length;
         if (!h.out && f.eject !== false && ejected < (f.maxEjected ?? 2)) Object.assign(h, { out: true, at: start + 4, k: h.k + 1 });
+        else if (!h.out) {
+          h.lost = f.lostAfterDetection ?? 0;
+          if (f.counted !== undefined) f.counted.overflow++;
+        }
       }
     } else h.c = 0;
   }
   return out;
 }
 
-const judge = (requests: ObservedRequest[], od: OutlierDetectionSettings = SEED_OD) => judgeEjections({ endpoints: PODS, requests, outlierDetection: od, timeScale: SCALE, maxMissedRequests: 5, toleranceMs: 15, lateSweepMs: 20 });
+const judge = (requests: ObservedRequest[], od: OutlierDetectionSettings = SEED_OD, resetLagMs?: number) =>
+  judgeEjections({ endpoints: PODS, requests, outlierDetection: od, timeScale: SCALE, maxMissedRequests: 5, toleranceMs: 15, lateSweepMs: 20, ...(resetLagMs === undefined ? {} : { resetLagMs }) });
 
 describe('ejection judge: live traffic against the oracle', function () {
   it('agrees with a sidecar that follows Envoy, for its sweep phase, and reads each ejection: after 3 failures, ×1 then ×2 then ×3', function () {
@@ -146,6 +156,28 @@ describe('ejection judge: live traffic against the oracle', function () {
     expect(capped.mostEjected).to.deep.equal([2, 2]);
     expect(capped.range((s) => s.ejectionsOverflow)[0]).to.be.greaterThan(0);
     expect(judge(fakeTraffic({ failing: new Set([1, 2, 3]), phaseMs: 20, maxEjected: 3 })).agreeingPhases).to.deep.equal([]);
+  });
+
+  it("counts overflow down to what a sidecar that resets the count late makes: one 503 lost after each overflow (the next, 20 ms later) fits a 25 ms reset lag, not none", function () {
+    // The fake counts no gateway errors (the oracle would count every 5th 503 as one more overflow): none configured.
+    const od = { ...SEED_OD, consecutiveGatewayErrors: 0 };
+    const exact = { overflow: 0 };
+    // 550 ms: the two ejected stay out (600 ms), so a lost 503 moves only overflows, not which detection becomes an ejection.
+    const fits = judge(fakeTraffic({ failing: new Set([1, 2, 3]), phaseMs: 20, durationMs: 550, counted: exact }), od);
+    const [low, high] = fits.range((s) => s.ejectionsOverflow);
+    expect(exact.overflow).to.be.within(low, high);
+    const late = { overflow: 0 };
+    const requests = fakeTraffic({ failing: new Set([1, 2, 3]), phaseMs: 20, durationMs: 550, lostAfterDetection: 1, counted: late });
+    expect(late.overflow).to.be.below(exact.overflow);
+    const strict = judge(requests, od);
+    expect(strict.disagreements).to.deep.equal([]);
+    expect(late.overflow).to.be.below(strict.range((s) => s.ejectionsOverflow)[0]);
+    // A lag of 25 ms covers the one 503 after each detection (20 ms apart), and leaves the upper end where it was.
+    const lagged = judge(requests, od, 25).range((s) => s.ejectionsOverflow);
+    expect(late.overflow).to.be.within(lagged[0], lagged[1]);
+    expect(lagged[1]).to.equal(strict.range((s) => s.ejectionsOverflow)[1]);
+    // Too short a lag (5 ms) loses nothing and still tells the late sidecar's count apart.
+    expect(late.overflow).to.be.below(judge(requests, od, 5).range((s) => s.ejectionsOverflow)[0]);
   });
 
   it('panic with minHealthPercent 50 routes to ejected replicas and never answers UH; a sidecar without panic answers UH and disagrees', function () {

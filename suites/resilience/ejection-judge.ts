@@ -68,6 +68,12 @@ export interface EjectionJudgeInput {
   readonly hostHealthLagMs?: number;
   /** How late a sweep may run behind the oracle's, beyond the drift tried. */
   readonly lateSweepMs: number;
+  /**
+   * How late the sidecar may reset a host's consecutive-error count after detecting it (Envoy: its
+   * main thread, as busy as the machine; see simulateOutlierDetection's resetLagMs). The counters
+   * (`range`) then run from the fewest detections such a lag allows to the most without one. Default 0.
+   */
+  readonly resetLagMs?: number;
   /** Sweep phases tried over one interval (default 40). */
   readonly phases?: number;
   /** Sweep drifts tried: how much later than one interval after the last each sweep runs (default 0, 2, 5, 10 ms). */
@@ -116,7 +122,10 @@ export interface EjectionJudgement {
   readonly stats: OutlierStats;
   /** Empty when some phase agrees; else, under the phase shown, what disagrees. */
   readonly disagreements: readonly string[];
-  /** Over the agreeing phases (or the one shown): the least and most of a statistic. */
+  /**
+   * Over the agreeing phases (or the one shown): the least and most of a statistic, the least with
+   * each counter reset as late as `resetLagMs` allows.
+   */
   range(stat: (stats: OutlierStats) => number): readonly [number, number];
   /** Most replicas out at once, over the agreeing phases (or the one shown). */
   readonly mostEjected: readonly [number, number];
@@ -147,6 +156,9 @@ export function judgeEjections(input: EjectionJudgeInput): EjectionJudgement {
   const shown = agreeing[Math.floor(agreeing.length / 2)] ?? [...runs].sort((a, b) => a.disagreements.length - b.disagreements.length)[0]!;
   const pool = agreeing.length > 0 ? agreeing : [shown];
   const span = (values: number[]): readonly [number, number] => [Math.min(...values), Math.max(...values)];
+  // The same models with every counter reset as late as allowed: the fewest detections the answers can make.
+  const lag = input.resetLagMs ?? 0;
+  const late = lag > 0 ? pool.map((r) => simulate(input, r, interval, lag).stats) : [];
   return {
     agreeingPhases: [...new Set(agreeing.map((r) => r.phaseMs))],
     agreeing: agreeing.map((r) => ({ phaseMs: r.phaseMs, driftMs: r.driftMs, expected: r.expected })),
@@ -157,21 +169,33 @@ export function judgeEjections(input: EjectionJudgeInput): EjectionJudgement {
     episodes: episodes(input, shown.expected),
     stats: shown.sim.stats,
     disagreements: agreeing.length > 0 ? [] : shown.disagreements,
-    range: (stat) => span(pool.map((r) => stat(r.sim.stats))),
+    range: (stat) => span([...pool.map((r) => stat(r.sim.stats)), ...late.map(stat)]),
     mostEjected: span(pool.map((r) => r.mostEjected)),
   };
 }
 
-function runPhase(input: EjectionJudgeInput, sweeps: SweepModel, interval: number): PhaseRun {
-  const index = new Map(input.endpoints.map((e, i) => [e, i]));
-  // Oracle sweeps fall at k × interval; live ones at phase + (k - 1) × (interval + drift). A clock
-  // for the oracle that meets them: oracle(t) = (t - phase) × interval / period + interval.
+/**
+ * Oracle sweeps fall at k × interval; live ones at phase + (k - 1) × (interval + drift). A clock
+ * for the oracle that meets them: oracle(t) = (t - phase) × interval / period + interval.
+ */
+function clocks(sweeps: SweepModel, interval: number): { oracleTime: (t: number) => number; liveTime: (o: number) => number } {
   const period = interval + sweeps.driftMs;
-  const oracleTime = (t: number): number => ((t - sweeps.phaseMs) * interval) / period + interval;
-  const liveTime = (o: number): number => ((o - interval) * period) / interval + sweeps.phaseMs;
+  return { oracleTime: (t) => ((t - sweeps.phaseMs) * interval) / period + interval, liveTime: (o) => ((o - interval) * period) / interval + sweeps.phaseMs };
+}
+
+/** The oracle fed the traffic's answers on its clock under `sweeps`; `resetLagMs` in live time. */
+function simulate(input: EjectionJudgeInput, sweeps: SweepModel, interval: number, resetLagMs = 0): OutlierSimulationResult {
+  const index = new Map(input.endpoints.map((e, i) => [e, i]));
+  const { oracleTime } = clocks(sweeps, interval);
   const events = input.requests.flatMap((q) => (q.endpoint === undefined || !index.has(q.endpoint) ? [] : [{ at: oracleTime(q.endMs), endpoint: index.get(q.endpoint)!, result: q.status }]));
   const until = oracleTime(Math.max(0, ...input.requests.map((q) => q.endMs))) + 1;
-  const sim = simulateOutlierDetection({ endpoints: input.endpoints.length, outlierDetection: input.outlierDetection, untilMs: until, timeScale: input.timeScale, events });
+  const lag = (resetLagMs * interval) / (interval + sweeps.driftMs);
+  return simulateOutlierDetection({ endpoints: input.endpoints.length, outlierDetection: input.outlierDetection, untilMs: until, timeScale: input.timeScale, events, ...(lag > 0 ? { resetLagMs: lag } : {}) });
+}
+
+function runPhase(input: EjectionJudgeInput, sweeps: SweepModel, interval: number): PhaseRun {
+  const { liveTime } = clocks(sweeps, interval);
+  const sim = simulate(input, sweeps, interval);
   const expected: ExpectedEjection[] = [];
   const open = new Map<number, { fromMs: number; multiplier: number; ejectionMs: number }>();
   for (const e of sim.timeline) {

@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import type { ClusterSample } from '../../../harness/index.ts';
 import { gaugeMatchesClusters, observedWindows } from './common.ts';
 
-const sample = (atMs: number, ejected: string[], active = ejected.length, ejectedAfter = ejected): ClusterSample => ({ atMs, ejected, active, ejectedAfter });
+const sample = (atMs: number, ejected: string[], active = ejected.length, activeAfter = active, ejections = 2, ejectionsAfter = ejections): ClusterSample => ({ atMs, ejected, active, activeAfter, ejections, ejectionsAfter });
 
 describe('what /clusters showed, for the report', function () {
   it('turns samples into ejection windows per replica, open at the end when still out', function () {
@@ -13,10 +13,15 @@ describe('what /clusters showed, for the report', function () {
     ]);
   });
 
-  it('the gauge agrees with /clusters where /clusters read the same before and after it; samples caught mid-change are left out', function () {
-    expect(gaugeMatchesClusters([sample(0, ['a']), sample(50, ['a', 'b'], 0, ['b']), sample(100, [], 0)])).to.equal(undefined);
-    expect(gaugeMatchesClusters([sample(0, ['a'], 2, ['a'])])?.message).to.equal('1 of 1 steady samples differ, e.g. at 0 ms ejections_active 2 while /clusters shows 1 ejected before and after it');
-    expect(gaugeMatchesClusters([sample(0, ['a'], 0, [])])?.message).to.match(/none of 1 samples read \/clusters the same/);
+  it('the gauge agrees with /clusters in every sample with no ejection between its reads; samples across an ejection are left out', function () {
+    // A host back between the reads (2 → 1), and a sample across an ejection that reads 0 against 2: both fine.
+    expect(gaugeMatchesClusters([sample(0, ['a']), sample(50, ['a', 'b'], 2, 1), sample(100, ['a', 'b'], 0, 0, 2, 3), sample(150, [], 0)])).to.equal(undefined);
+    expect(gaugeMatchesClusters([sample(0, ['a']), sample(50, ['a'], 2)])?.message).to.equal(
+      '1 of 2 comparable samples differ, e.g. at 50 ms ejections_active 2 while /clusters shows 1 ejected, with no ejection in between (ejections_enforced_total 2)',
+    );
+    // Steady /clusters, a gauge off by one: fails however long the reads took.
+    expect(gaugeMatchesClusters([sample(0, ['a'], 0, 0, 5, 5)])?.message).to.match(/1 of 1 comparable samples differ, e.g. at 0 ms ejections_active 0 while \/clusters shows 1/);
+    expect(gaugeMatchesClusters([sample(0, ['a'], 1, 1, 2, 3)])?.message).to.match(/none of 1 samples had no ejection between/);
     expect(gaugeMatchesClusters([])?.message).to.match(/none of 0 samples/);
   });
 });

@@ -28,6 +28,7 @@ import { TrafficRecorder, phasedHypothesis, tally } from '../live-traffic.ts';
 import { MetricWatch } from '../metric-watch.ts';
 import { CLIENT, type ResilienceEnv } from '../resilience-env.ts';
 import { attemptsOf, routeFor } from '../route-oracle.ts';
+import { routeTimeoutBounds } from '../route-timeout-count.ts';
 import { DR_VARIATIONS, RATE, SAMPLE_MS, TOLERANCE_MS, VS_VARIATIONS, caseExperiment, echoOf, scaledOutlier, timeScaleLine, verifySteadyState } from './common.ts';
 
 /** Requests while the fault lasts: 3 s at RATE, several ejections' worth at time scale 0.02. */
@@ -189,11 +190,15 @@ function replicaFaultCase(fault: ReplicaFault): ConformanceCase<ResilienceEnv> {
       // Envoy counts upstream_rq_timeout for a route timeout that ends a try awaiting its answer or its connection, not one that
       // ends a request in its retry back-off. A single-attempt 504 UT may be either: its first try failed and the retry it
       // scheduled (counted in upstream_rq_retry at once) was still in back-off, never sent (x-envoy-attempt-count stays 1; seen
-      // on a busy machine: 63 counted for 64). Retries counted beyond those sent bound how many such requests there were.
-      const timedOut = failed.filter((r) => (r.responseFlags ?? '').split(',').includes('UT') && (attemptsOf(r) ?? 1) === 1).length;
-      const unsent = Math.max(0, watch.increase({ name: 'envoy_cluster_upstream_rq_retry', labels: { cluster_name: cluster } }) - retried);
-      const atLeast = Math.max(0, timedOut - unsent);
-      if (timedOut > 0) watch.check(ctx, { name: 'envoy_cluster_upstream_rq_timeout', labels: { cluster_name: cluster } }, [atLeast, Number.POSITIVE_INFINITY], `upstream_rq_timeout counts at least the ${timedOut} requests the route timeout ended on their first try, but for the ${unsent} retries counted and never sent (a request ended in back-off): at least ${atLeast}`);
+      // on a busy machine: 63 counted for 64). Retries counted beyond those sent bound how many such requests there were; the
+      // requests of the whole watch the route timeout ended (or that got no answer) bound the count above, so it can always fail.
+      const timeouts = routeTimeoutBounds(during, recorder.results, watch.increase({ name: 'envoy_cluster_upstream_rq_retry', labels: { cluster_name: cluster } }));
+      watch.check(
+        ctx,
+        { name: 'envoy_cluster_upstream_rq_timeout', labels: { cluster_name: cluster } },
+        [timeouts.low, timeouts.high],
+        `upstream_rq_timeout counts at least the ${timeouts.timedOut} requests the route timeout ended on their first try during the fault, but for the ${timeouts.unsent} retries counted and never sent (a request ended in back-off): at least ${timeouts.low}; and at most one per request of the ${recorder.results.length} the watch covers that the route timeout ended (${timeouts.ended}) or that got no answer (${timeouts.unanswered}): at most ${timeouts.high}`,
+      );
       let state = '';
       if (back === 0) {
         const host = (await env.mesh.clusters(CLIENT)).find((c) => c.name === cluster)?.hosts.find((h) => h.hostname === victim);
