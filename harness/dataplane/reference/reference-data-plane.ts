@@ -72,7 +72,11 @@ export class ReferenceDataPlane implements DataPlaneAdapter {
       appliedGeneration: async (sidecarDir) => {
         try {
           const answer = await unixGet(join(sidecarDir, ADMIN_SOCKET), '/config_dump', timeout);
-          const dump = JSON.parse(answer.body) as { generation?: unknown; lastReloadError?: unknown };
+          const dump = JSON.parse(answer.body) as { generation?: unknown; drainingConnections?: unknown };
+          // In force once no connection of an older config is still draining (as the Envoy adapter
+          // waits for no filter chain draining): until then a pooled connection from a client
+          // sidecar can still be served by the old config.
+          if (dump.drainingConnections !== 0) return undefined;
           return typeof dump.generation === 'number' ? dump.generation : undefined;
         } catch {
           return undefined;

@@ -28,7 +28,7 @@ export interface ReferenceRenderOptions extends RenderOptions {
   readonly adminPort?: number | null;
   /** Also print the access log on stdout. Default true. */
   readonly accessLogStdout?: boolean;
-  /** How long connections of an older config may stay open. Default 5 s (Istio drains for 45 s). */
+  /** How long connections of an older config may stay open. Default 1 s, the Envoy adapter's `--drain-time-s` (Istio drains for 45 s). */
   readonly drainTimeoutMs?: number;
   /** Istio's ALPN rule on PERMISSIVE ports (default true; see ProxyInboundPort.mtlsAlpn). */
   readonly istioAlpnOnPermissive?: boolean;
@@ -82,7 +82,7 @@ export function renderSidecarConfig(mesh: ResolvedMesh, target: ProxyTarget, opt
       rbac: proxy.inbound.rbac,
       ...(proxy.inbound.jwtAuthn === undefined ? {} : { jwtAuthn: proxy.inbound.jwtAuthn }),
       listenerFiltersTimeoutMs: 15_000,
-      drainTimeoutMs: options.drainTimeoutMs ?? 5_000,
+      drainTimeoutMs: options.drainTimeoutMs ?? 1_000,
       maxRequestHeadersKb: 60,
     },
     ...(proxy.outbound === undefined ? {} : { outbound: proxy.outbound }),

@@ -76,11 +76,6 @@ export class HttpInbound {
     socket.resume();
   }
 
-  /** Closes the connection if it is draining and idle. */
-  settle(socket: Socket, d: Downstream): void {
-    if (d.draining && d.active === 0 && !socket.destroyed) socket.end();
-  }
-
   #onRequest(req: IncomingMessage, res: ServerResponse): void {
     // Kept here: by the time the response closes, Node may have detached it (req.socket is then null).
     const socket = req.socket;
@@ -119,9 +114,15 @@ export class HttpInbound {
       d.active -= 1;
       // The client went away before the response was complete: DC.
       if (!x.logged) this.#log(x, res.headersSent ? res.statusCode : 0, 'DC', 'downstream_remote_disconnect');
-      this.settle(socket, d);
     });
-    if (d.draining) res.setHeader('connection', 'close');
+    // A connection draining when the answer starts announces its close on it, and Node closes the
+    // connection after that answer (Envoy decides when it encodes the headers, as here: a drain
+    // that began while the request was at the app still closes the connection cleanly).
+    const writeHead = res.writeHead.bind(res) as (...args: unknown[]) => ServerResponse;
+    res.writeHead = ((...args: unknown[]) => {
+      if (d.draining && !res.hasHeader('connection')) res.setHeader('connection', 'close');
+      return writeHead(...args);
+    }) as typeof res.writeHead;
     try {
       this.#handle(x);
     } catch (error) {

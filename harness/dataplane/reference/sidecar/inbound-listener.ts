@@ -79,23 +79,39 @@ export class InboundListener {
     this.#drainOlder(drainTimeoutMs);
   }
 
+  /**
+   * Envoy's filter-chain drain with `--drain-strategy immediate`: a connection of an older
+   * generation answers its next request with `connection: close` and closes after it; one that
+   * stays idle is closed when the drain time ends. It is not closed at once when idle: a client
+   * may be sending on it at that moment, and the request would reach the app while the client
+   * saw the connection close before any answer (503 UC at the client's sidecar).
+   */
   #drainOlder(drainTimeoutMs: number): void {
     const current = this.#deps.state();
     for (const [raw, open] of this.#open) {
       if (open === undefined || open.d.state === current || open.d.draining) continue;
       open.d.draining = true;
-      if (open.d.port.protocol === 'http') this.#deps.http.settle(open.socket, open.d);
       setTimeout(() => raw.destroy(), drainTimeoutMs).unref();
     }
   }
 
-  /** Stops accepting; open connections drain. */
+  /** Connections still open that a config older than the one in force serves. */
+  get olderConnections(): number {
+    const current = this.#deps.state();
+    let n = 0;
+    for (const open of this.#open.values()) if (open !== undefined && open.d.state !== current) n += 1;
+    return n;
+  }
+
+  /** Connections still open (a removed listener drains them). */
+  get openConnections(): number {
+    return this.#open.size;
+  }
+
+  /** Stops accepting; open connections drain as on a config change (see #drainOlder). */
   close(drainTimeoutMs: number): Promise<void> {
     for (const [raw, open] of this.#open) {
-      if (open !== undefined) {
-        open.d.draining = true;
-        if (open.d.port.protocol === 'http') this.#deps.http.settle(open.socket, open.d);
-      }
+      if (open !== undefined) open.d.draining = true;
       setTimeout(() => raw.destroy(), drainTimeoutMs).unref();
     }
     return new Promise((resolve) => this.#server.close(() => resolve()));

@@ -434,6 +434,50 @@ spec:
       expect(after.generation).to.equal(generation);
       expect(after.lastReloadError).to.match(/apiVersion/);
     });
+
+    it("drains a pooled connection of the older config as Envoy does: kept while idle, its next answer says `connection: close`, then it closes; /config_dump counts it until then", async function () {
+      const denyPay = `${policies}---
+apiVersion: security.istio.io/v1
+kind: AuthorizationPolicy
+metadata: {name: deny-pay-drain, namespace: prod}
+spec:
+  action: DENY
+  rules: [{to: [{operation: {paths: ["/pay/*"]}}]}]
+`;
+      const draining = async (): Promise<number> => (JSON.parse((await pod.admin('/config_dump')).body) as { drainingConnections: number }).drainingConnections;
+      await pod.apply(policies);
+      await pod.sidecar.reload();
+      const client = new Client(`https://127.0.0.1:${strict}`, {
+        connect: { cert: order.certChainPem, key: order.keyPem, ca: ca.rootCertPem, checkServerIdentity: () => undefined },
+        pipelining: 1,
+      });
+      const closed = new Promise<void>((resolve) => client.once('disconnect', () => resolve()));
+      try {
+        const warm = await client.request({ method: 'POST', path: '/pay/warm' });
+        expect(warm.statusCode).to.equal(200);
+        expect(warm.headers['connection']).to.not.equal('close');
+        await warm.body.text();
+        expect(await draining(), 'no older config before the change').to.equal(0);
+        await pod.apply(denyPay);
+        await pod.sidecar.reload();
+        // Idle: the pooled connection is not closed under the client (it could be sending on it).
+        await new Promise((r) => setTimeout(r, 150));
+        expect(await draining(), 'the pooled connection of the older config is counted').to.equal(1);
+        const last = await client.request({ method: 'POST', path: '/pay/on-the-old-connection' });
+        expect(last.statusCode, 'the old connection is served by the config it was opened under').to.equal(200);
+        expect(last.headers['connection'], 'and announces its close').to.equal('close');
+        await last.body.text();
+        await closed;
+        const deadline = Date.now() + 1_000;
+        while ((await draining()) !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+        expect(await draining(), 'nothing left draining once it closed').to.equal(0);
+        const fresh = await client.request({ method: 'POST', path: '/pay/on-a-new-connection' });
+        expect(fresh.statusCode, 'a new connection gets the new config').to.equal(403);
+        await fresh.body.text();
+      } finally {
+        await client.close();
+      }
+    });
   });
 });
 

@@ -4,8 +4,11 @@
  *
  * - Config change: the file is parsed and compiled first; a bad file is refused (the old config
  *   stays, /config_dump says why). New connections get the new generation; connections of older
- *   generations finish what is in flight and close (HTTP: after the current response, or at once
- *   when idle; any: after drainTimeoutMs). Listeners are added and removed with the ports.
+ *   generations finish what is in flight and close (HTTP: the next answer says `connection: close`
+ *   and the connection closes after it; any: after drainTimeoutMs, Envoy's drain time). An idle
+ *   one is not closed at once: the client may be sending on it. /config_dump counts the
+ *   connections still draining; the harness waits for none, as it waits for Envoy's
+ *   `listener_manager.total_filter_chains_draining`. Listeners are added and removed with the ports.
  * - Certificate change: the next handshakes use the new certificate; nothing is closed.
  */
 import { X509Certificate } from 'node:crypto';
@@ -60,6 +63,8 @@ export class Sidecar {
   readonly #admin: AdminServer;
   readonly #outbound: OutboundSide;
   readonly #listeners = new Map<number, InboundListener>();
+  /** Listeners removed from the config whose connections are still draining. */
+  readonly #removed = new Set<InboundListener>();
   readonly #pools = new Map<number, Pool>();
   readonly #watches: FolderWatch[] = [];
   readonly #startedAt = Date.now();
@@ -178,7 +183,8 @@ export class Sidecar {
       const next = wanted.get(port);
       if (next === undefined) {
         this.#listeners.delete(port);
-        void listener.close(inbound.drainTimeoutMs);
+        this.#removed.add(listener);
+        void listener.close(inbound.drainTimeoutMs).then(() => this.#removed.delete(listener));
       } else {
         listener.update(next, inbound.drainTimeoutMs);
       }
@@ -247,11 +253,20 @@ export class Sidecar {
     return pool;
   }
 
+  /** Open connections that an older config serves (they drain: see the header). */
+  get drainingConnections(): number {
+    let n = 0;
+    for (const l of this.#listeners.values()) n += l.olderConnections;
+    for (const l of this.#removed) n += l.openConnections;
+    return n;
+  }
+
   configDump(): unknown {
     const c = this.#certificates.current;
     return {
       version: REFERENCE_SIDECAR_VERSION,
       generation: this.#state.generation,
+      drainingConnections: this.drainingConnections,
       ...(this.#lastReloadError === undefined ? {} : { lastReloadError: this.#lastReloadError }),
       ...(this.#lastCertificateError === undefined ? {} : { lastCertificateError: this.#lastCertificateError }),
       listeners: [...this.#listeners.values()].map((l) => ({ address: l.address, port: l.port, protocol: l.config.protocol, mtlsMode: l.config.mtlsMode })),
