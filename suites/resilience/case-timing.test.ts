@@ -29,6 +29,15 @@ describe('resilience case timing', function () {
     expect(String((thrown as Error).message)).to.match(/per-try timeout 20 ms: a margin of 12 ms/);
   });
 
+  it('lets a timed request end early by the worst measured lateness, never by the margin floor', function () {
+    const windows: JitterSummary[] = [w(0.4)];
+    const timing = caseTiming(() => windows);
+    expect(timing.early(2), 'quiet machine: the floor').to.equal(2);
+    windows.push(w(6.2));
+    expect(timing.early(2), 'busy machine: the p99 lateness, rounded up').to.equal(7);
+    expect(caseTiming(() => []).early(2), 'nothing measured yet').to.equal(2);
+  });
+
   it('forgets windows older than the recent ones', function () {
     const windows: JitterSummary[] = [w(30), ...Array.from({ length: RECENT_WINDOWS }, () => w(1))];
     expect(caseTiming(() => windows).margin()).to.equal(5);

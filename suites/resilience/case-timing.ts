@@ -23,6 +23,16 @@ export interface CaseTiming {
   margin(floorMs?: number): number;
   /** The margin, once it is sure to tell apart two durations `differenceMs` apart; else throws MESHPROOF_ERR_TIMING_MARGIN. */
   judgeable(what: string, differenceMs: number, floorMs?: number): number;
+  /**
+   * How much earlier than its timer a timed request may end (ms): the worst recent p99 lateness,
+   * at least `floorMs`. Envoy arms a timer from the event loop's cached time (libevent's
+   * event_base_new() keeps a time cache, updated once after each poll), while the stream's
+   * duration starts from the real clock when its callback runs; a callback that ran late in the
+   * loop's turn (the thread preempted on a busy machine) arms a timer that fires that much early
+   * by the real clock. The lateness is what the machine's timers measured, never the margin's
+   * floor, so on a quiet machine it stays at `floorMs`.
+   */
+  early(floorMs: number): number;
   /** The MESHPROOF_ERR_TIMING_MARGIN error judgeable would throw, or undefined. */
   tooThin(what: string, differenceMs: number, floorMs?: number): MeshproofError | undefined;
   /** The measured jitter: the first recent window, the worst of them, and how many. */
@@ -41,6 +51,7 @@ export function caseTiming(allWindows: () => readonly JitterSummary[]): CaseTimi
       if (error !== undefined) throw error;
       return margin(floorMs);
     },
+    early: (floorMs) => Math.max(floorMs, Math.ceil(worst(windows())?.p99Ms ?? 0)),
     jitter: () => {
       const all = windows();
       const w = worst(all);
