@@ -1,6 +1,6 @@
 import { expect } from 'chai';
 import type { ClusterSample } from '../../../harness/index.ts';
-import { gaugeMatchesClusters, observedWindows } from './common.ts';
+import { describeObserved, gaugeMatchesClusters, observedWindows } from './common.ts';
 
 const sample = (atMs: number, ejected: string[], active = ejected.length, activeAfter = active, ejections = 2, ejectionsAfter = ejections): ClusterSample => ({ atMs, ejected, active, activeAfter, ejections, ejectionsAfter });
 
@@ -11,6 +11,12 @@ describe('what /clusters showed, for the report', function () {
       { endpoint: 'a', fromMs: 50, toMs: 150, source: 'observed' },
       { endpoint: 'b', fromMs: 100, toMs: null, source: 'observed' },
     ]);
+  });
+
+  it('says what /clusters showed in one line, for a failed ejection check', function () {
+    const samples = [sample(0, []), sample(50, ['p-0.ns']), sample(100, ['p-0.ns', 'p-1.ns']), sample(150, ['p-1.ns']), sample(200, ['p-1.ns'])];
+    expect(describeObserved(samples, ['p-0.ns', 'p-1.ns', 'p-2.ns'])).to.equal('/clusters (every 50 ms) showed p-0 out 50–150 ms; p-1 out 100– ms');
+    expect(describeObserved([sample(0, [])], ['p-0.ns'])).to.equal('/clusters showed no replica ejected in 1 samples');
   });
 
   it('the gauge agrees with /clusters in every sample with no ejection between its reads; samples across an ejection are left out', function () {

@@ -119,6 +119,22 @@ export function observedWindows(samples: readonly ClusterSample[], endpoints: re
   return out;
 }
 
+/**
+ * What /clusters showed, for a message: `/clusters showed payment-service-0 out 550–4480 ms,
+ * 4540– ms; …` (sampled every SAMPLE_MS). A case attaches one timeline; the others' failures
+ * still say what the sidecar did.
+ */
+export function describeObserved(samples: readonly ClusterSample[], endpoints: readonly string[]): string {
+  const windows = observedWindows(samples, endpoints);
+  if (windows.length === 0) return `/clusters showed no replica ejected in ${samples.length} samples`;
+  const short = (e: string): string => e.split('.')[0] ?? e;
+  const parts = endpoints
+    .map((e) => ({ e, w: windows.filter((w) => w.endpoint === e) }))
+    .filter(({ w }) => w.length > 0)
+    .map(({ e, w }) => `${short(e)} out ${w.map((x) => `${Math.round(x.fromMs)}–${x.toMs === null ? '' : Math.round(x.toMs)}`).join(', ')} ms`);
+  return `/clusters (every ${SAMPLE_MS} ms) showed ${parts.join('; ')}`;
+}
+
 /** The report's ejection timeline: every request, the ejections /clusters showed and those the oracle expects. */
 export function ejectionTimeline(env: ResilienceEnv, requests: readonly ObservedRequest[], samples: readonly ClusterSample[], expected: readonly ExpectedEjection[]): Omit<EjectionTimeline, 'case'> {
   return {
@@ -183,7 +199,7 @@ export function verifyEjections<Env>(ctx: CaseContext<Env>, env: ResilienceEnv, 
   const listed = judged.disagreements.slice(0, 3).join('; ');
   ctx.verify(
     `the traffic through ${service} agrees with the oracle's ejections${judged.agreeing.length > 0 ? ` (under ${judged.agreeing.length} of the ${judged.tried} sweep phases and drifts tried, e.g. sweeps at ${Math.round(judged.sweeps.phaseMs)} ms + k × (${judged.intervalMs} + ${judged.sweeps.driftMs}) ms)` : ''}`,
-    judged.disagreements.length === 0 ? undefined : new Error(`ejection timeline disagrees with the oracle: ${listed}${judged.disagreements.length > 3 ? `; and ${judged.disagreements.length - 3} more` : ''}`),
+    judged.disagreements.length === 0 ? undefined : new Error(`ejection timeline disagrees with the oracle: ${listed}${judged.disagreements.length > 3 ? `; and ${judged.disagreements.length - 3} more` : ''}; ${describeObserved(samples, env.replicas)}`),
   );
   const fit = judged.agreeing.map((a) => samplesFit(samples, env.replicas, a.expected, marginMs + SAMPLE_MS / 2, marginMs + SAMPLE_MS / 2));
   ctx.verify(
