@@ -18,7 +18,7 @@ describe('upstream_rq_timeout: how many route timeouts the sidecar may count', f
     const during = [ok, ut1, ut1, retriedOk, ut3];
     // 1 retry (retriedOk) and 2 (ut3) reported: 3; upstream_rq_retry counted 3, none unsent.
     const b = routeTimeoutBounds(during, [ok, ok, ...during, ut1, ok], 3);
-    expect(b).to.deep.equal({ timedOut: 2, unsent: 0, ended: 4, unanswered: 0, low: 2, high: 4 });
+    expect(b).to.deep.equal({ timedOut: 2, unsent: 0, ended: 4, unanswered: 0, low: 2, high: 4, tookMs: [60, 60] });
   });
 
   it('lowers the floor by the retries counted and never sent, and can reach 0, yet keeps the ceiling: the check can still fail', function () {
@@ -27,6 +27,12 @@ describe('upstream_rq_timeout: how many route timeouts the sidecar may count', f
     expect([b.low, b.high, b.unsent]).to.deep.equal([0, 2, 5]);
     // A sidecar counting a timeout per try, or per request of the watch, is over the ceiling.
     expect(b.high).to.be.below(3);
+  });
+
+  it('gives the span of the first-try route timeouts, the sidecar\'s duration where it is known', function () {
+    const early = { ...ut1, durationMs: 101 };
+    const late = { ...ut1, durationMs: 340, sidecarDurationMs: 302 };
+    expect(routeTimeoutBounds([early, late, ok], [early, late, ok], 0).tookMs).to.deep.equal([101, 302]);
   });
 
   it('counts a request with no answer as one possible timeout (the sidecar may have timed it out), and nothing else', function () {

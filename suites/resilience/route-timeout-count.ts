@@ -19,6 +19,8 @@ export interface RouteTimeoutBounds {
   readonly unanswered: number;
   readonly low: number;
   readonly high: number;
+  /** The shortest and longest of the first-try route timeouts during the fault (ms), for the message: a per-try timeout ends near the per-try timer. */
+  readonly tookMs?: readonly [number, number];
 }
 
 const timedOutByRoute = (r: MeshForwardResult): boolean => r.outcome === 'response' && r.status === 504 && (r.responseFlags ?? '').split(',').includes('UT');
@@ -36,5 +38,6 @@ export function routeTimeoutBounds(during: readonly MeshForwardResult[], watched
   const unsent = Math.max(0, retriesCounted - retried);
   const ended = watched.filter(timedOutByRoute).length;
   const unanswered = watched.filter((r) => r.outcome !== 'response').length;
-  return { timedOut, unsent, ended, unanswered, low: Math.max(0, timedOut - unsent), high: ended + unanswered };
+  const took = during.filter((r) => timedOutByRoute(r) && (attemptsOf(r) ?? 1) === 1).map((r) => r.sidecarDurationMs ?? r.durationMs);
+  return { timedOut, unsent, ended, unanswered, low: Math.max(0, timedOut - unsent), high: ended + unanswered, ...(took.length === 0 ? {} : { tookMs: [Math.min(...took), Math.max(...took)] as const }) };
 }

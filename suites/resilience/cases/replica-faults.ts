@@ -197,7 +197,7 @@ function replicaFaultCase(fault: ReplicaFault): ConformanceCase<ResilienceEnv> {
         ctx,
         { name: 'envoy_cluster_upstream_rq_timeout', labels: { cluster_name: cluster } },
         [timeouts.low, timeouts.high],
-        `upstream_rq_timeout counts at least the ${timeouts.timedOut} requests the route timeout ended on their first try during the fault, but for the ${timeouts.unsent} retries counted and never sent (a request ended in back-off): at least ${timeouts.low}; and at most one per request of the ${recorder.results.length} the watch covers that the route timeout ended (${timeouts.ended}) or that got no answer (${timeouts.unanswered}): at most ${timeouts.high}`,
+        `upstream_rq_timeout counts at least the ${timeouts.timedOut} requests the route timeout ended on their first try during the fault${timeouts.tookMs === undefined ? '' : ` (after ${timeouts.tookMs[0]}–${timeouts.tookMs[1]} ms)`}, but for the ${timeouts.unsent} retries counted and never sent (a request ended in back-off): at least ${timeouts.low}; and at most one per request of the ${recorder.results.length} the watch covers that the route timeout ended (${timeouts.ended}) or that got no answer (${timeouts.unanswered}): at most ${timeouts.high}`,
       );
       let state = '';
       if (back === 0) {
