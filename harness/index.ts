@@ -82,6 +82,7 @@ export { awaitConvergence, type ConvergenceOptions, type Converged } from './con
 export { Feature, ALL_FEATURES, AREA_PROMISE, type Area } from './conformance/features.ts';
 export { describeObservation, type CallEvidence } from './conformance/evidence.ts';
 export { SeededRandom, deriveSeed } from './util/seeded-random.ts';
+export { coarseClockTick, type CoarseClockTick } from './util/coarse-clock.ts';
 export { JitterMonitor, measureSchedulingJitter, summarizeLateness, worstWindow, type JitterSummary, type JitterMonitorOptions } from './util/scheduling-jitter.ts';
 export { marginFromJitter, marginTooThin, MARGIN_FLOOR_MS, MARGIN_PER_P99 } from './conformance/timing-margin.ts';
 export { parseRequestSource } from './oracle/request-source.ts';

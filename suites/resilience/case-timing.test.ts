@@ -29,13 +29,22 @@ describe('resilience case timing', function () {
     expect(String((thrown as Error).message)).to.match(/per-try timeout 20 ms: a margin of 12 ms/);
   });
 
-  it('lets a timed request end early by the worst measured lateness, never by the margin floor', function () {
+  it('lets a timed request end early by the coarse clock tick, the worst measured p99 lateness and the clocks, and refuses one a shortened timer could hide in', function () {
     const windows: JitterSummary[] = [w(0.4)];
-    const timing = caseTiming(() => windows);
-    expect(timing.early(2), 'quiet machine: the floor').to.equal(2);
-    windows.push(w(6.2));
-    expect(timing.early(2), 'busy machine: the p99 lateness, rounded up').to.equal(7);
-    expect(caseTiming(() => []).early(2), 'nothing measured yet').to.equal(2);
+    const timing = caseTiming(() => windows, 4);
+    expect(timing.early('route timeout', 60, 2), 'idle machine, tick 4 ms: 4 + 0.4 (rounded up) + 2').to.equal(7);
+    expect(caseTiming(() => windows).early('route timeout', 60, 2), 'precise timers (no tick): the lateness and the clocks').to.equal(3);
+    windows.push(w(2.6), w(1));
+    expect(timing.early('route timeout', 150, 2), 'busy machine: the worst recent window\'s p99 (2.6 ms), not the first\'s').to.equal(9);
+    expect(caseTiming(() => [], 4).early('route timeout', 150, 2), 'nothing measured yet').to.equal(6);
+    let thrown: unknown;
+    try {
+      caseTiming(() => [w(40)], 4).early('route timeout 150 ms', 150, 2);
+    } catch (error) {
+      thrown = error;
+    }
+    expect(isMeshproofError(thrown, 'MESHPROOF_ERR_TIMING_MARGIN'), String(thrown)).to.equal(true);
+    expect(String((thrown as Error).message)).to.match(/route timeout 150 ms: a request may end 46 ms before its timer .*coarse clock tick 4 ms, timer lateness p99 40 ms.* not under a quarter of the 150 ms timer/);
   });
 
   it('forgets windows older than the recent ones', function () {

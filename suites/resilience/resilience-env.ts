@@ -10,6 +10,7 @@ import {
   DockerRuntime,
   ErrorCode,
   JitterMonitor,
+  coarseClockTick,
   MeshCa,
   MeshEnvironment,
   MeshproofError,
@@ -18,6 +19,7 @@ import {
   loadTopology,
   resolveMesh,
   runIdFromEnv,
+  type CoarseClockTick,
   type DataPlaneAdapter,
   type OutlierDetectionSettings,
   type ResolvedDestination,
@@ -56,6 +58,8 @@ export interface ResilienceEnv {
   readonly balancing: { readonly loadBalancers: number; readonly hostHealthLagMs: number };
   /** Timing margins from the scheduling jitter measured while the suite runs. */
   readonly timing: CaseTiming;
+  /** The kernel's coarse clock tick (Envoy's timers keep that time), as measured at the start. */
+  readonly coarseTick: CoarseClockTick;
   /** A service of the topology, as the policies in force resolve it. */
   service(name: string): ResolvedDestination;
   /** The service's outlierDetection (port 80) as the policies in force say, or undefined. */
@@ -89,11 +93,14 @@ export async function startResilienceEnv(options: ResilienceEnvOptions): Promise
   const initial = resolveResilienceMesh(topology);
   // Jitter is sampled from before the first container starts until the suite closes: margins take the worst recent window.
   const jitter = JitterMonitor.start();
+  // Envoy's timers keep coarse time; measured while the first container starts (200 ms).
+  const coarseTick = coarseClockTick();
   const runtime = await DockerRuntime.start({ runId: options.runId ?? runIdFromEnv(), ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }) });
   let mesh: MeshEnvironment | undefined;
   try {
     mesh = await MeshEnvironment.start({ runtime, mesh: initial, dataPlane: options.dataPlane, ca: await MeshCa.create(), seed: options.seed, timeScale: options.timeScale, timeouts: runtime.timeouts });
     const running = mesh;
+    const tick = await coarseTick;
     await warmUp(running);
     let inForce = '';
     const service = (name: string): ResolvedDestination => {
@@ -107,7 +114,8 @@ export async function startResilienceEnv(options: ResilienceEnvOptions): Promise
       timeScale: options.timeScale,
       replicas: running.podsOf('prod-namespace/payment-service').map((m) => m.participant.pod),
       balancing: { loadBalancers: running.pod(CLIENT).rendered?.loadBalancers ?? 1, hostHealthLagMs: running.pod(CLIENT).rendered?.hostHealthLagMs ?? 0 },
-      timing: caseTiming(() => jitter.windows),
+      timing: caseTiming(() => jitter.windows, tick.tickMs),
+      coarseTick: tick,
       engineVersion: runtime.engineVersion,
       service,
       outlierDetectionOf: (name) => service(name).ports[0]?.trafficPolicy?.outlierDetection,
