@@ -125,6 +125,11 @@ export function isMeshproofError(value: unknown, code?: ErrorCode): value is Mes
   return value instanceof MeshproofError && (code === undefined || value.code === code);
 }
 
+/** The hint an error carries, as the fields an error outcome (spec/outcome.ts) adds (none when it has none). */
+export function hintOf(error: unknown): { readonly hint?: string } {
+  return isMeshproofError(error) && error.hint !== undefined ? { hint: error.hint } : {};
+}
+
 /** Process exit codes of the CLI. */
 export const ExitCode = {
   Ok: 0,

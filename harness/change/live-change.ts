@@ -7,8 +7,9 @@
  * files, so the harness never imports the suites.
  */
 import type { CaseResult } from '../conformance/case-runner.ts';
-import type { DataPlaneName } from '../dataplane/names.ts';
-import type { DataPlaneAdapter, DataPlaneInfo } from '../dataplane/types.ts';
+import type { DataPlaneName } from '../spec/data-plane.ts';
+import type { DataPlaneAdapter } from '../dataplane/types.ts';
+import type { DataPlaneInfo } from '../spec/data-plane.ts';
 import type { LiveConfirmation } from './change-review.ts';
 import type { SidedProbe } from './probe-union.ts';
 

@@ -5,7 +5,7 @@
  * The journal records each phase with its time, for the report.
  */
 import { withFaults, type Fault } from './fault.ts';
-import type { ExperimentJournal } from '../report/schema.ts';
+import type { ExperimentJournal } from '../spec/attachments.ts';
 
 export type JournalPhase = ExperimentJournal['entries'][number]['phase'];
 

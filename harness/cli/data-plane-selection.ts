@@ -5,7 +5,7 @@
  * pinned image in the engine's store) but never pulled for `auto`: a default must not wait on a
  * registry.
  */
-import { DATA_PLANES, type DataPlaneName } from '../dataplane/names.ts';
+import { DATA_PLANES, type DataPlaneName } from '../spec/data-plane.ts';
 import { ErrorCode, MeshproofError } from '../errors.ts';
 
 export interface DataPlaneSelection {

@@ -1,6 +1,6 @@
 /**
  * Every timeout the harness uses, in one object, with a name that appears in error messages.
- * Nothing waits on a bare sleep: code polls (see conformance/await-convergence.ts) until a
+ * Nothing waits on a bare sleep: code polls (see util/await-convergence.ts) until a
  * condition holds or the named timeout below runs out.
  *
  * All values are milliseconds of wall-clock time. They are not scaled by the run's time scale:

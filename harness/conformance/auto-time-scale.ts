@@ -12,7 +12,7 @@
  * checks too fine for the machine then end as MESHPROOF_ERR_TIMING_MARGIN.
  */
 import { MARGIN_PER_P99 } from './timing-margin.ts';
-import type { JitterSummary } from '../util/scheduling-jitter.ts';
+import type { JitterSummary, RunTiming } from '../spec/run.ts';
 
 export const TIME_SCALE_CANDIDATES = [0.02, 0.05, 0.1] as const;
 /** Jitter while the mesh carries traffic, as a multiple of the p99 measured at the start. */
@@ -21,18 +21,6 @@ export const RUN_JITTER_FACTOR = 4;
 export const SHORTEST_JUDGED_MS = 1_000;
 /** The shortest scaled duration must be at least this many predicted p99s: 2 (margin per p99) × 2 (half a difference) × 2 (to spare). */
 export const DURATION_PER_JITTER = MARGIN_PER_P99 * 2 * 2;
-
-/** How the run's time scale was set, with the jitter measured when the run started (report: run.timing). */
-export interface RunTiming {
-  /** `flag`: the user gave --time-scale (or MESHPROOF_TIME_SCALE); `jitter`: chosen from the measured jitter. */
-  readonly timeScaleFrom: 'flag' | 'jitter';
-  readonly timeScale: number;
-  /** Timer lateness over the first second, before anything started. */
-  readonly startJitter: JitterSummary;
-  /** The p99 expected while the mesh carries traffic: RUN_JITTER_FACTOR × the start's. */
-  readonly predictedP99Ms: number;
-  readonly reason: string;
-}
 
 /** The smallest candidate scale whose scaled 1 s is at least DURATION_PER_JITTER predicted p99s; the largest when none is. */
 export function chooseTimeScale(startJitter: JitterSummary): RunTiming {

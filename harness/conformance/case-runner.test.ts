@@ -4,7 +4,7 @@ import { subscribe } from '../events.ts';
 import type { Observation } from '../traffic/types.ts';
 import type { ConformanceCase } from './case.ts';
 import { reset } from './checks.ts';
-import { Feature } from './features.ts';
+import { Feature } from '../spec/features.ts';
 import { runCase, type CaseResult } from './case-runner.ts';
 
 const resetObs: Observation = { request: { protocol: 'http', host: 'h', port: 1 }, outcome: 'reset', startedAt: 0, durationMs: 1 };

@@ -10,10 +10,11 @@
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import { publish } from '../events.ts';
 import type { CaseContext, ConformanceCase } from './case.ts';
-import type { CallEvidence } from './evidence.ts';
+import type { CallEvidence } from '../traffic/evidence.ts';
 import { CheckFailure, checkCall } from './expect-call.ts';
-import { missingFeatures, type Area, type Feature } from './features.ts';
-import { hintOf, type CaseOutcome } from './outcome.ts';
+import { missingFeatures, type Area, type Feature } from '../spec/features.ts';
+import type { CaseOutcome } from '../spec/outcome.ts';
+import { hintOf } from '../errors.ts';
 
 export interface CaseResult {
   readonly shortName: string;

@@ -4,8 +4,8 @@
  * side effects. `Env` is what the suite deploys (pods, clients, PKI, oracle) — see mesh/.
  */
 import type { Check } from './checks.ts';
-import type { CallEvidence } from './evidence.ts';
-import type { Area, Feature } from './features.ts';
+import type { CallEvidence } from '../traffic/evidence.ts';
+import type { Area, Feature } from '../spec/features.ts';
 
 export interface ConformanceCase<Env> {
   /** Unique, stable, kebab-case: the test's name in every report. */

@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import type { EchoReport, Observation } from '../traffic/types.ts';
 import { allowed, and, appNeverSaw, appSaw, closedWithNoBytes, xfccNeverNames, denied403, header, or, peerIdentity, rejectedBeforeHttp, reset, responseFlag, servedBy, serverIdentity, status, tlsAlert, RBAC_DENIED_BODY, type Check } from './checks.ts';
-import type { CallEvidence } from './evidence.ts';
+import type { CallEvidence } from '../traffic/evidence.ts';
 import { CheckFailure, expectCall } from './expect-call.ts';
 
 const echo = (pod: string, extra: Partial<EchoReport> = {}): EchoReport => ({ pod, method: 'POST', path: '/pay/1', headers: {}, protocol: 'HTTP/1.1', requestId: 1, ...extra });

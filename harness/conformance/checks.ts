@@ -6,7 +6,7 @@
  * Each message says what was expected and what was found.
  */
 import type { EchoReport } from '../traffic/types.ts';
-import { describeObservation, type CallEvidence } from './evidence.ts';
+import { describeObservation, type CallEvidence } from '../traffic/evidence.ts';
 
 export type Check = (evidence: CallEvidence) => Error | undefined;
 

@@ -3,7 +3,7 @@
  * `GET /pay/1 from plaintext-client to payment-service:8080: expected reset, got status 200`.
  */
 import type { Check } from './checks.ts';
-import type { CallEvidence } from './evidence.ts';
+import type { CallEvidence } from '../traffic/evidence.ts';
 
 export class CheckFailure extends Error {
   readonly evidence: CallEvidence;

@@ -5,7 +5,7 @@
  * (MESHPROOF_ERR_TIMING_MARGIN), never a pass or a fail.
  */
 import { ErrorCode, MeshproofError } from '../errors.ts';
-import type { JitterSummary } from '../util/scheduling-jitter.ts';
+import type { JitterSummary } from '../spec/run.ts';
 
 /** A margin is this many times the worst p99 timer lateness measured… */
 export const MARGIN_PER_P99 = 2;

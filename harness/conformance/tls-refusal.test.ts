@@ -1,7 +1,7 @@
 import { expect } from 'chai';
 import { isMeshproofError } from '../errors.ts';
 import type { Observation } from '../traffic/types.ts';
-import type { CallEvidence } from './evidence.ts';
+import type { CallEvidence } from '../traffic/evidence.ts';
 import { classifyTlsRefusal, versionRefusedByServer } from './tls-refusal.ts';
 
 const base = { request: { protocol: 'https' as const, host: 'payment', port: 8080, tls: { minVersion: 'TLSv1' as const, maxVersion: 'TLSv1' as const } }, startedAt: 0, durationMs: 1 };

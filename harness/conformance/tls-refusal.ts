@@ -8,7 +8,7 @@
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import type { Observation } from '../traffic/types.ts';
 import type { Check } from './checks.ts';
-import { describeObservation } from './evidence.ts';
+import { describeObservation } from '../traffic/evidence.ts';
 
 export type TlsRefusal =
   /** The peer sent a protocol_version alert: the server refused the version offered. */

@@ -6,7 +6,7 @@ import { EnvoyAdapter } from './envoy/envoy-adapter.ts';
 import { ReferenceDataPlane } from './reference/reference-data-plane.ts';
 import type { DataPlaneAdapter } from './types.ts';
 
-import { DATA_PLANES } from './names.ts';
+import { DATA_PLANES } from '../spec/data-plane.ts';
 
 export interface CreateDataPlaneOptions {
   /** The runtime's image questions: how the Envoy adapter finds out whether its image can be had. */

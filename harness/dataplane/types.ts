@@ -8,7 +8,8 @@
  * `..data` layout) and starts the pod. Changing policies at run time is a new render written
  * over the old files; an adapter whose proxy picks that up by itself says so with `liveReload`.
  */
-import type { Feature } from '../conformance/features.ts';
+import type { DataPlaneInfo } from '../spec/data-plane.ts';
+import type { Feature } from '../spec/features.ts';
 import type { ResolvedClient, ResolvedMesh, ResolvedWorkload } from '../model/resolve.ts';
 import type { ContainerSpec } from '../runtime/types.ts';
 
@@ -69,16 +70,6 @@ export interface RenderedProxy {
   readonly hostHealthLagMs?: number;
   /** What the render could not express or chose to do differently, for the report. */
   readonly notes: readonly string[];
-}
-
-/** What a report states about the data plane under test (report/schema.ts uses this type). */
-export interface DataPlaneInfo {
-  readonly name: string;
-  readonly version: string;
-  readonly claimedFeatures: readonly Feature[];
-  /** False when the data plane cannot run here; every case is then skipped with the reason. */
-  readonly available: boolean;
-  readonly unavailableReason?: string;
 }
 
 export interface LiveReload {

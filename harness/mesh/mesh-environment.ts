@@ -24,8 +24,8 @@
  */
 import { join } from 'node:path';
 import { resolveTimeouts, type Timeouts } from '../config/timeouts.ts';
-import { awaitConvergence } from '../conformance/await-convergence.ts';
-import type { CallEvidence } from '../conformance/evidence.ts';
+import { awaitConvergence } from '../util/await-convergence.ts';
+import type { CallEvidence } from '../traffic/evidence.ts';
 import { SIDECAR_CERT_DIR, type DataPlaneAdapter, type ProxyTarget, type RenderOptions, type RenderedProxy } from '../dataplane/types.ts';
 import { unixGet } from '../dataplane/unix-http.ts';
 import { ErrorCode, MeshproofError } from '../errors.ts';

@@ -10,27 +10,13 @@
  * - verdicts and exit code follow verdict.ts.
  */
 import type { CaseResult } from '../conformance/case-runner.ts';
-import type { Area } from '../conformance/features.ts';
-import type { CaseOutcome } from '../conformance/outcome.ts';
-import { replayCommand, type RunOptions } from '../conformance/run-options.ts';
+import type { Area } from '../spec/features.ts';
+import type { CaseOutcome } from '../spec/outcome.ts';
+import { replayCommand, type RunOptions } from '../spec/run.ts';
 import { validateDefinition } from './report-validator.ts';
 import { sanitizeEvidence, scrubPem } from './sanitize-evidence.ts';
-import {
-  REPORT_API_VERSION,
-  type AreaSummary,
-  type AttachmentName,
-  type AuthzMatrixCell,
-  type CaseReport,
-  type ConformanceReport,
-  type DataPlaneInfo,
-  type EjectionTimeline,
-  type ExperimentJournal,
-  type Finding,
-  type MetricSample,
-  type RuleCoverage,
-  type TlsCheckRow,
-  type WireRow,
-} from './schema.ts';
+import { REPORT_API_VERSION, type AreaSummary, type AttachmentName, type AuthzMatrixCell, type CaseReport, type ConformanceReport, type EjectionTimeline, type ExperimentJournal, type Finding, type MetricSample, type RuleCoverage, type TlsCheckRow, type WireRow } from './schema.ts';
+import type { DataPlaneInfo } from '../spec/data-plane.ts';
 import { AREAS, countOutcomes, verdictFor } from './verdict.ts';
 
 /** A suite file the run was asked for and could not load. */

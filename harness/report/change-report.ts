@@ -5,11 +5,12 @@
  */
 import type { ChangeReview } from '../change/change-review.ts';
 import type { CaseResult } from '../conformance/case-runner.ts';
-import type { Area } from '../conformance/features.ts';
-import { DEFAULT_TIME_SCALE, type RunOptions } from '../conformance/run-options.ts';
-import type { DataPlaneName } from '../dataplane/names.ts';
+import type { Area } from '../spec/features.ts';
+import { DEFAULT_TIME_SCALE, type RunOptions } from '../spec/run.ts';
+import type { DataPlaneName } from '../spec/data-plane.ts';
 import { buildReport } from './build-report.ts';
-import type { ConformanceReport, DataPlaneInfo } from './schema.ts';
+import type { ConformanceReport } from './schema.ts';
+import type { DataPlaneInfo } from '../spec/data-plane.ts';
 
 export interface ChangeRunDescription {
   readonly id: string;

@@ -15,9 +15,9 @@
  * Pure: reports in, report out.
  */
 import { KNOWN_DIFFERENCES, type KnownDifference } from '../dataplane/known-differences.ts';
-import type { DataPlaneInfo } from '../dataplane/types.ts';
-import type { Area } from '../conformance/features.ts';
-import type { CaseOutcome } from '../conformance/outcome.ts';
+import type { DataPlaneInfo } from '../spec/data-plane.ts';
+import type { Area } from '../spec/features.ts';
+import type { CaseOutcome } from '../spec/outcome.ts';
 import { REPORT_API_VERSION, type ConformanceReport, type EvidenceReport, type PromiseVerdict } from './schema.ts';
 
 export interface DifferentialReport {

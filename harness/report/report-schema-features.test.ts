@@ -5,7 +5,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { expect } from 'chai';
-import { ALL_FEATURES } from '../conformance/features.ts';
+import { ALL_FEATURES } from '../spec/features.ts';
 import { REPORT_SCHEMA_PATH } from './report-validator.ts';
 
 describe('report.schema.json and the features', function () {

@@ -10,7 +10,7 @@
  * Bodies are cut to their first 2 KiB after scrubbing, so a cut never leaves half a PEM block.
  */
 import { createHash } from 'node:crypto';
-import type { CallEvidence } from '../conformance/evidence.ts';
+import type { CallEvidence } from '../traffic/evidence.ts';
 import { inspectCertificate } from '../pki/certificate-info.ts';
 import type { AccessLogEntry, ClientTls, PeerCertificate } from '../traffic/types.ts';
 import type { CertificateRef, EvidenceReport } from './schema.ts';

@@ -1,5 +1,5 @@
 import { expect } from 'chai';
-import type { CaseOutcome } from '../conformance/outcome.ts';
+import type { CaseOutcome } from '../spec/outcome.ts';
 import { ExitCode } from '../errors.ts';
 import type { VerdictResult } from './schema.ts';
 import { exitCodeForReport, verdictFor } from './verdict.ts';

@@ -20,8 +20,8 @@
  * (Exit code 2, bad input, is decided before a run starts and never comes from a report.)
  */
 import { ExitCode } from '../errors.ts';
-import { AREA_PROMISE, type Area } from '../conformance/features.ts';
-import type { CaseOutcome } from '../conformance/outcome.ts';
+import { AREA_PROMISE, type Area } from '../spec/features.ts';
+import type { CaseOutcome } from '../spec/outcome.ts';
 import type { ConformanceReport, OutcomeCounts, PromiseVerdict, VerdictResult } from './schema.ts';
 
 export const AREAS: readonly Area[] = ['mtls', 'authz', 'resilience'];

@@ -11,14 +11,7 @@
  * from the worst recent window, not from the first.
  */
 import { Worker } from 'node:worker_threads';
-
-export interface JitterSummary {
-  /** Timers sampled. */
-  readonly samples: number;
-  readonly p50Ms: number;
-  readonly p99Ms: number;
-  readonly maxMs: number;
-}
+import type { JitterSummary } from '../spec/run.ts';
 
 /** Lateness of each timer (ms) → its median, 99th percentile (nearest rank) and maximum, rounded to 0.1 ms. */
 export function summarizeLateness(latenessMs: readonly number[]): JitterSummary {

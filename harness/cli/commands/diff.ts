@@ -20,8 +20,8 @@ import { formatLive, formatReview, markdownSummary } from '../../change/format-c
 import { LIVE_CHANGE_MODULE, type ConfirmChangeLive, type LiveChangeOutcome } from '../../change/live-change.ts';
 import { reviewChange, type ChangeSideInput } from '../../change/review-change.ts';
 import { readIntentFile } from '../../conformance/intent-file.ts';
-import { randomSeed } from '../../conformance/run-options.ts';
-import type { DataPlaneName } from '../../dataplane/names.ts';
+import { randomSeed } from '../../run/run-options.ts';
+import type { DataPlaneName } from '../../spec/data-plane.ts';
 import { selectDataPlanes } from '../data-plane-selection.ts';
 import { ErrorCode, ExitCode, MeshproofError, describeError } from '../../errors.ts';
 import { formatIssue, hasErrors, type Issue } from '../../model/issues.ts';

@@ -14,7 +14,7 @@ import { ErrorCode, ExitCode, MeshproofError } from '../../errors.ts';
 import { formatIssue, throwIfErrors } from '../../model/issues.ts';
 import { TOPOLOGY_HELP, readPolicyInputs } from '../../model/policy-inputs.ts';
 import { resolveMesh } from '../../model/resolve.ts';
-import { parseTimeScale } from '../../conformance/run-options.ts';
+import { parseTimeScale } from '../../run/run-options.ts';
 
 interface RenderOptions {
   readonly dataplane: string;

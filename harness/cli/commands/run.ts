@@ -1,7 +1,7 @@
 /**
  * `meshproof run`: the main job. Checks the flags, the policies (--policies) and the user's
  * intent (--expect) before anything starts, then runs the suite files in a mocha process
- * (harness/report/run-suites.ts) that writes the report, and exits with its code:
+ * (harness/run/run-suites.ts) that writes the report, and exits with its code:
  *   0 no promise broken, 1 a promise broken (or the policies contradict --expect),
  *   2 bad input (flags, policy or intent file), 3 infrastructure (a case ended in error, a suite
  *   file missing, or the run could not start).
@@ -12,7 +12,8 @@ import type { Command } from 'commander';
 import { checkIntents, readIntentFile, type IntentCheck } from '../../conformance/intent-file.ts';
 import { chooseTimeScale, givenTimeScale } from '../../conformance/auto-time-scale.ts';
 import { measureSchedulingJitter } from '../../util/scheduling-jitter.ts';
-import { FLAG_NAMES, RUN_ID_ENV, newRunId, resolveRunOptions, runOptionsToEnv, type RunOptions } from '../../conformance/run-options.ts';
+import { FLAG_NAMES, RUN_ID_ENV, newRunId, resolveRunOptions, runOptionsToEnv } from '../../run/run-options.ts';
+import type { RunOptions } from '../../spec/run.ts';
 import { ErrorCode, ExitCode, MeshproofError, formatLocation } from '../../errors.ts';
 import { throwIfErrors } from '../../model/issues.ts';
 import { readPolicyInputs } from '../../model/policy-inputs.ts';
@@ -23,7 +24,7 @@ import { INTERRUPT_CLEANUP_MS, SIGNAL_NUMBERS } from '../../runtime/cleanup-on-s
 import { runSupervisedChild } from '../supervised-child.ts';
 import { checkReportDir } from '../../report/report-dir.ts';
 import { writeDifferentialReport } from '../../report/write-report.ts';
-import type { DataPlaneName } from '../../dataplane/names.ts';
+import type { DataPlaneName } from '../../spec/data-plane.ts';
 import { selectDataPlanes } from '../data-plane-selection.ts';
 import { checkSocketRoom, runsRoot } from '../../runtime/docker/runs-root.ts';
 
@@ -86,7 +87,7 @@ export function checkInputsStatically(options: RunOptions): IntentCheck[] {
 const CHILD_CLEANUP_MS = INTERRUPT_CLEANUP_MS + 15_000;
 
 async function runSuites(options: RunOptions, runId: string): Promise<number> {
-  const entry = `${projectRoot}/harness/report/run-suites.ts`;
+  const entry = `${projectRoot}/harness/run/run-suites.ts`;
   const end = await runSupervisedChild(process.execPath, ['--disable-warning=ExperimentalWarning', entry], {
     env: { ...process.env, ...runOptionsToEnv(options), [RUN_ID_ENV]: runId },
     cleanupMs: CHILD_CLEANUP_MS,

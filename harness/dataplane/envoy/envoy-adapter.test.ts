@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { expect } from 'chai';
 import { parse } from 'yaml';
-import { Feature } from '../../conformance/features.ts';
+import { Feature } from '../../spec/features.ts';
 import { loadPolicies } from '../../model/load-policies.ts';
 import { resolveMesh } from '../../model/resolve.ts';
 import { loadTopology } from '../../model/topology.ts';

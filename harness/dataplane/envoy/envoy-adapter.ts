@@ -18,12 +18,13 @@
  *   Envoy: Feature.IstioMetrics is not claimed, so checks that need them are not supported here.
  */
 import { join } from 'node:path';
-import { Feature } from '../../conformance/features.ts';
+import { Feature } from '../../spec/features.ts';
 import type { ResolvedMesh } from '../../model/resolve.ts';
 import type { ContainerSpec } from '../../runtime/types.ts';
 import { translateProxy } from '../istiod/proxy-config.ts';
 import { outboundPorts } from '../outbound-ports.ts';
-import { RESPONSE_FLAGS_HEADER, type DataPlaneAdapter, type DataPlaneInfo, type LiveReload, type ProxyTarget, type RenderOptions, type RenderedProxy } from '../types.ts';
+import { RESPONSE_FLAGS_HEADER, type DataPlaneAdapter, type LiveReload, type ProxyTarget, type RenderOptions, type RenderedProxy } from '../types.ts';
+import type { DataPlaneInfo } from '../../spec/data-plane.ts';
 import { unixGet } from '../unix-http.ts';
 import { checkEnvoyAvailability, ENVOY_IMAGE, type AvailabilityOptions, type EnvoyAvailability, type EnvoySource } from './availability.ts';
 import { throwIfConfigInvalid, writeEnvoyConfig } from './bootstrap-files.ts';

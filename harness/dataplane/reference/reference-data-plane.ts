@@ -9,10 +9,11 @@
  * socket admin.sock in the sidecar's folder and on 127.0.0.1:15000, the access log in access.log.
  */
 import { join } from 'node:path';
-import { Feature } from '../../conformance/features.ts';
+import { Feature } from '../../spec/features.ts';
 import type { ResolvedMesh } from '../../model/resolve.ts';
 import { READY_LINE } from '../../runtime/types.ts';
-import type { DataPlaneAdapter, DataPlaneInfo, LiveReload, ProxyTarget, RenderOptions, RenderedProxy } from '../types.ts';
+import type { DataPlaneAdapter, LiveReload, ProxyTarget, RenderOptions, RenderedProxy } from '../types.ts';
+import type { DataPlaneInfo } from '../../spec/data-plane.ts';
 import { unixGet } from '../unix-http.ts';
 import { writeAtomically } from '../../util/write-atomically.ts';
 import { outboundPorts } from '../outbound-ports.ts';

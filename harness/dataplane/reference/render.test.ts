@@ -2,7 +2,7 @@ import { expect } from 'chai';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Feature } from '../../conformance/features.ts';
+import { Feature } from '../../spec/features.ts';
 import { loadPolicies } from '../../model/load-policies.ts';
 import { findWorkload, resolveMesh, type ResolvedMesh } from '../../model/resolve.ts';
 import { loadTopology } from '../../model/topology.ts';

@@ -2,7 +2,7 @@
  * Per area: a table of its cases (outcome, name, what it proves, why it ended so), and under
  * each case its evidence, both ends of every call plus access-log lines and metrics.
  */
-import type { Area } from '../../conformance/features.ts';
+import type { Area } from '../../spec/features.ts';
 import type { AreaSummary, CaseReport, CertificateRef, EvidenceReport, MetricSample, PromiseVerdict } from '../schema.ts';
 import { formatMs, html, OUTCOME_LABEL, outcomeReason } from './h.ts';
 

@@ -5,7 +5,7 @@
  * dangerouslySetInnerHTML except the page renderers (render-html.ts, render-differential.ts) for the page's own CSS and print script.
  */
 import { createRequire } from 'node:module';
-import type { CaseOutcome } from '../../conformance/outcome.ts';
+import type { CaseOutcome } from '../../spec/outcome.ts';
 
 // preact's type definitions reference lib.dom, whose WebCrypto types clash with node's (used by
 // harness/pki), so the type checker must not see them: preact, htm and the string renderer are

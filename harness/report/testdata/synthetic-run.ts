@@ -9,10 +9,10 @@
  * like one (`MESHPROOF_…` codes, Envoy flags and details as the reference sidecar writes them).
  */
 import type { CaseResult } from '../../conformance/case-runner.ts';
-import type { CallEvidence } from '../../conformance/evidence.ts';
-import type { Area, Feature } from '../../conformance/features.ts';
-import type { CaseOutcome } from '../../conformance/outcome.ts';
-import { resolveRunOptions } from '../../conformance/run-options.ts';
+import type { CallEvidence } from '../../traffic/evidence.ts';
+import type { Area, Feature } from '../../spec/features.ts';
+import type { CaseOutcome } from '../../spec/outcome.ts';
+import { resolveRunOptions } from '../../run/run-options.ts';
 import { MeshCa } from '../../pki/mesh-ca.ts';
 import type { WorkloadCredentials } from '../../pki/workload-credentials.ts';
 import type { AccessLogEntry, CallRequest, Observation, PeerCertificate } from '../../traffic/types.ts';

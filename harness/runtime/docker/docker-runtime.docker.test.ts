@@ -6,7 +6,7 @@ import { subscribe, type EventMap } from '../../events.ts';
 import { AgentClient, AGENT_SOCKET } from '../../traffic/agent-client.ts';
 import { runSmokeCheck } from '../smoke-check.ts';
 import { READY_LINE, type Pod } from '../types.ts';
-import { awaitConvergence } from '../../conformance/await-convergence.ts';
+import { awaitConvergence } from '../../util/await-convergence.ts';
 import { DockerRuntime, runsRoot } from './docker-runtime.ts';
 
 /** Asks the docker CLI, independently of our code, what carries a run's label. */

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect } from 'chai';
-import { awaitConvergence } from '../../conformance/await-convergence.ts';
+import { awaitConvergence } from '../../util/await-convergence.ts';
 import { isMeshproofError } from '../../errors.ts';
 import { AgentClient, AGENT_SOCKET } from '../../traffic/agent-client.ts';
 import { findNeedle, readCapture } from '../../wire/wire-capture.ts';

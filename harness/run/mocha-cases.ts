@@ -2,7 +2,7 @@
  * Mocha glue for conformance suites, so a suite file stays a few lines:
  *
  *   import { conformanceSuite } from '../index.ts';
- *   import { cases } from './cases/index.ts';
+ *   import { cases } from '../conformance/cases/index.ts';
  *   conformanceSuite({ area: 'mtls', cases, setup: deployMtlsMesh });
  *
  * Each case becomes one `it(shortName)` that calls runCase and reflects the outcome to mocha:
@@ -14,14 +14,14 @@
  * ends as `error` (an infrastructure problem, never a conformance failure) with the setup's
  * message, instead of mocha silently not running them.
  */
-import { isMeshproofError, ErrorCode } from '../errors.ts';
+import { ErrorCode, hintOf, isMeshproofError } from '../errors.ts';
 import { publish } from '../events.ts';
-import type { DataPlaneInfo } from '../report/schema.ts';
-import type { ConformanceCase } from './case.ts';
-import { runCase, type CaseResult } from './case-runner.ts';
-import { hintOf } from './outcome.ts';
-import { AREA_PROMISE, type Area } from './features.ts';
-import { runOptionsFromEnv, type RunOptions } from './run-options.ts';
+import type { DataPlaneInfo } from '../spec/data-plane.ts';
+import type { ConformanceCase } from '../conformance/case.ts';
+import { runCase, type CaseResult } from '../conformance/case-runner.ts';
+import { AREA_PROMISE, type Area } from '../spec/features.ts';
+import type { RunOptions } from '../spec/run.ts';
+import { runOptionsFromEnv } from './run-options.ts';
 
 export interface SuiteRuntimeInfo {
   readonly kind: string;

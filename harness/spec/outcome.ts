@@ -2,7 +2,6 @@
  * The typed outcome of a case. Only `failed` says the mesh broke a promise; `error` says the
  * harness could not find out (Docker down, an image missing), and every skip carries its reason.
  */
-import { isMeshproofError } from '../errors.ts';
 import type { Feature } from './features.ts';
 
 export type CaseOutcome =
@@ -19,11 +18,6 @@ export type CaseOutcome =
     };
 
 export type OutcomeStatus = CaseOutcome['status'];
-
-/** The hint an error carries, as the fields an error outcome adds (none when it has none). */
-export function hintOf(error: unknown): { readonly hint?: string } {
-  return isMeshproofError(error) && error.hint !== undefined ? { hint: error.hint } : {};
-}
 
 export const OUTCOME_STATUSES: readonly OutcomeStatus[] = ['passed', 'failed', 'skipped', 'not-supported', 'error'];
 

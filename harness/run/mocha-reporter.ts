@@ -20,15 +20,17 @@ import { readFileSync } from 'node:fs';
 import Mocha from 'mocha';
 import { subscribe } from '../events.ts';
 import type { CaseResult } from '../conformance/case-runner.ts';
-import { caseMetaOf, type CaseMeta, type SuiteRuntimeInfo } from '../conformance/mocha-cases.ts';
-import { describeOutcome } from '../conformance/outcome.ts';
-import { pinRunOptions, runIdFromEnv, type RunOptions } from '../conformance/run-options.ts';
+import { caseMetaOf, type CaseMeta, type SuiteRuntimeInfo } from './mocha-cases.ts';
+import { describeOutcome } from '../spec/outcome.ts';
+import { pinRunOptions, runIdFromEnv } from './run-options.ts';
+import type { RunOptions } from '../spec/run.ts';
 import { ErrorCode } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
-import { buildReport, type MissingSuite } from './build-report.ts';
-import type { ConformanceReport, DataPlaneInfo } from './schema.ts';
-import { exitCodeForReport } from './verdict.ts';
-import { writeReport, type WrittenReport } from './write-report.ts';
+import { buildReport, type MissingSuite } from '../report/build-report.ts';
+import type { ConformanceReport } from '../report/schema.ts';
+import type { DataPlaneInfo } from '../spec/data-plane.ts';
+import { exitCodeForReport } from '../report/verdict.ts';
+import { writeReport, type WrittenReport } from '../report/write-report.ts';
 
 const { EVENT_RUN_BEGIN, EVENT_RUN_END, EVENT_TEST_BEGIN, EVENT_TEST_END, EVENT_TEST_FAIL } = Mocha.Runner.constants;
 

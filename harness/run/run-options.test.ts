@@ -1,8 +1,9 @@
 import { expect } from 'chai';
 import { isMeshproofError } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
-import { chooseTimeScale } from './auto-time-scale.ts';
-import { DEFAULT_TIME_SCALE, ENV_NAMES, pinRunOptions, replayCommand, resolveRunOptions, runOptionsFromEnv, runOptionsToEnv } from './run-options.ts';
+import { chooseTimeScale } from '../conformance/auto-time-scale.ts';
+import { ENV_NAMES, pinRunOptions, resolveRunOptions, runOptionsFromEnv, runOptionsToEnv } from './run-options.ts';
+import { DEFAULT_TIME_SCALE, replayCommand } from '../spec/run.ts';
 
 describe('RunOptions', function () {
   it('fills defaults in one place: random seed (injected), time scale 0.02, reference, all suites', function () {

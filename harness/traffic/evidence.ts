@@ -2,7 +2,7 @@
  * Evidence for one call, from both ends: what the client saw, what the app behind the sidecar
  * received because of it, and what the sidecars logged. Checks read only this.
  */
-import type { AccessLogEntry, EchoReport, Observation } from '../traffic/types.ts';
+import type { AccessLogEntry, EchoReport, Observation } from './types.ts';
 
 export interface CallEvidence {
   /** Reads as a table row: `order-service POST /pay/1 → payment-service:8080`. */

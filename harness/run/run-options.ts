@@ -8,55 +8,10 @@ import { randomBytes, randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
-import type { Area } from './features.ts';
-import type { RunTiming } from './auto-time-scale.ts';
+import type { Area } from '../spec/features.ts';
+import { DATA_PLANES, type DataPlaneName } from '../spec/data-plane.ts';
+import { DEFAULT_TIME_SCALE, MIN_TIME_SCALE, SUITE_AREAS, type RunOptions, type RunTiming } from '../spec/run.ts';
 
-import { DATA_PLANES, type DataPlaneName } from '../dataplane/names.ts';
-
-export { DATA_PLANES, type DataPlaneName };
-
-export const SUITE_AREAS: readonly Area[] = ['mtls', 'authz', 'resilience'];
-
-/**
- * Default time scale. Policies say `interval: 10s`, `baseEjectionTime: 30s` (the seed's
- * DestinationRule); at 0.02 those become a 0.2 s sweep and a 0.6 s ejection. That is long
- * against one request through two sidecars (milliseconds), so each ejection window holds many
- * requests and is seen clearly, and short enough that a circuit-breaker case with several
- * ejections and backoff (maxEjectionTime 300 s → 6 s) ends in seconds rather than minutes.
- * Much smaller factors shrink a 10 s interval towards scheduling noise on a loaded 2-core host;
- * 1 runs policies in real time.
- */
-export const DEFAULT_TIME_SCALE = 0.02;
-
-/**
- * Smallest time scale. Envoy and the reference sidecar count durations in whole milliseconds, so
- * below 0.001 a policy's 1 s becomes less than one: a timeout or an ejection of 0, which means
- * "none" to a proxy, and a run that tests something other than the policy.
- */
-export const MIN_TIME_SCALE = 0.001;
-
-export interface RunOptions {
-  /** Drives fault schedules, response-code mixes and probe order; `--seed` replays a run. 0 ≤ seed < 2^32. Default: random, printed and recorded in the report. */
-  readonly seed: number;
-  /** Multiplies every policy duration (0 < f ≤ 1). Default DEFAULT_TIME_SCALE (0.02). */
-  readonly timeScale: number;
-  /** The data plane under test. Default `reference`. */
-  readonly dataPlane: DataPlaneName;
-  /** Areas to run, each from `<suitesDir>/<area>/<area>.suite.ts`, in mtls, authz, resilience order. Default: all three. */
-  readonly suites: readonly Area[];
-  /** Reports go to `<reportDir>/<run id>/`, and `<reportDir>/latest/` is refreshed. Default `<project>/reports`. */
-  readonly reportDir: string;
-  /** Where the suite files live. Default `<project>/suites`; tests point it at fixture suites. */
-  readonly suitesDir: string;
-  /** Only cases whose full title matches this pattern (mocha --grep). */
-  readonly grep?: string;
-  /** The user's policy directory, instead of each suite's own manifests. */
-  readonly policiesDir?: string;
-  /** The user's intent file (YAML: from, to, method, path → allow | deny | reject). */
-  readonly expectFile?: string;
-  /** How the time scale was set and the jitter measured when the run started (set by `meshproof run`; carried as MESHPROOF_TIMING). */
-  readonly timing?: RunTiming;
-}
 
 /** Anything the caller knows; strings are parsed (flags and environment variables are strings). */
 export interface RunOptionsInput {
@@ -225,21 +180,6 @@ export function pinRunOptions(env: NodeJS.ProcessEnv = process.env): RunOptions 
   const options = runOptionsFromEnv(env);
   Object.assign(env, runOptionsToEnv(options));
   return options;
-}
-
-/** Quotes a word for a POSIX shell when it needs it. */
-export function shellQuote(word: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
-}
-
-/** The exact command that replays a run: same seed, time scale, data plane, suites and filters. */
-export function replayCommand(options: RunOptions): string {
-  const args = ['./bin/meshproof', 'run', '--suite', options.suites.join(','), '--dataplane', options.dataPlane, '--seed', String(options.seed), '--time-scale', String(options.timeScale)];
-  if (options.grep !== undefined) args.push('--grep', options.grep);
-  if (options.policiesDir !== undefined) args.push('--policies', options.policiesDir);
-  if (options.expectFile !== undefined) args.push('--expect', options.expectFile);
-  if (options.suitesDir !== join(projectRoot, 'suites')) args.push('--suites-dir', options.suitesDir);
-  return args.map(shellQuote).join(' ');
 }
 
 /** Carries the run id from the CLI to the mocha process; suites pass it to DockerRuntime({ runId }) so containers and report share it. */

@@ -8,11 +8,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import Mocha from 'mocha';
-import { pinRunOptions, suiteFile, type RunOptions } from '../conformance/run-options.ts';
+import { pinRunOptions, suiteFile } from './run-options.ts';
+import type { RunOptions } from '../spec/run.ts';
 import { ExitCode, describeError, exitCodeFor } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
 import { interruptWhenParentLeaves } from '../runtime/cleanup-on-signal.ts';
-import type { MissingSuite } from './build-report.ts';
+import type { MissingSuite } from '../report/build-report.ts';
 import { MeshproofReporter, type ReporterOutcome } from './mocha-reporter.ts';
 
 interface MochaConfig {
