@@ -5,6 +5,7 @@
  */
 import type { Check } from './checks.ts';
 import type { CallEvidence } from '../traffic/evidence.ts';
+import type { AttachmentName, ReportAttachments } from '../spec/attachments.ts';
 import type { Area, Feature } from '../spec/features.ts';
 
 export interface ConformanceCase<Env> {
@@ -41,8 +42,8 @@ export interface CaseContext<Env> {
    * the report as a finding (never counted as held, never synthesised).
    */
   notSupported(feature: Feature, what: string): void;
-  /** Structured data for the report: tls-check rows, timelines, metric samples. */
-  attach(name: string, data: unknown): void;
+  /** Structured data for the report, of the shape its name says (spec/attachments.ts): tls-check rows, timelines, metric samples. */
+  attach<N extends AttachmentName>(name: N, data: ReportAttachments[N]): void;
   /** Ends the case as skipped; the reason appears in every report format. */
   skip(reason: string): never;
 }

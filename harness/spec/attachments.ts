@@ -116,8 +116,10 @@ export interface ReportAttachments {
   readonly wire: readonly WireRow[];
   readonly authzMatrix: readonly AuthzMatrixCell[];
   readonly ruleCoverage: readonly RuleCoverage[];
-  readonly ejectionTimeline: EjectionTimeline;
-  readonly experiment: ExperimentJournal;
+  /** Without its case: the report adds the name of the case that attached it. */
+  readonly ejectionTimeline: Omit<EjectionTimeline, 'case'>;
+  /** Without its case, as the timeline. */
+  readonly experiment: Omit<ExperimentJournal, 'case'>;
   /** Shown with the case's evidence (not a top-level view). */
   readonly metrics: readonly MetricSample[];
 }
