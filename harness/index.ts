@@ -30,7 +30,7 @@ export { PLUGIN_CA_FILES } from './pki/plugin-ca.ts';
 export { JwtIssuer, JWT_TOKEN_KINDS, isJwtTokenKind, type JwtTokenKind, type TokenClaims } from './pki/jwt-issuer.ts';
 export { createCsr, type WorkloadCsr } from './pki/csr.ts';
 export { KeyAlgorithm, KEY_ALGORITHMS, DEFAULT_KEY_ALGORITHM, isKeyAlgorithm } from './pki/key-algorithm.ts';
-export { DEFAULT_TRUST_DOMAIN, spiffeUri, parseSpiffeUri, type WorkloadRef, type SpiffeIdentity } from './pki/spiffe.ts';
+export { spiffeUri, parseSpiffeUri, type WorkloadRef, type SpiffeIdentity } from './pki/spiffe.ts';
 export {
   inspectCertificate,
   summarizeCertificate,
@@ -41,12 +41,13 @@ export {
   type CertificateInfo,
   type CertificateSummary,
 } from './pki/certificate-info.ts';
+export { runOpenssl, type OpensslResult } from './pki/openssl-cli.ts';
 export { sanMismatch, trustDomainMatchers, secureNamingMatchers, type SanMatcher } from './pki/san-match.ts';
 // Policy model (issue 4): load, validate, resolve. Shared by the oracle and the data planes.
 export * from './model/resources.ts';
 export { type Issue, type IssueSeverity, formatIssue, hasErrors, throwIfErrors } from './model/issues.ts';
 export { readPolicies, loadPolicies, parsePolicies, policiesFromYaml, type PolicySet, type PolicyLoadResult } from './model/load-policies.ts';
-export { defaultMeshSettings, DEFAULT_ROOT_NAMESPACE, type MeshSettings, type PathNormalization } from './model/mesh-config.ts';
+export { defaultMeshSettings, DEFAULT_ROOT_NAMESPACE, DEFAULT_TRUST_DOMAIN, type MeshSettings, type PathNormalization } from './model/mesh-config.ts';
 export { parseTopology, loadTopology, topologyFromYaml, TOPOLOGY_SCHEMA, type Topology, type Workload, type WorkloadPort, type Service, type ServicePort, type Client, type PortProtocol } from './model/topology.ts';
 export { resolveMesh, destinationFor, findWorkload, findDestination, type ResolvedMesh, type ResolvedWorkload, type ResolvedPort, type ResolvedDestination, type ResolvedServicePort, type ResolvedClient } from './model/resolve.ts';
 export { policyRef, byAge, type PolicyRef, type MtlsStep, type EffectiveMtlsMode } from './model/resolve-peer-authentication.ts';

@@ -16,7 +16,12 @@ const evidence = (observation: Observation, extra: Partial<CallEvidence> = {}): 
 /** Each check holds on its own example and fails on the others: none can only pass. */
 const table: [string, Check, Observation[], Observation[]][] = [
   ['allowed()', allowed(), [ok200()], [forbidden, resetObs, alertObs, { ...base, outcome: 'response', status: 200, body: 'not echo' }]],
-  ['denied403()', denied403(), [forbidden], [ok200(), resetObs, { ...base, outcome: 'response', status: 403, body: 'other' }]],
+  [
+    'denied403()',
+    denied403(),
+    [forbidden, { ...base, request: { ...base.request, method: 'HEAD' }, outcome: 'response', status: 403, body: '' }],
+    [ok200(), resetObs, { ...base, outcome: 'response', status: 403, body: 'other' }, { ...base, request: { ...base.request, method: 'GET' }, outcome: 'response', status: 403, body: '' }],
+  ],
   ['reset()', reset(), [resetObs], [ok200(), forbidden, alertObs]],
   ['status(403)', status(403), [forbidden], [ok200(), resetObs]],
   [

@@ -5,7 +5,7 @@
  *
  * Each message says what was expected and what was found.
  */
-import type { EchoReport } from '../traffic/types.ts';
+import type { EchoReport, Observation } from '../traffic/types.ts';
 import { describeObservation, type CallEvidence } from '../traffic/evidence.ts';
 
 export type Check = (evidence: CallEvidence) => Error | undefined;
@@ -29,11 +29,21 @@ export function allowed(): Check {
   };
 }
 
-/** Denied by authorization: 403 with Envoy's RBAC body. */
+/**
+ * The one definition of "denied by RBAC" as a client sees it: 403 with Envoy's RBAC body, or with
+ * no body when the request was HEAD (a response to HEAD has none, so the body cannot be there to see).
+ */
+export function isRbacDenial(observation: Observation): boolean {
+  if (observation.outcome !== 'response' || observation.status !== 403) return false;
+  const head = (observation.request.method ?? 'GET').toUpperCase() === 'HEAD';
+  return observation.body === RBAC_DENIED_BODY || (head && (observation.body ?? '') === '');
+}
+
+/** Denied by authorization: isRbacDenial. */
 export function denied403(): Check {
   return ({ observation }) => {
     if (observation.outcome !== 'response' || observation.status !== 403) return fail(`expected denied (403 ${RBAC_DENIED_BODY}), got ${describeObservation(observation)}`);
-    if (observation.body !== RBAC_DENIED_BODY) return fail(`expected body '${RBAC_DENIED_BODY}' with the 403, got '${(observation.body ?? '').slice(0, 80)}'`);
+    if (!isRbacDenial(observation)) return fail(`expected body '${RBAC_DENIED_BODY}' with the 403, got '${(observation.body ?? '').slice(0, 80)}'`);
     return undefined;
   };
 }

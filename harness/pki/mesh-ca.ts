@@ -22,7 +22,8 @@ import { formatDuration } from '../model/duration.ts';
 import { DEFAULT_KEY_ALGORITHM, generateKeyPair, privateKeyPem, type KeyAlgorithm } from './key-algorithm.ts';
 import { readPluginCa, writePluginCa } from './plugin-ca.ts';
 import { ServiceAccountTokens } from './service-account-token.ts';
-import { DEFAULT_TRUST_DOMAIN, formatRef, spiffeUri, validateIdentity, type SpiffeIdentity, type WorkloadRef } from './spiffe.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../model/mesh-config.ts';
+import { formatRef, spiffeUri, validateIdentity, type SpiffeIdentity, type WorkloadRef } from './spiffe.ts';
 import { WorkloadCredentials } from './workload-credentials.ts';
 import './pki-events.ts';
 

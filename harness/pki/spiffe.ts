@@ -7,9 +7,6 @@
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import { SPIFFE_PREFIX, parseIdentity, spiffeId, type ParsedIdentity } from '../model/identity.ts';
 
-/** meshConfig.trustDomain's default. */
-export const DEFAULT_TRUST_DOMAIN = 'cluster.local';
-
 /** A Kubernetes service account: what a workload runs as. */
 export interface WorkloadRef {
   readonly namespace: string;

@@ -15,6 +15,7 @@ import { redactedExcerpt } from './excerpt.ts';
 import type { CanarySighting, ConnectionReading, WireReading } from './wire-capture.ts';
 
 /** allIstioMtlsALPNs (pilot/pkg/networking/core/listener.go): what marks a connection as Istio mTLS. */
+// Kept apart on purpose from dataplane/istiod's ISTIO_MTLS_ALPNS: this is the eavesdropper's reading of Istio, that one what the data planes enforce.
 export const ISTIO_MTLS_ALPN_VALUES: readonly string[] = ['istio', 'istio-peer-exchange', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'];
 
 /** What an eavesdropper saw of a request. */

@@ -12,7 +12,7 @@
  * Probes carry a tag header (PROBE_HEADER) so that "the app saw it" means this request, even when
  * other traffic reaches the same app during the call (steady traffic in the migration case).
  */
-import { RBAC_DENIED_BODY, describeObservation, type AuthzMatrixCell, type CallEvidence, type Check, type Decision, type DecisionOutcome } from '../../harness/index.ts';
+import { RBAC_DENIED_BODY, describeObservation, isRbacDenial, type AuthzMatrixCell, type CallEvidence, type Check, type Decision, type DecisionOutcome } from '../../harness/index.ts';
 import type { EchoReport } from '../../harness/index.ts';
 
 export type LiveDecision = AuthzMatrixCell['observed'];
@@ -55,9 +55,7 @@ export function observedDecision(evidence: CallEvidence, tag?: string): LiveDeci
   if (seen.length > 0) return o.outcome === 'response' && o.status === 200 ? 'allow' : 'other';
   if (o.outcome === 'reset' || o.outcome === 'tls-error') return 'reject';
   if (o.outcome !== 'response') return 'other';
-  // A response to HEAD has no body, so Envoy's RBAC body cannot be there to see.
-  const rbacBody = o.body === RBAC_DENIED_BODY || ((o.request.method ?? 'GET').toUpperCase() === 'HEAD' && (o.body ?? '') === '');
-  if (o.status === 403 && rbacBody) return 'deny';
+  if (isRbacDenial(o)) return 'deny';
   if (o.status === 400) return 'bad-request';
   // jwt_authn: 401, or 403 for an audience it does not allow (its body is jwt_verify_lib's status, not RBAC's).
   if (o.status === 401 || (o.status === 403 && (o.body ?? '').startsWith('Audiences in Jwt'))) return 'unauthenticated';

@@ -20,7 +20,7 @@ import { JWT_TOKEN_KINDS, JwtIssuer } from '../../pki/jwt-issuer.ts';
 import { KEY_ALGORITHMS, isKeyAlgorithm, type KeyAlgorithm } from '../../pki/key-algorithm.ts';
 import { MeshCa } from '../../pki/mesh-ca.ts';
 import { PLUGIN_CA_FILES } from '../../pki/plugin-ca.ts';
-import { DEFAULT_TRUST_DOMAIN } from '../../pki/spiffe.ts';
+import { DEFAULT_TRUST_DOMAIN } from '../../model/mesh-config.ts';
 import { WORKLOAD_FILES, writeWorkloadFiles } from '../../pki/workload-files.ts';
 
 interface CommonOptions {

@@ -6,9 +6,8 @@
  * way istiod's checkError does (drop the rule for ALLOW, drop the value for DENY and AUDIT).
  */
 import { isIP } from 'node:net';
+import { SPIFFE_PREFIX } from '../../model/identity.ts';
 import type { Cidr, HeaderMatcher, Permission, Principal, StringMatcher, ValueMatcher } from './rbac.ts';
-
-export const SPIFFE_PREFIX = 'spiffe://';
 
 export class TranslateError extends Error {
   override readonly name = 'TranslateError';

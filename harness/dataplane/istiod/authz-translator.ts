@@ -20,8 +20,8 @@
  */
 import { parseGoBool } from '../../model/annotations.ts';
 import type { AuthorizationCondition, AuthorizationOperation, AuthorizationPolicy, AuthorizationRule, AuthorizationSource } from '../../model/resources.ts';
+import { SPIFFE_PREFIX } from '../../model/identity.ts';
 import {
-  SPIFFE_PREFIX,
   TranslateError,
   authenticated,
   bracketName,

@@ -7,6 +7,7 @@
 export const ISTIO_CIPHER_SUITES = ['ECDHE-ECDSA-AES256-GCM-SHA384', 'ECDHE-RSA-AES256-GCM-SHA384', 'ECDHE-ECDSA-AES128-GCM-SHA256', 'ECDHE-RSA-AES128-GCM-SHA256', 'AES256-GCM-SHA384', 'AES128-GCM-SHA256'] as const;
 
 /** allIstioMtlsALPNs (pilot/pkg/networking/core/listener.go): what a PERMISSIVE mTLS chain matches. */
+// Kept apart on purpose from wire/wire-checks.ts's ISTIO_MTLS_ALPN_VALUES: this is what the data planes enforce, that one the eavesdropper's reading.
 export const ISTIO_MTLS_ALPNS = ['istio', 'istio-peer-exchange', 'istio-http/1.0', 'istio-http/1.1', 'istio-h2'] as const;
 
 /** What an Istio sidecar's cluster offers upstream (util.go ALPNInMeshWithMxc). */
