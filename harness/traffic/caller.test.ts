@@ -23,8 +23,8 @@ describe('caller', function () {
   const servers: (Server | HttpServer)[] = [];
   let certs: TestCerts;
 
-  before(function () {
-    certs = makeTestCerts();
+  before(async function () {
+    certs = await makeTestCerts();
   });
 
   after(async function () {

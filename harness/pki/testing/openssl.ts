@@ -2,15 +2,10 @@
  * Test support: the real `openssl` as an independent judge of certificates (never used by the
  * library itself). Needs /usr/bin/openssl (or `openssl` on PATH).
  */
-import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-
-const run = promisify(execFile);
-export const OPENSSL = existsSync('/usr/bin/openssl') ? '/usr/bin/openssl' : 'openssl';
+import { runOpenssl } from '../openssl-cli.ts';
 
 export interface VerifyInput {
   /** PEM of the trust anchors (`-CAfile`). */
@@ -44,18 +39,10 @@ export async function opensslVerify(input: VerifyInput): Promise<VerifyVerdict> 
     if (input.purpose !== undefined) args.push('-purpose', input.purpose);
     if (input.x509Strict === true) args.push('-x509_strict');
     args.push(await file('leaf.pem', input.leaf));
-    let output: string;
-    let ok: boolean;
-    try {
-      const result = await run(OPENSSL, args);
-      output = result.stdout + result.stderr;
-      ok = true;
-    } catch (error) {
-      const failed = error as { stdout?: string; stderr?: string; code?: number };
-      if (typeof failed.code !== 'number') throw error;
-      output = (failed.stdout ?? '') + (failed.stderr ?? '');
-      ok = false;
-    }
+    const result = await runOpenssl(args);
+    if (result.code === null) throw new Error(`openssl verify did not end: ${result.stderr}`);
+    const output = result.stdout + result.stderr;
+    const ok = result.code === 0;
     const match = /error (\d+) at (\d+) depth lookup: ([^\n]+)/.exec(output);
     const verdict: VerifyVerdict = { ok: ok && /: OK\s*$/.test(output), output };
     return match === null ? verdict : { ...verdict, error: { code: Number(match[1]), depth: Number(match[2]), message: match[3]!.trim() } };
@@ -66,6 +53,8 @@ export async function opensslVerify(input: VerifyInput): Promise<VerifyVerdict> 
 
 /** Runs openssl with `args` in `cwd`; rejects with its output when it fails. */
 export async function openssl(args: readonly string[], cwd: string): Promise<string> {
-  const result = await run(OPENSSL, [...args], { cwd });
-  return result.stdout + result.stderr;
+  const result = await runOpenssl(args, { cwd });
+  const output = result.stdout + result.stderr;
+  if (result.code !== 0) throw new Error(`openssl ${args.join(' ')} exited ${result.code}: ${output}`);
+  return output;
 }

@@ -10,8 +10,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Feature, MeshCa, PLUGIN_CA_FILES, fingerprint256, inspectCertificate, workloadPod, type ConformanceCase } from '../../../harness/index.ts';
-import { certificatesShown, openssl } from '../../shared/openssl.ts';
+import { Feature, MeshCa, PLUGIN_CA_FILES, fingerprint256, inspectCertificate, runOpenssl, splitPemCertificates, workloadPod, type ConformanceCase } from '../../../harness/index.ts';
 import type { SecurityEnv } from '../../shared/security-env.ts';
 import { BASE_MANIFESTS, ORDER_CLIENT } from './common.ts';
 
@@ -38,8 +37,8 @@ export const pluginCaCase: ConformanceCase<SecurityEnv> = {
       writeFileSync(join(dir, 'client-cert.pem'), client.certChainPem);
       writeFileSync(join(dir, 'client-key.pem'), client.keyPem, { mode: 0o600 });
 
-      const shown = await openssl(['s_client', '-connect', `${pod.pod.ip}:8080`, '-showcerts', '-cert', join(dir, 'client-cert.pem'), '-key', join(dir, 'client-key.pem'), '-CAfile', rootCert], OPENSSL_TIMEOUT_MS);
-      const chain = certificatesShown(shown.stdout);
+      const shown = await runOpenssl(['s_client', '-connect', `${pod.pod.ip}:8080`, '-showcerts', '-cert', join(dir, 'client-cert.pem'), '-key', join(dir, 'client-key.pem'), '-CAfile', rootCert], { timeoutMs: OPENSSL_TIMEOUT_MS });
+      const chain = splitPemCertificates(shown.stdout);
       ctx.verify(`openssl s_client -showcerts to ${pod.pod.ip}:8080 shows the sidecar's chain`, chain.length >= 2 ? undefined : new Error(`it showed ${chain.length} certificate(s); exit ${shown.code}: ${shown.stderr.trim().split('\n').slice(-2).join(' ')}`));
       ctx.verify('openssl s_client verified the chain against root-cert.pem', /Verify return code: 0 \(ok\)/.test(shown.stdout) ? undefined : new Error(`it said: ${/Verify return code: .*/.exec(shown.stdout)?.[0] ?? 'no verify result'}`));
       const [leaf, intermediate, ...rest] = chain;
@@ -59,13 +58,13 @@ export const pluginCaCase: ConformanceCase<SecurityEnv> = {
 
       // The seed's check: openssl verify -CAfile <(cat ca-cert.pem root-cert.pem) proxy-cert-1.pem
       writeFileSync(join(dir, 'ca-and-root.pem'), caPem + (await readFile(rootCert, 'utf8')));
-      const verified = await openssl(['verify', '-CAfile', join(dir, 'ca-and-root.pem'), join(dir, 'proxy-cert-1.pem')], OPENSSL_TIMEOUT_MS);
+      const verified = await runOpenssl(['verify', '-CAfile', join(dir, 'ca-and-root.pem'), join(dir, 'proxy-cert-1.pem')], { timeoutMs: OPENSSL_TIMEOUT_MS });
       ctx.verify('openssl verify -CAfile <(cat ca-cert.pem root-cert.pem) proxy-cert-1.pem says OK', verified.code === 0 && /proxy-cert-1\.pem: OK/.test(verified.stdout) ? undefined : new Error(`exit ${verified.code}: ${(verified.stdout + verified.stderr).trim()}`));
 
       // And the check is not vacuous: another CA's root does not verify it.
       const other = await MeshCa.create();
       writeFileSync(join(dir, 'other-root.pem'), other.rootCertPem);
-      const refused = await openssl(['verify', '-CAfile', join(dir, 'other-root.pem'), '-untrusted', caCert, join(dir, 'proxy-cert-1.pem')], OPENSSL_TIMEOUT_MS);
+      const refused = await runOpenssl(['verify', '-CAfile', join(dir, 'other-root.pem'), '-untrusted', caCert, join(dir, 'proxy-cert-1.pem')], { timeoutMs: OPENSSL_TIMEOUT_MS });
       ctx.verify('openssl verify with a root other than root-cert.pem fails', refused.code !== 0 ? undefined : new Error(`it said: ${refused.stdout.trim()}`));
     } finally {
       rmSync(dir, { recursive: true, force: true });
