@@ -53,7 +53,7 @@ export { resolveMesh, destinationFor, findWorkload, findDestination, type Resolv
 export { policyRef, byAge, type PolicyRef, type MtlsStep, type EffectiveMtlsMode } from './model/resolve-peer-authentication.ts';
 export { serviceFqdn, resolveHost, trafficPolicyForPort, CLUSTER_DOMAIN } from './model/resolve-destination.ts';
 export { spiffeId, principalOf, toPrincipal, parseIdentity, type ParsedIdentity } from './model/identity.ts';
-export { parseDuration, durationMs, formatDuration } from './model/duration.ts';
+export { parseDuration, durationMs, formatDuration, scaleMs } from './model/duration.ts';
 export { selectorMatches } from './model/labels.ts';
 export { readPolicyInputs, defaultTopologyPath, type PolicyInputs } from './model/policy-inputs.ts';
 // Oracle (issue 4): what Istio says must happen. Never imported by harness/dataplane.

@@ -36,6 +36,15 @@ export function durationMs(text: string): number {
   return ms;
 }
 
+/**
+ * A policy duration under the run's time scale (DESIGN.md "Durations can be scaled"): whole
+ * milliseconds, as proxies take them, and a positive one never becomes 0 (which means "none" to a
+ * proxy). The one rule: the data plane's rendering, the oracle and the cases all scale through it.
+ */
+export function scaleMs(ms: number, scale: number): number {
+  return ms === 0 ? 0 : Math.max(1, Math.round(ms * scale));
+}
+
 /** `30000` → `30s`, `1500` → `1.5s`, `250` → `250ms`. */
 export function formatDuration(ms: number): string {
   if (ms !== 0 && Math.abs(ms) < 1000) return `${ms}ms`;

@@ -16,6 +16,7 @@
  * Local-origin failures (connect failure, timeout, reset) without the split count as HTTP 503,
  * 504 and 503 respectively [derived: Envoy maps them to 503/504 codes; reset → 503 is our reading].
  */
+import { scaleMs } from '../model/duration.ts';
 import type { OutlierDetectionSettings } from '../model/resources.ts';
 import { effectiveOutlierDetection, type EffectiveOutlierDetection } from './outlier-settings.ts';
 
@@ -110,7 +111,7 @@ const isGateway = (status: number): boolean => status === 502 || status === 503 
 export function simulateOutlierDetection(input: OutlierSimulationInput): OutlierSimulationResult {
   const scale = input.timeScale ?? 1;
   const settings = effectiveOutlierDetection(input.outlierDetection);
-  const s = settings === undefined ? undefined : { ...settings, intervalMs: settings.intervalMs * scale, baseEjectionTimeMs: settings.baseEjectionTimeMs * scale, maxEjectionTimeMs: settings.maxEjectionTimeMs * scale };
+  const s = settings === undefined ? undefined : { ...settings, intervalMs: scaleMs(settings.intervalMs, scale), baseEjectionTimeMs: scaleMs(settings.baseEjectionTimeMs, scale), maxEjectionTimeMs: scaleMs(settings.maxEjectionTimeMs, scale) };
   const hosts: Host[] = Array.from({ length: input.endpoints }, () => ({ ejected: false, lastEjection: 0, lastUnejection: undefined, backoff: 0, c5xx: 0, cGateway: 0, cLocal: 0, resetAt: { consecutive_5xx: -Infinity, consecutive_gateway_failure: -Infinity, consecutive_local_origin_failure: -Infinity } }));
   const timeline: TimelineEntry[] = [];
   const requests: RoutedRequest[] = [];

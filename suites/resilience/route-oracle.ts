@@ -5,7 +5,7 @@
  * (`x-envoy-attempt-count`, when the data plane sends it), the status, the client sidecar's
  * response flags, the local-reply body and how long it took.
  */
-import { durationMs, formatDuration, requestOutcome, selectRoute, type AttemptResult, type HttpRoute, type MeshForwardResult, type RequestOutcome } from '../../harness/index.ts';
+import { scaleMs, durationMs, formatDuration, requestOutcome, selectRoute, type AttemptResult, type HttpRoute, type MeshForwardResult, type RequestOutcome } from '../../harness/index.ts';
 
 /**
  * The route with its policy durations (timeout, perTryTimeout, retry backoff, fault delay)
@@ -14,7 +14,7 @@ import { durationMs, formatDuration, requestOutcome, selectRoute, type AttemptRe
  */
 export function scaledRoute(route: HttpRoute | undefined, timeScale: number): HttpRoute | undefined {
   if (route === undefined || timeScale === 1) return route;
-  const scale = (d: string | undefined): string | undefined => (d === undefined ? undefined : formatDuration(durationMs(d) * timeScale));
+  const scale = (d: string | undefined): string | undefined => (d === undefined ? undefined : formatDuration(scaleMs(durationMs(d), timeScale)));
   const timeout = scale(route.timeout);
   const retries = route.retries === undefined ? undefined : { ...route.retries, ...(route.retries.perTryTimeout === undefined ? {} : { perTryTimeout: scale(route.retries.perTryTimeout)! }), ...(route.retries.backoff === undefined ? {} : { backoff: scale(route.retries.backoff)! }) };
   const delay = route.fault?.delay;

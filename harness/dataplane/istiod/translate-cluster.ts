@@ -16,7 +16,7 @@
  *   Secure naming expects the rule's subjectAltNames, else the SPIFFE ids of the service's
  *   service accounts (with each trust-domain alias [derived: istiod's alias expansion]).
  */
-import { durationMs } from '../../model/duration.ts';
+import { durationMs, scaleMs } from '../../model/duration.ts';
 import type { OutlierDetectionSettings, TrafficPolicy } from '../../model/resources.ts';
 import { ISTIO_CLIENT_ALPN, istioSni } from './istio-constants.ts';
 import { ISTIO_UNLIMITED, type ClusterConfig, type EndpointConfig, type OutlierDetectionConfig } from './outbound-config.ts';
@@ -45,11 +45,6 @@ export interface ClusterInput {
   readonly identities: readonly string[];
   /** Where the policy came from, for notes: `DestinationRule prod/payment-cb (file:line)`. */
   readonly policySource?: string;
-}
-
-/** A policy duration after the time scale: whole milliseconds, and a positive one never becomes 0. */
-export function scaleMs(ms: number, scale: number): number {
-  return ms === 0 ? 0 : Math.max(1, Math.round(ms * scale));
 }
 
 const limit = (value: number | undefined): number => (value !== undefined && value > 0 ? Math.min(value, ISTIO_UNLIMITED) : ISTIO_UNLIMITED);

@@ -15,10 +15,9 @@
  * - `match[].port` keeps a match entry only on the listener of that port; a route whose entries
  *   all name other ports is not on this listener.
  */
-import { durationMs } from '../../model/duration.ts';
+import { durationMs, scaleMs } from '../../model/duration.ts';
 import type { HttpMatchRequest, HttpRetry, HttpRoute, StringMatch } from '../../model/resources.ts';
 import type { FaultConfig, RetryConfig, RouteConfig, RouteMatchConfig, StringMatchConfig } from './outbound-config.ts';
-import { scaleMs } from './translate-cluster.ts';
 
 export const ISTIO_DEFAULT_RETRY_ON = 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes';
 const ISTIO_DEFAULT_ATTEMPTS = 2;

@@ -4,6 +4,7 @@
  * and the ejection views (timeline, /clusters against the oracle) the outlier cases attach.
  */
 import {
+  scaleMs,
   ErrorCode,
   MeshproofError,
   effectiveOutlierDetection,
@@ -61,7 +62,7 @@ export interface ScaledOutlier {
 export function scaledOutlier(env: ResilienceEnv, service: string): ScaledOutlier {
   const settings = effectiveOutlierDetection(env.outlierDetectionOf(service));
   if (settings === undefined) throw new MeshproofError(ErrorCode.Internal, `the fixture for ${service} has no outlierDetection, yet an outlier case uses it`);
-  return { settings, intervalMs: settings.intervalMs * env.timeScale, baseMs: settings.baseEjectionTimeMs * env.timeScale };
+  return { settings, intervalMs: scaleMs(settings.intervalMs, env.timeScale), baseMs: scaleMs(settings.baseEjectionTimeMs, env.timeScale) };
 }
 
 /** The echo app of one replica, as a fault target. */
@@ -97,7 +98,7 @@ export function verifySteadyState<Env>(ctx: CaseContext<Env>, outcome: Experimen
 
 /** `time scale 0.02: interval 10s → 200 ms, baseEjectionTime 30s → 600 ms`. */
 export function timeScaleLine(env: ResilienceEnv, durations: readonly (readonly [string, number])[]): string {
-  const parts = durations.map(([name, policyMs]) => `${name} ${policyMs / 1000}s → ${Math.round(policyMs * env.timeScale)} ms`);
+  const parts = durations.map(([name, policyMs]) => `${name} ${policyMs / 1000}s → ${scaleMs(policyMs, env.timeScale)} ms`);
   return `time scale ${env.timeScale} (the run's): ${parts.join(', ')}`;
 }
 

@@ -6,7 +6,7 @@
  * sidecar draws which requests from the run seed. Every request is compared with the oracle, the
  * shares with the percentages, and the metrics with the traffic.
  */
-import { Feature, type ConformanceCase, type Fault, type HttpRoute, type MeshForwardEvidence, type MeshForwardResult } from '../../../harness/index.ts';
+import { scaleMs, Feature, type ConformanceCase, type Fault, type HttpRoute, type MeshForwardEvidence, type MeshForwardResult } from '../../../harness/index.ts';
 import { phasedHypothesis, send, tally } from '../live-traffic.ts';
 import { MetricWatch } from '../metric-watch.ts';
 import { CLIENT, type ResilienceEnv } from '../resilience-env.ts';
@@ -36,7 +36,7 @@ export const faultInjectionCase: ConformanceCase<ResilienceEnv> = {
   manifests: [`../../fixtures/${FAULT_INJECTION}`],
   async test(ctx) {
     const env = ctx.env;
-    const routeTimeoutMs = 3_000 * env.timeScale;
+    const routeTimeoutMs = scaleMs(3_000, env.timeScale);
     const watch = await MetricWatch.start(() => env.mesh.metrics(CLIENT), `${CLIENT} sidecar`);
     let routes: readonly HttpRoute[] = [];
     let delayed: MeshForwardEvidence | undefined;
@@ -81,7 +81,7 @@ export const faultInjectionCase: ConformanceCase<ResilienceEnv> = {
     const delayRoute = routeFor(routes, '/delay/1', env.timeScale);
     const abortRoute = routeFor(routes, '/abort/1', env.timeScale);
     // Delayed and undelayed requests differ by the fixedDelay: the measured margin must resolve it, or the case is an infrastructure error.
-    const slackMs = env.timing.judgeable(`the fault's fixedDelay of ${5_000 * env.timeScale} ms`, 5_000 * env.timeScale);
+    const slackMs = env.timing.judgeable(`the fault's fixedDelay of ${scaleMs(5_000, env.timeScale)} ms`, scaleMs(5_000, env.timeScale));
     const compare = (what: string, results: readonly MeshForwardResult[], route: HttpRoute | undefined, flag: string): void => {
       // A request the sidecar flagged got the fault (a roll under the percentage); the others did not.
       const off = results
@@ -91,7 +91,7 @@ export const faultInjectionCase: ConformanceCase<ResilienceEnv> = {
     };
     const delays = delayed?.results ?? [];
     const aborts = aborted?.results ?? [];
-    compare(`/delay: each request is what the oracle says: delayed ones (DI) take the fixedDelay ${5_000 * env.timeScale} ms and still get 200, as the route timeout does not count the delay`, delays, delayRoute, 'DI');
+    compare(`/delay: each request is what the oracle says: delayed ones (DI) take the fixedDelay ${scaleMs(5_000, env.timeScale)} ms and still get 200, as the route timeout does not count the delay`, delays, delayRoute, 'DI');
     compare("/abort: each request is what the oracle says: aborted ones (FI) get the sidecar's 503 'fault filter abort' with no upstream attempt and no retry", aborts, abortRoute, 'FI');
     const di = delays.filter((r) => flagged(r, 'DI')).length;
     const fi = aborts.filter((r) => flagged(r, 'FI')).length;

@@ -10,6 +10,7 @@
  * serve again.
  */
 import {
+  scaleMs,
   Feature,
   FaultSchedule,
   MESH_DEFAULT_CONNECT_TIMEOUT_MS,
@@ -69,7 +70,7 @@ function replicaFaultCase(fault: ReplicaFault): ConformanceCase<ResilienceEnv> {
       const destination = env.service(service);
       const route = routeFor(destination.httpRoutes, '/pay/1', env.timeScale);
       const tcp = destination.ports[0]?.trafficPolicy?.connectionPool?.tcp;
-      const connectTimeoutMs = tcp?.connectTimeout === undefined ? MESH_DEFAULT_CONNECT_TIMEOUT_MS : durationMs(tcp.connectTimeout) * env.timeScale;
+      const connectTimeoutMs = tcp?.connectTimeout === undefined ? MESH_DEFAULT_CONNECT_TIMEOUT_MS : scaleMs(durationMs(tcp.connectTimeout), env.timeScale);
       const reading = replicaFaultReading(fault, { route, connectTimeoutMs });
       const allowed = new Set(allowedOutcomes(reading));
       // A retry left less than the suite's scheduling slack before the route timeout (at worst) may be cut by it: 504 UT after as many attempts.

@@ -5,7 +5,7 @@
  * connection. The client sees every request succeed; each request's attempts are what the oracle
  * says the route makes of them, and the metrics count the retries the replicas absorbed.
  */
-import { ErrorCode, Feature, FaultSchedule, MeshproofError, failingEndpoint, resettingEndpoint, runSchedule, type ConformanceCase, type MeshForwardResult } from '../../../harness/index.ts';
+import { scaleMs, ErrorCode, Feature, FaultSchedule, MeshproofError, failingEndpoint, resettingEndpoint, runSchedule, type ConformanceCase, type MeshForwardResult } from '../../../harness/index.ts';
 import { phasedHypothesis, send, successAtLeast, tally } from '../live-traffic.ts';
 import { MetricWatch } from '../metric-watch.ts';
 import { CLIENT, type ResilienceEnv } from '../resilience-env.ts';
@@ -81,7 +81,7 @@ export const retriesCase: ConformanceCase<ResilienceEnv> = {
       // Before any glitch, requests that fail only by the route timeout (UT) on a machine whose jitter cannot resolve it say nothing about retries.
       () => {
         const failed = steady.filter((r) => r.status !== 200);
-        const routeTimeoutMs = 3_000 * env.timeScale;
+        const routeTimeoutMs = scaleMs(3_000, env.timeScale);
         return failed.length > 0 && failed.every(isUt) ? env.timing.tooThin(`the route timeout of ${routeTimeoutMs} ms`, routeTimeoutMs)?.message : undefined;
       },
     );

@@ -12,7 +12,7 @@
  * (measured from the machine's jitter, at least TIMER_MARGIN_FLOOR_MS), so a route timeout that is missing, doubled or a per-try timeout that is missing
  * fails every request that shows it. The metrics count the per-try and route timeouts.
  */
-import { Feature, FaultSchedule, durationMs, receiptsOf, slowEndpoint, withFaults, type ConformanceCase, type HttpRoute, type MeshForwardEvidence, type MeshForwardResult } from '../../../harness/index.ts';
+import { scaleMs, Feature, FaultSchedule, durationMs, receiptsOf, slowEndpoint, withFaults, type ConformanceCase, type HttpRoute, type MeshForwardEvidence, type MeshForwardResult } from '../../../harness/index.ts';
 import { phasedHypothesis, send, tally } from '../live-traffic.ts';
 import { MetricWatch } from '../metric-watch.ts';
 import { CLIENT, type ResilienceEnv } from '../resilience-env.ts';
@@ -91,7 +91,7 @@ export const timeoutsCase: ConformanceCase<ResilienceEnv> = {
     const env = ctx.env;
     const seedRoute = routeFor(env.service(SEED).httpRoutes, '/pay/1', env.timeScale);
     const timeoutRoute = routeFor(env.service(TIMEOUT_ONLY).httpRoutes, '/pay/1', env.timeScale);
-    const routeTimeoutMs = 3_000 * env.timeScale;
+    const routeTimeoutMs = scaleMs(3_000, env.timeScale);
     const perTryMs = perTryOf(seedRoute);
     // The measured margin, once it can tell a route timeout from a doubled one (else MESHPROOF_ERR_TIMING_MARGIN: the machine's problem, not the data plane's).
     const margin = env.timing.judgeable(`a route timeout of ${routeTimeoutMs} ms from a doubled one`, routeTimeoutMs, TIMER_MARGIN_FLOOR_MS);
