@@ -4,13 +4,13 @@
  * hands it to the mocha process through environment variables (runOptionsToEnv); the suites and
  * the reporter read it back with runOptionsFromEnv. Bad values name the flag or variable.
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { randomInt } from 'node:crypto';
 import { join } from 'node:path';
 import { ErrorCode, MeshproofError } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
 import type { Area } from '../spec/features.ts';
 import { DATA_PLANES, type DataPlaneName } from '../spec/data-plane.ts';
-import { DEFAULT_TIME_SCALE, MIN_TIME_SCALE, SUITE_AREAS, type RunOptions, type RunTiming } from '../spec/run.ts';
+import { DEFAULT_TIME_SCALE, MIN_TIME_SCALE, SUITE_AREAS, newRunId, type RunOptions, type RunTiming } from '../spec/run.ts';
 
 
 /** Anything the caller knows; strings are parsed (flags and environment variables are strings). */
@@ -185,14 +185,6 @@ export function pinRunOptions(env: NodeJS.ProcessEnv = process.env): RunOptions 
 /** Carries the run id from the CLI to the mocha process; suites pass it to DockerRuntime({ runId }) so containers and report share it. */
 export const RUN_ID_ENV = 'MESHPROOF_RUN_ID';
 
-/**
- * A fresh run id, `mp-<yyyymmdd-hhmmss>-<4 hex>`: the format of DockerRuntime's newRunId, made
- * here because importing the Docker runtime (testcontainers) costs the CLI most of a second.
- */
-export function newRunId(now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `mp-${stamp}-${randomBytes(2).toString('hex')}`;
-}
 
 /** The run id the CLI chose (MESHPROOF_RUN_ID), or a fresh one. */
 export function runIdFromEnv(env: NodeJS.ProcessEnv = process.env): string {

@@ -3,6 +3,7 @@
  * was set. Reading it from flags and the environment is harness/run/run-options.ts's job; the
  * report records it and prints the command that replays it.
  */
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { projectRoot } from '../project-root.ts';
 import type { DataPlaneName } from './data-plane.ts';
@@ -85,4 +86,14 @@ export function replayCommand(options: RunOptions): string {
   if (options.expectFile !== undefined) args.push('--expect', options.expectFile);
   if (options.suitesDir !== join(projectRoot, 'suites')) args.push('--suites-dir', options.suitesDir);
   return args.map(shellQuote).join(' ');
+}
+
+/**
+ * A fresh run id, `mp-<yyyymmdd-hhmmss>-<4 hex>`: what labels a run's containers and names its
+ * report folder. Here, low in the house, so the CLI makes one without loading the Docker runtime
+ * (testcontainers costs it most of a second) and the runtime makes the same kind.
+ */
+export function newRunId(now: Date = new Date()): string {
+  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+  return `mp-${stamp}-${randomBytes(2).toString('hex')}`;
 }

@@ -32,7 +32,7 @@ import { projectRoot } from '../../project-root.ts';
 import { buildChangeReport } from '../../report/change-report.ts';
 import { checkReportDir } from '../../report/report-dir.ts';
 import { writeReport } from '../../report/write-report.ts';
-import { newRunId } from '../../runtime/docker/docker-runtime.ts';
+import { newRunId } from '../../spec/run.ts';
 
 interface DiffFlags {
   readonly topology?: string;

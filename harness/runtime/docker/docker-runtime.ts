@@ -47,6 +47,7 @@ import { ReaperClient } from './reaper-client.ts';
 import { checkSocketRoom, runsRoot } from './runs-root.ts';
 import { sweep } from './sweeper.ts';
 import { DockerWireTap, TCPDUMP_LISTENING, WIRE_FILE, bridgeOf, findTcpdump, tcpdumpArgs } from './wire-tap.ts';
+import { newRunId } from '../../spec/run.ts';
 
 export { runsRoot };
 
@@ -57,11 +58,6 @@ export interface DockerRuntimeOptions {
   readonly runId?: string;
   /** Use this published image instead of building the scratch base (default: env MESHPROOF_BASE_IMAGE). */
   readonly baseImage?: string;
-}
-
-export function newRunId(now: Date = new Date()): string {
-  const stamp = now.toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
-  return `mp-${stamp}-${randomBytes(2).toString('hex')}`;
 }
 
 interface CloseSummary {
