@@ -20,8 +20,7 @@ import type { DataPlaneInfo } from '../spec/data-plane.ts';
 import type { ConformanceCase } from '../conformance/case.ts';
 import { runCase, type CaseResult } from '../conformance/case-runner.ts';
 import { AREA_PROMISE, type Area } from '../spec/features.ts';
-import type { RunOptions } from '../spec/run.ts';
-import { runOptionsFromEnv } from './run-options.ts';
+import { currentRun, type RunContext } from './current-run.ts';
 
 export interface SuiteRuntimeInfo {
   readonly kind: string;
@@ -52,8 +51,8 @@ export interface CaseSuite<Env> {
   /** The describe() title; default: the area's promise. */
   readonly title?: string;
   readonly cases: readonly ConformanceCase<Env>[];
-  /** Deploys what the cases need. Receives the run's options (seed, time scale, data plane, policies). */
-  setup(options: RunOptions): Promise<SuiteSetup<Env>>;
+  /** Deploys what the cases need. Receives the run (seed, time scale, data plane, policies, run id). */
+  setup(run: RunContext): Promise<SuiteSetup<Env>>;
   /** Per-case mocha timeout in ms (default: the mocha config's). */
   readonly caseTimeoutMs?: number;
   /** Setup's mocha timeout in ms (default 300 000: images may have to be built). */
@@ -125,17 +124,22 @@ export function setupFailedResult<Env>(testCase: ConformanceCase<Env>, error: un
   };
 }
 
-/** Declares one mocha describe() for the suite, with one it() per case. */
-export function conformanceSuite<Env>(suite: CaseSuite<Env>): void {
+/**
+ * Declares one mocha describe() for the suite, with one it() per case. A suite whose cases or
+ * timeouts depend on the run (--policies, --time-scale) is given as a function of it, called with
+ * the run's one frozen value (currentRun), never by reading the environment itself.
+ */
+export function conformanceSuite<Env>(definition: CaseSuite<Env> | ((run: RunContext) => CaseSuite<Env>)): void {
+  const suite = typeof definition === 'function' ? definition(currentRun()) : definition;
   describe(suite.title ?? AREA_PROMISE[suite.area], function () {
     let setup: SuiteSetup<Env> | undefined;
     let setupError: unknown;
-    let options: RunOptions | undefined;
+    let options: RunContext | undefined;
 
     before(async function () {
       this.timeout(suite.setupTimeoutMs ?? 300_000);
       try {
-        options = runOptionsFromEnv();
+        options = currentRun();
         setup = await suite.setup(options);
         publish('run:dataplane', { area: suite.area, dataPlane: setup.dataPlane, ...(setup.runtime === undefined ? {} : { runtime: setup.runtime }) });
       } catch (error) {

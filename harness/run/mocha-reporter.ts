@@ -22,7 +22,7 @@ import { subscribe } from '../events.ts';
 import type { CaseResult } from '../conformance/case-runner.ts';
 import { caseMetaOf, type CaseMeta, type SuiteRuntimeInfo } from './mocha-cases.ts';
 import { describeOutcome } from '../spec/outcome.ts';
-import { pinRunOptions, runIdFromEnv } from './run-options.ts';
+import { currentRun } from './current-run.ts';
 import type { RunOptions } from '../spec/run.ts';
 import { ErrorCode } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
@@ -94,8 +94,9 @@ export class MeshproofReporter {
   constructor(runner: Mocha.Runner, mochaOptions: { reporterOption?: MeshproofReporterOptions; reporterOptions?: MeshproofReporterOptions } = {}) {
     this.#extra = mochaOptions.reporterOption ?? mochaOptions.reporterOptions ?? {};
     this.#stream = this.#extra.stream ?? process.stdout;
-    this.options = pinRunOptions();
-    this.runId = this.#extra.runId ?? runIdFromEnv();
+    const { runId, ...options } = currentRun();
+    this.options = options;
+    this.runId = this.#extra.runId ?? runId;
 
     this.#unsubscribe.push(
       subscribe('case:end', ({ result }) => this.#onCaseEnd(result)),

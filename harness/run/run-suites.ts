@@ -8,7 +8,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { relative } from 'node:path';
 import Mocha from 'mocha';
-import { pinRunOptions, suiteFile } from './run-options.ts';
+import { currentRun } from './current-run.ts';
+import { suiteFile } from './run-options.ts';
 import type { RunOptions } from '../spec/run.ts';
 import { ExitCode, describeError, exitCodeFor } from '../errors.ts';
 import { projectRoot } from '../project-root.ts';
@@ -43,7 +44,7 @@ function run(mocha: Mocha): Promise<void> {
 }
 
 async function main(): Promise<number> {
-  const options = pinRunOptions();
+  const options = currentRun();
   const wanted = options.suites.map((area) => ({ area, file: suiteFile(options, area) }));
   const missing: MissingSuite[] = wanted.filter((s) => !existsSync(s.file)).map((s) => ({ area: s.area, file: display(s.file) }));
   const present = wanted.filter((s) => existsSync(s.file));

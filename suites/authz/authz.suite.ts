@@ -5,16 +5,14 @@
  * each compared with the oracle at both ends of the call; with --policies and --expect, the
  * user's policies and intents too.
  */
-import { conformanceSuite, runOptionsFromEnv, type SuiteSetup } from '../../harness/index.ts';
+import { conformanceSuite, type SuiteSetup } from '../../harness/index.ts';
 import { securitySuiteSetup } from '../shared/security-env.ts';
 import { AUTHZ_MANIFESTS } from './cases/common.ts';
 import { authzCasesFor } from './cases/index.ts';
 import { UserPolicyRun, type AuthzEnv } from './user-policy-run.ts';
 
-// Which cases exist depends on --policies/--expect, known before mocha declares the tests.
-const { policiesDir, expectFile } = runOptionsFromEnv();
-
-conformanceSuite<AuthzEnv>({
+// Which cases exist depends on --policies/--expect: the suite is a function of the run, known before mocha declares the tests.
+conformanceSuite<AuthzEnv>(({ policiesDir, expectFile }) => ({
   area: 'authz',
   cases: authzCasesFor({ ...(policiesDir === undefined ? {} : { policiesDir }), ...(expectFile === undefined ? {} : { expectFile }) }),
   async setup(options): Promise<SuiteSetup<AuthzEnv>> {
@@ -31,4 +29,4 @@ conformanceSuite<AuthzEnv>({
     };
   },
   caseTimeoutMs: 120_000,
-});
+}));

@@ -3,17 +3,17 @@
  * topology (topology.yaml), in their own pods, started the first time a case asks and removed
  * with the suite. The same data plane, CA flow and attacker pod as the suite's own environment.
  */
-import { ErrorCode, MeshproofError, readPolicyInputs, runIdFromEnv, type DataPlaneAdapter, type RunOptions } from '../../harness/index.ts';
+import { ErrorCode, MeshproofError, newRunId, readPolicyInputs, type DataPlaneAdapter, type RunOptions } from '../../harness/index.ts';
 import { startSecurityEnv, type SecurityEnv, type StartedSecurityEnv } from '../shared/security-env.ts';
 
 export class UserPolicyRun {
   readonly policiesDir: string;
   readonly expectFile: string | undefined;
-  readonly #options: RunOptions;
+  readonly #options: RunOptions & { readonly runId?: string };
   readonly #dataPlane: DataPlaneAdapter;
   #env: Promise<StartedSecurityEnv> | undefined;
 
-  constructor(options: RunOptions & { readonly policiesDir: string }, dataPlane: DataPlaneAdapter) {
+  constructor(options: RunOptions & { readonly policiesDir: string; readonly runId?: string }, dataPlane: DataPlaneAdapter) {
     this.policiesDir = options.policiesDir;
     this.expectFile = options.expectFile;
     this.#options = options;
@@ -46,7 +46,7 @@ export class UserPolicyRun {
       dataPlane: this.#dataPlane,
       seed: this.#options.seed,
       timeScale: this.#options.timeScale,
-      runId: `${runIdFromEnv()}-user`,
+      runId: `${this.#options.runId ?? newRunId()}-user`,
     });
   }
 }

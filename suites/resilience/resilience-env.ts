@@ -18,7 +18,7 @@ import {
   loadPolicies,
   loadTopology,
   resolveMesh,
-  runIdFromEnv,
+  newRunId,
   type CoarseClockTick,
   type DataPlaneAdapter,
   type OutlierDetectionSettings,
@@ -95,7 +95,7 @@ export async function startResilienceEnv(options: ResilienceEnvOptions): Promise
   const jitter = JitterMonitor.start();
   // Envoy's timers keep coarse time; measured while the first container starts (200 ms).
   const coarseTick = coarseClockTick();
-  const runtime = await DockerRuntime.start({ runId: options.runId ?? runIdFromEnv(), ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }) });
+  const runtime = await DockerRuntime.start({ runId: options.runId ?? newRunId(), ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }) });
   let mesh: MeshEnvironment | undefined;
   try {
     mesh = await MeshEnvironment.start({ runtime, mesh: initial, dataPlane: options.dataPlane, ca: await MeshCa.create(), seed: options.seed, timeScale: options.timeScale, timeouts: runtime.timeouts });
@@ -160,11 +160,11 @@ export async function warmUp(mesh: MeshEnvironment): Promise<void> {
  * The suite's setup: the data plane the run names (`wrap` lets a test break it on purpose); when it
  * cannot run here, every case is skipped with its reason and nothing is started.
  */
-export async function resilienceSuiteSetup(options: RunOptions, wrap?: (adapter: DataPlaneAdapter) => DataPlaneAdapter): Promise<SuiteSetup<ResilienceEnv>> {
+export async function resilienceSuiteSetup(options: RunOptions & { readonly runId?: string }, wrap?: (adapter: DataPlaneAdapter) => DataPlaneAdapter): Promise<SuiteSetup<ResilienceEnv>> {
   const choice = await chooseDataPlane(options.dataPlane, wrap);
   const reason = choice.skipReason ?? 'unavailable';
   if (choice.adapter === undefined) return { env: notStarted(reason), dataPlane: choice.info, skipReason: reason };
-  const env = await startResilienceEnv({ dataPlane: choice.adapter, seed: options.seed, timeScale: options.timeScale });
+  const env = await startResilienceEnv({ dataPlane: choice.adapter, seed: options.seed, timeScale: options.timeScale, ...(options.runId === undefined ? {} : { runId: options.runId }) });
   return { env, dataPlane: choice.info, runtime: { kind: 'docker', engineVersion: env.engineVersion }, teardown: () => env.close() };
 }
 

@@ -5,16 +5,14 @@
  * whose journal goes into the report, and compares the traffic and the client sidecar's metrics
  * with the oracle. Policy durations run at the run's time scale (--time-scale, default 0.02).
  */
-import { conformanceSuite, runOptionsFromEnv } from '../../harness/index.ts';
+import { conformanceSuite } from '../../harness/index.ts';
 import { resilienceCases } from './cases/index.ts';
 import { resilienceSuiteSetup } from './resilience-env.ts';
 
 // A case's traffic lasts a few policy intervals and ejections: at time scale 1 (real time) minutes.
-const { timeScale } = runOptionsFromEnv();
-
-conformanceSuite({
+conformanceSuite(({ timeScale }) => ({
   area: 'resilience',
   cases: resilienceCases,
-  setup: (options) => resilienceSuiteSetup(options),
+  setup: (run) => resilienceSuiteSetup(run),
   caseTimeoutMs: 60_000 + Math.ceil(400_000 * timeScale),
-});
+}));

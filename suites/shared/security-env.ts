@@ -17,7 +17,7 @@ import {
   loadPolicies,
   loadTopology,
   resolveMesh,
-  runIdFromEnv,
+  newRunId,
   type DataPlaneAdapter,
   type ResolvedMesh,
   type RunOptions,
@@ -85,7 +85,7 @@ export interface StartedSecurityEnv extends SecurityEnv {
 export async function startSecurityEnv(options: SecurityEnvOptions): Promise<StartedSecurityEnv> {
   const topology = loadTopology(options.topologyFile ?? SECURITY_TOPOLOGY);
   const initial = resolveManifests(options.suiteDir, options.manifests, topology);
-  const runtime = await DockerRuntime.start({ runId: options.runId ?? runIdFromEnv(), ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }) });
+  const runtime = await DockerRuntime.start({ runId: options.runId ?? newRunId(), ...(options.timeouts === undefined ? {} : { timeouts: options.timeouts }) });
   const pluginCaDir = mkdtempSync(join(tmpdir(), 'meshproof-plugin-ca-'));
   let mesh: MeshEnvironment | undefined;
   try {
@@ -145,12 +145,12 @@ function key(suiteDir: string, manifests: readonly string[]): string {
  * skipped with its reason and nothing is started.
  */
 export async function securitySuiteSetup(
-  options: RunOptions,
+  options: RunOptions & { readonly runId?: string },
   suite: { readonly suiteDir: string; readonly manifests: readonly string[]; readonly wrap?: (adapter: DataPlaneAdapter) => DataPlaneAdapter; readonly observeWire?: boolean },
 ): Promise<SuiteSetup<SecurityEnv>> {
   const choice = await chooseDataPlane(options.dataPlane, suite.wrap);
   if (choice.adapter === undefined) return { env: unavailable(choice.skipReason ?? 'unavailable'), dataPlane: choice.info, skipReason: choice.skipReason ?? 'unavailable' };
-  const env = await startSecurityEnv({ suiteDir: suite.suiteDir, manifests: suite.manifests, dataPlane: choice.adapter, seed: options.seed, timeScale: options.timeScale, observeWire: suite.observeWire === true });
+  const env = await startSecurityEnv({ suiteDir: suite.suiteDir, manifests: suite.manifests, dataPlane: choice.adapter, seed: options.seed, timeScale: options.timeScale, observeWire: suite.observeWire === true, ...(options.runId === undefined ? {} : { runId: options.runId }) });
   return { env, dataPlane: choice.info, runtime: { kind: 'docker', engineVersion: env.engineVersion }, teardown: () => env.close() };
 }
 
